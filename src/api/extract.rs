@@ -1,0 +1,180 @@
+//! Request extractors whose every failure is a problem+json 4xx: a JSON body with per-field
+//! errors, and the handlers for bad paths and queries.
+
+use actix_web::dev::Payload;
+use actix_web::error::{PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorCode, FieldError};
+
+/// A JSON request body. Unlike `web::Json`, a type mismatch names the field that failed,
+/// and every rejection is a problem document.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::with_detail(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as Content-Type: application/json",
+                ));
+            }
+            let bytes = body.await.map_err(payload_error)?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+fn payload_error(e: actix_web::Error) -> ApiError {
+    use actix_web::error::PayloadError;
+    match e.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => ApiError::new(ErrorCode::PayloadTooLarge),
+        _ => ApiError::with_detail(ErrorCode::MalformedJson, "the request body could not be read"),
+    }
+}
+
+/// Parses a JSON document, turning a data error into a 422 that names the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    use serde_json::error::Category;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let (code, field) = describe(&message, &path);
+                ApiError::validation(vec![FieldError::new(field, code, message)])
+            }
+            _ => ApiError::with_detail(ErrorCode::MalformedJson, inner.to_string()),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::with_detail(ErrorCode::MalformedJson, e.to_string()))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// A stable code for a serde data error, and the field it concerns.
+fn describe(message: &str, path: &str) -> (&'static str, String) {
+    let named = || {
+        let start = message.find('`')? + 1;
+        let len = message[start..].find('`')?;
+        Some(message[start..start + len].to_string())
+    };
+    let join = |name: String| {
+        if path.is_empty() || path == "." {
+            name
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let here = || if path.is_empty() { ".".to_string() } else { path.to_string() };
+    if message.starts_with("missing field") {
+        ("required", named().map(join).unwrap_or_else(here))
+    } else if message.starts_with("unknown field") {
+        ("unknown_field", named().map(join).unwrap_or_else(here))
+    } else if message.starts_with("unknown variant") {
+        ("unknown_value", here())
+    } else if message.starts_with("invalid type") {
+        ("invalid_type", here())
+    } else {
+        ("invalid", here())
+    }
+}
+
+pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::with_detail(ErrorCode::InvalidPathParameter, err.to_string()).into()
+}
+
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::with_detail(ErrorCode::InvalidQuery, err.to_string()).into()
+}
+
+/// The version an `If-Match` header asks for: `None` when absent or `*`.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::with_detail(ErrorCode::InvalidHeader, "If-Match is not ASCII"))?
+        .trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.trim_start_matches("W/").trim_matches('"');
+    tag.strip_prefix('v')
+        .and_then(|n| n.parse::<i64>().ok())
+        .map(Some)
+        // A tag we never issued cannot match the current one.
+        .ok_or_else(|| ApiError::new(ErrorCode::PreconditionFailed))
+}
+
+/// The entity tag of an object at a version.
+pub fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        count: i64,
+    }
+
+    fn code_and_field(raw: &str) -> Option<(ErrorCode, String, &'static str)> {
+        parse_json::<Body>(raw.as_bytes())
+            .err()
+            .map(|e| (e.code, e.errors.first().map(|f| f.field.clone()).unwrap_or_default(), e.errors.first().map(|f| f.code).unwrap_or("")))
+    }
+
+    #[test]
+    fn data_errors_name_the_field() {
+        assert_eq!(
+            code_and_field(r#"{"name": "x", "count": "3"}"#),
+            Some((ErrorCode::ValidationFailed, "count".into(), "invalid_type"))
+        );
+        assert_eq!(
+            code_and_field(r#"{"name": "x"}"#),
+            Some((ErrorCode::ValidationFailed, "count".into(), "required"))
+        );
+        assert_eq!(
+            code_and_field(r#"{"name": "x", "count": 1, "extra": 1}"#),
+            Some((ErrorCode::ValidationFailed, "extra".into(), "unknown_field"))
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        assert_eq!(code_and_field(r#"{"name": "#).map(|c| c.0), Some(ErrorCode::MalformedJson));
+        assert_eq!(code_and_field(r#"{"name": "x", "count": 1} trailing"#).map(|c| c.0), Some(ErrorCode::MalformedJson));
+    }
+}

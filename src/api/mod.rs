@@ -1,0 +1,99 @@
+//! The HTTP surface: the route table (which the OpenAPI test reads too) and one module per
+//! resource with one file per action.
+
+pub mod auth;
+pub mod departments;
+pub mod extract;
+pub mod health;
+pub mod me;
+pub mod pagination;
+pub mod time;
+pub mod users;
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Declares every route once: the same table registers the handlers and lists the
+/// (method, path) pairs that `openapi.yaml` must describe.
+macro_rules! route_table {
+    ($( $path:literal { $( $method:ident => $handler:path ),+ $(,)? } )*) => {
+        /// Every (method, path) the server answers, in OpenAPI path syntax.
+        pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path), )+ )* ];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $( .route(web::method(Method::$method).to($handler)) )+
+                        .default_service(web::to(method_not_allowed)),
+                );
+            )*
+        }
+    };
+}
+
+route_table! {
+    "/healthz" { GET => health::healthz }
+    "/readyz" { GET => health::readyz }
+    "/metrics" { GET => health::metrics }
+    "/openapi.yaml" { GET => health::openapi }
+    "/api/v1/auth/login" { POST => auth::login::login }
+    "/api/v1/auth/refresh" { POST => auth::refresh::refresh }
+    "/api/v1/auth/logout" { POST => auth::logout::logout }
+    "/api/v1/me" { GET => me::get }
+    "/api/v1/me/password" { POST => me::change_password }
+    "/api/v1/users" { GET => users::list::list, POST => users::create::create }
+    "/api/v1/users/{id}" { GET => users::get::get, PATCH => users::update::update }
+    "/api/v1/departments" { GET => departments::list::list, POST => departments::create::create }
+    "/api/v1/departments/{id}" { GET => departments::get::get, PATCH => departments::update::update }
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::MethodNotAllowed))
+}
+
+/// The answer for a path no route matches.
+pub async fn route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::RouteNotFound))
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
+/// Collects field errors from several parses and fails with all of them at once.
+#[derive(Default)]
+pub struct Fields {
+    errors: Vec<crate::error::FieldError>,
+}
+
+impl Fields {
+    pub fn check<T>(&mut self, r: Result<T, crate::error::FieldError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, e: crate::error::FieldError) {
+        self.errors.push(e);
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+}

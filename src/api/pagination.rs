@@ -1,0 +1,109 @@
+//! Cursor pagination and `updated_since`, shared by every list.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::error::{ApiError, ErrorCode};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// The paging part of a list query, parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct PageParams {
+    pub limit: i64,
+    pub after_id: Option<i64>,
+    pub updated_since: Option<NaiveDateTime>,
+}
+
+impl PageParams {
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>, updated_since: Option<&str>) -> Result<PageParams, ApiError> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::with_detail(ErrorCode::InvalidQuery, format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                })?,
+        };
+        let after_id = cursor.map(decode_cursor).transpose()?;
+        let updated_since = updated_since.map(parse_timestamp).transpose()?;
+        Ok(PageParams { limit, after_id, updated_since })
+    }
+
+    /// Rows to fetch: one more than asked, to know whether a next page exists.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+}
+
+/// `{ "items": [...], "next_cursor": "..." | null }`
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `fetch()` rows ordered by id.
+    pub fn from_rows<R>(mut rows: Vec<R>, params: &PageParams, id: impl Fn(&R) -> i64, view: impl Fn(R) -> T) -> Page<T> {
+        let more = rows.len() as i64 > params.limit;
+        rows.truncate(params.limit as usize);
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
+        Page {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}
+
+pub fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("id:{id}"))
+}
+
+fn decode_cursor(raw: &str) -> Result<i64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("id:").and_then(|n| n.parse::<i64>().ok()))
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidCursor))
+}
+
+/// An RFC 3339 timestamp, as sent by a client, in UTC.
+pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.naive_utc())
+        .map_err(|_| ApiError::with_detail(ErrorCode::InvalidQuery, "updated_since must be an RFC 3339 timestamp such as 2026-11-28T08:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() -> Result<(), ApiError> {
+        let p = PageParams::parse(Some("2"), Some(&encode_cursor(41)), None)?;
+        assert_eq!(p.after_id, Some(41));
+        assert_eq!(PageParams::parse(None, Some("!!"), None).err().map(|e| e.code), Some(ErrorCode::InvalidCursor));
+        assert!(PageParams::parse(Some("0"), None, None).is_err());
+        assert!(PageParams::parse(Some("201"), None, None).is_err());
+        assert!(PageParams::parse(None, None, Some("yesterday")).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_full_page_has_a_next_cursor_and_the_last_does_not() -> Result<(), ApiError> {
+        let p = PageParams::parse(Some("2"), None, None)?;
+        let page = Page::from_rows(vec![1, 2, 3], &p, |r| *r, |r| r);
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(page.next_cursor, Some(encode_cursor(2)));
+        let last = Page::from_rows(vec![3], &p, |r| *r, |r| r);
+        assert_eq!(last.next_cursor, None);
+        Ok(())
+    }
+}

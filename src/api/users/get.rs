@@ -1,0 +1,25 @@
+//! `GET /api/v1/users/{id}`.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::api::extract::etag;
+use crate::api::users::view::UserView;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// A user the caller may not read answers 404, as if it did not exist.
+pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .read(move |c| Ok(db::users::find(c, id)?))
+        .await?
+        .filter(|u| auth.actor().may_read_user(u.id, u.department_id))
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(UserView::from(row)))
+}

@@ -1,0 +1,93 @@
+//! `AuthUser`: the caller behind a valid bearer token, loaded fresh from the database so
+//! that a deactivated user or a changed password takes effect at once.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::db;
+use crate::domain::role::{Actor, Role};
+use crate::error::{ApiError, ErrorCode};
+use crate::startup::AppState;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub department_id: Option<i64>,
+    pub locale: String,
+}
+
+impl AuthUser {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id,
+            role: self.role,
+            department_id: self.department_id,
+        }
+    }
+
+    /// Refuses the request unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::new(ErrorCode::InvalidToken));
+    }
+    Ok(token.trim().to_string())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let claims = state.tokens.verify(&token?)?;
+            let user_id: i64 = claims
+                .sub
+                .parse()
+                .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
+            let row = state
+                .db
+                .read(move |conn| Ok(db::users::find(conn, user_id)?))
+                .await?
+                .filter(|u| u.active)
+                .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+            // A token issued before the last password change is void.
+            if claims.pwd != row.password_changed_at.and_utc().timestamp_micros() {
+                return Err(ApiError::new(ErrorCode::InvalidToken));
+            }
+            let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role in database"))?;
+            Ok(AuthUser {
+                id: row.id,
+                username: row.username,
+                role,
+                department_id: row.department_id,
+                locale: row.locale,
+            })
+        })
+    }
+}

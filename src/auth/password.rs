@@ -1,0 +1,47 @@
+//! argon2id password hashing at the OWASP-recommended parameters (19 MiB, t=2, p=1).
+//! Every function here is CPU-heavy and blocking: call it on the blocking pool.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::error::ApiError;
+
+fn hasher() -> Result<Argon2<'static>, ApiError> {
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(ApiError::internal)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub fn hash(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+/// Whether `password` matches the stored PHC string. A malformed hash never matches.
+pub fn verify(password: &str, stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    match hasher() {
+        Ok(h) => h.verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_and_nothing_else() -> Result<(), ApiError> {
+        let h = hash("correct horse battery")?;
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("correct horse batterz", &h));
+        assert!(!verify("correct horse battery", "not-a-hash"));
+        Ok(())
+    }
+}

@@ -1,0 +1,259 @@
+//! Settings, read once from the environment at start and then passed, never global.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// A value that must never reach a log line.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Limits on failed logins. A key (a username or a client address) that fails
+/// `max_failures` times within `window` is refused for `lockout`.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleSettings {
+    pub max_failures_per_user: u32,
+    pub max_failures_per_address: u32,
+    pub window: Duration,
+    pub lockout: Duration,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        ThrottleSettings {
+            max_failures_per_user: 5,
+            max_failures_per_address: 20,
+            window: Duration::from_secs(15 * 60),
+            lockout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://PATH` or `postgres://…`; default a SQLite file in the data folder.
+    pub database_url: String,
+    /// `OBSERVER_DESK_BIND`: address to listen on; default `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// `OBSERVER_DESK_DATA_DIR`: database file, attachments, generated secrets, dev mail; default `./data`.
+    pub data_dir: PathBuf,
+    /// `OBSERVER_DESK_ADMIN_PASSWORD`: on an empty database, user `admin` gets it; unset: generated and printed once.
+    pub admin_password: Option<Secret>,
+    /// `OBSERVER_DESK_JWT_SECRET`: HMAC key for access tokens; unset: generated once and kept in the data folder.
+    pub jwt_secret: Option<Secret>,
+    /// `OBSERVER_DESK_SLA_TICK_MS`: how often the SLA worker looks for due deadlines; default 30000.
+    pub sla_tick: Duration,
+    /// `OBSERVER_DESK_SMTP_URL`: e.g. `smtp://host:2525`; unset: mail is written to `DATA_DIR/mail/`.
+    pub smtp_url: Option<Secret>,
+    /// `OBSERVER_DESK_MAIL_FROM`: the sender of outgoing mail; default `Observer Desk <noreply@observer-desk.local>`.
+    pub mail_from: String,
+    /// `OBSERVER_DESK_DEMO=1` or `--demo`: load the county demo data on an empty database.
+    pub demo: bool,
+    /// `OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS`: lifetime of an access token; default 900 (15 minutes).
+    pub access_token_ttl: Duration,
+    /// `OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS`: lifetime of a refresh token since its last use; default 30.
+    pub refresh_token_ttl: Duration,
+    /// `OBSERVER_DESK_DB_POOL_SIZE`: connections in the read pool (PostgreSQL: the only pool); default 8.
+    pub db_pool_size: u32,
+    /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=1`: take the client address from `X-Forwarded-For`
+    /// (only behind a reverse proxy that sets it); default off, the peer address is used.
+    pub trust_forwarded_for: bool,
+    /// `OBSERVER_DESK_MAX_BODY_BYTES`: the largest JSON body accepted; default 65536.
+    pub max_body_bytes: usize,
+    /// `OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER` / `..._PER_ADDRESS` / `OBSERVER_DESK_LOGIN_LOCKOUT_SECS`.
+    pub throttle: ThrottleSettings,
+    /// `OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish on SIGTERM; default 30.
+    pub shutdown_timeout: Duration,
+}
+
+pub const ISSUER: &str = "observer-desk";
+pub const AUDIENCE: &str = "observer-desk-api";
+
+impl Settings {
+    /// Defaults for a data folder, before the environment is read.
+    pub fn defaults(data_dir: impl Into<PathBuf>) -> Settings {
+        let data_dir = data_dir.into();
+        Settings {
+            database_url: default_database_url(&data_dir),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir,
+            admin_password: None,
+            jwt_secret: None,
+            sla_tick: Duration::from_millis(30_000),
+            smtp_url: None,
+            mail_from: "Observer Desk <noreply@observer-desk.local>".into(),
+            demo: false,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            db_pool_size: 8,
+            trust_forwarded_for: false,
+            max_body_bytes: 64 * 1024,
+            throttle: ThrottleSettings::default(),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Reads the environment (and the `--demo` flag).
+    pub fn from_env(args: &[String]) -> anyhow::Result<Settings> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir = var("OBSERVER_DESK_DATA_DIR").unwrap_or_else(|| "./data".into());
+        let mut s = Settings::defaults(PathBuf::from(data_dir));
+        if let Some(url) = var("DATABASE_URL") {
+            s.database_url = url;
+        }
+        if let Some(bind) = var("OBSERVER_DESK_BIND") {
+            s.bind = bind
+                .parse()
+                .with_context(|| format!("OBSERVER_DESK_BIND={bind:?} is not an address like 127.0.0.1:8080"))?;
+        }
+        s.admin_password = var("OBSERVER_DESK_ADMIN_PASSWORD").map(Secret::new);
+        s.jwt_secret = var("OBSERVER_DESK_JWT_SECRET").map(Secret::new);
+        s.smtp_url = var("OBSERVER_DESK_SMTP_URL").map(Secret::new);
+        if let Some(from) = var("OBSERVER_DESK_MAIL_FROM") {
+            s.mail_from = from;
+        }
+        if let Some(ms) = var("OBSERVER_DESK_SLA_TICK_MS") {
+            s.sla_tick = Duration::from_millis(parse_num("OBSERVER_DESK_SLA_TICK_MS", &ms, 10, 86_400_000)?);
+        }
+        if let Some(secs) = var("OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS") {
+            s.access_token_ttl = Duration::from_secs(parse_num("OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS", &secs, 30, 86_400)?);
+        }
+        if let Some(days) = var("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS") {
+            s.refresh_token_ttl =
+                Duration::from_secs(parse_num("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS", &days, 1, 365)? * 86_400);
+        }
+        if let Some(n) = var("OBSERVER_DESK_DB_POOL_SIZE") {
+            s.db_pool_size = parse_num("OBSERVER_DESK_DB_POOL_SIZE", &n, 1, 256)? as u32;
+        }
+        if let Some(n) = var("OBSERVER_DESK_MAX_BODY_BYTES") {
+            s.max_body_bytes = parse_num("OBSERVER_DESK_MAX_BODY_BYTES", &n, 1024, 16 * 1024 * 1024)? as usize;
+        }
+        if let Some(n) = var("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER") {
+            s.throttle.max_failures_per_user = parse_num("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER", &n, 1, 1000)? as u32;
+        }
+        if let Some(n) = var("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS") {
+            s.throttle.max_failures_per_address =
+                parse_num("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", &n, 1, 100_000)? as u32;
+        }
+        if let Some(n) = var("OBSERVER_DESK_LOGIN_LOCKOUT_SECS") {
+            let secs = parse_num("OBSERVER_DESK_LOGIN_LOCKOUT_SECS", &n, 1, 86_400)?;
+            s.throttle.lockout = Duration::from_secs(secs);
+            s.throttle.window = Duration::from_secs(secs.max(60));
+        }
+        if let Some(n) = var("OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS") {
+            s.shutdown_timeout = Duration::from_secs(parse_num("OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS", &n, 1, 3600)?);
+        }
+        s.trust_forwarded_for = var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));
+        s.demo = var("OBSERVER_DESK_DEMO").is_some_and(|v| is_truthy(&v));
+        for arg in args {
+            match arg.as_str() {
+                "--demo" => s.demo = true,
+                other => bail!("unknown argument {other:?}; the only flag is --demo (settings come from the environment, see README)"),
+            }
+        }
+        Ok(s)
+    }
+
+    /// The HMAC key for access tokens: the configured one, or one kept in the data folder
+    /// (generated on first start, with a warning).
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<Secret> {
+        if let Some(secret) = &self.jwt_secret {
+            if secret.expose().len() < 32 {
+                bail!("OBSERVER_DESK_JWT_SECRET must be at least 32 characters");
+            }
+            return Ok(secret.clone());
+        }
+        let path = self.data_dir.join("jwt-secret");
+        if path.exists() {
+            let value = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let value = value.trim().to_string();
+            if value.len() >= 32 {
+                return Ok(Secret::new(value));
+            }
+            bail!("{} is shorter than 32 characters; delete it to generate a new one", path.display());
+        }
+        let value = crate::auth::tokens::random_token(48);
+        write_private_file(&path, &value)?;
+        tracing::warn!(
+            path = %path.display(),
+            "OBSERVER_DESK_JWT_SECRET is not set: generated a secret and kept it in the data folder"
+        );
+        Ok(Secret::new(value))
+    }
+}
+
+fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("observer-desk.db").display())
+}
+
+fn parse_num(name: &str, value: &str, min: u64, max: u64) -> anyhow::Result<u64> {
+    let n: u64 = value
+        .trim()
+        .parse()
+        .with_context(|| format!("{name}={value:?} is not a whole number"))?;
+    if n < min || n > max {
+        bail!("{name}={n} is out of range {min}..={max}");
+    }
+    Ok(n)
+}
+
+fn is_truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
+/// Writes a file readable only by its owner (on Unix).
+pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .and_then(|_| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let s = Secret::new("hunter2-hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused() {
+        assert!(parse_num("X", "0", 1, 10).is_err());
+        assert!(parse_num("X", "abc", 1, 10).is_err());
+        assert_eq!(parse_num("X", " 7 ", 1, 10).ok(), Some(7));
+    }
+}

@@ -1,0 +1,281 @@
+//! The database: one connection type for SQLite and PostgreSQL, the pools, migrations,
+//! and the only place where the two backends are told apart.
+
+pub mod departments;
+pub mod login_throttle;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod users;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::web;
+use chrono::{NaiveDateTime, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever database `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the database is, parsed from the URL's scheme.
+#[derive(Debug, Clone)]
+pub enum DbTarget {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DbTarget {
+    pub fn parse(url: &str) -> anyhow::Result<DbTarget> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbTarget::Postgres(url.to_string()))
+        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                anyhow::bail!("DATABASE_URL names no SQLite file");
+            }
+            Ok(DbTarget::Sqlite(PathBuf::from(path)))
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbTarget::Postgres(_) => Backend::Postgres,
+            DbTarget::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Opens connections for r2d2, picking the backend from the URL so that a connection
+/// failure reports the real driver error.
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        match &self.target {
+            DbTarget::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+            DbTarget::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // busy_timeout first, so that the journal switch itself waits for other writers.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        conn.ping().map_err(ConnError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        // Also true for a connection left inside a transaction (a panic mid-way).
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The database handle the service passes around. Reads use a pool; on SQLite every
+/// write goes through one writer connection (on PostgreSQL the two pools are one).
+#[derive(Clone)]
+pub struct Db {
+    read: Pool,
+    write: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the pools. Blocking: call from a blocking context.
+    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let target = DbTarget::parse(url)?;
+        let backend = target.backend();
+        if let DbTarget::Sqlite(path) = &target
+            && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+        let build = |max_size: u32| {
+            r2d2::Pool::builder()
+                .max_size(max_size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(5))
+                .test_on_check_out(true)
+                .build(Manager { target: target.clone() })
+        };
+        let db = match backend {
+            Backend::Postgres => {
+                let pool = build(pool_size)?;
+                Db { read: pool.clone(), write: pool, backend }
+            }
+            Backend::Sqlite => {
+                // The writer first: it switches the file to WAL before readers open it.
+                let write = build(1)?;
+                let read = build(pool_size)?;
+                Db { read, write, backend }
+            }
+        };
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations. Blocking.
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.write.get()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Runs `f` with a read connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(ApiError::db_unavailable)?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool: committed when `f`
+    /// returns `Ok`, rolled back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.write.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(ApiError::db_unavailable)?;
+            in_write_transaction(&mut conn, f)
+        })
+        .await
+    }
+
+    /// Whether the database answers and no migration is pending, within `timeout`.
+    pub async fn ready(&self, timeout: Duration) -> Result<(), String> {
+        let pool = self.read.clone();
+        let outcome = web::block(move || -> Result<(), String> {
+            let mut conn = pool.get_timeout(timeout).map_err(|e| e.to_string())?;
+            conn.ping().map_err(|e| e.to_string())?;
+            match pending_migrations(&mut conn) {
+                Ok(false) => Ok(()),
+                Ok(true) => Err("migrations are pending".into()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await;
+        outcome.map_err(|e| e.to_string())?
+    }
+}
+
+/// Runs blocking work on actix's blocking pool, inside the caller's tracing span.
+pub async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(f))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so that a transaction
+/// that reads and then writes takes the write lock up front instead of failing midway.
+pub fn in_write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    type Tm = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Tm::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            Tm::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
+    let result = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    let applied = result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(())
+}
+
+fn pending_migrations(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let result = match conn {
+        DbConn::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    result.map_err(|e| anyhow::anyhow!("checking migrations: {e}"))
+}
+
+/// The current time as stored: UTC, truncated to microseconds, the precision both
+/// backends keep, so that values read back compare equal on either.
+pub fn now() -> NaiveDateTime {
+    truncate(Utc::now().naive_utc())
+}
+
+pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}

@@ -1,0 +1,13 @@
+//! Observer Desk: a closed-loop issue desk for a county's business-environment observers.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod notify;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,18 @@
+//! `observer-desk`: reads the settings, starts the application, serves until stopped.
+
+use observer_desk::{config::Settings, startup::Application, telemetry};
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let settings = Settings::from_env(&args)?;
+    let app = Application::build(settings).await?;
+    if let Some(password) = &app.generated_admin_password {
+        // Printed once, on the terminal only: it is never written to the log or the database.
+        println!("\n  First start: created user `admin` with password: {password}\n  Keep it now; it is not shown again.\n");
+    }
+    println!("observer-desk listening on http://{}", app.local_addr());
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Outgoing messages. For now only the mail transport, chosen from the settings.
+
+pub mod mail;

@@ -1,0 +1,146 @@
+//! The application: database, migrations, first-start work, and the HTTP server with its
+//! middleware and route table. Tests start it on port 0 with a database of their own.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::api;
+use crate::auth::tokens::TokenService;
+use crate::config::Settings;
+use crate::db::{Db, run_blocking};
+use crate::error::{ApiError, Lang};
+use crate::metrics::Metrics;
+use crate::notify::mail::Mailer;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub tokens: TokenService,
+    pub settings: Settings,
+    /// A real argon2 hash of a random password, checked for unknown usernames so that they
+    /// cost the same time as known ones.
+    pub dummy_hash: String,
+    pub metrics: Arc<Metrics>,
+    pub mailer: Mailer,
+}
+
+pub struct Application {
+    port: u16,
+    local_addr: std::net::SocketAddr,
+    server: Server,
+    /// The admin password, when it was generated on this start (print it once).
+    pub generated_admin_password: Option<String>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        let secret = settings.resolve_jwt_secret()?;
+        let url = settings.database_url.clone();
+        let pool_size = settings.db_pool_size;
+        let db = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Db> {
+            let db = Db::connect(&url, pool_size).context("connecting to the database")?;
+            db.migrate()?;
+            Ok(db)
+        })
+        .await
+        .context("database start-up task")??;
+        let generated_admin_password = crate::bootstrap::ensure_admin(&db, &settings).await?;
+        let dummy_hash = run_blocking(|| crate::auth::password::hash(&crate::auth::tokens::random_token(16)))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mailer = Mailer::from_settings(&settings)?;
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let local_addr = listener.local_addr()?;
+        let port = local_addr.port();
+        tracing::info!(
+            address = %listener.local_addr()?,
+            database = ?db.backend(),
+            mail = mailer.describe(),
+            "observer-desk listening"
+        );
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenService::new(&secret, settings.access_token_ttl),
+            dummy_hash,
+            metrics: Arc::new(Metrics::default()),
+            mailer,
+            settings: settings.clone(),
+        });
+        let server = run(listener, state, &settings)?;
+        Ok(Application { port, local_addr, server, generated_admin_password })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -> anyhow::Result<Server> {
+    let max_body = settings.max_body_bytes;
+    let server = HttpServer::new(move || {
+        let metrics = state.metrics.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
+            .app_data(web::QueryConfig::default().error_handler(api::extract::query_error))
+            .configure(api::configure)
+            .default_service(web::to(api::route_not_found))
+            // Titles in the caller's language: errors render in Chinese by default and are
+            // rendered again here when the caller prefers English.
+            .wrap_fn(|req, srv| {
+                let lang = Lang::from_accept_language(
+                    req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+                );
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    if lang == Lang::En {
+                        let english = res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.render(Lang::En));
+                        if let Some(english) = english {
+                            return Ok(res.into_response(english).map_into_boxed_body());
+                        }
+                    }
+                    Ok(res.map_into_boxed_body())
+                }
+            })
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let method = req.method().to_string();
+                let metrics = metrics.clone();
+                let fut = srv.call(req);
+                async move {
+                    let res: ServiceResponse<_> = fut.await?;
+                    let route = res.request().match_pattern().unwrap_or_else(|| "<unmatched>".into());
+                    metrics.observe(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+                    Ok(res)
+                }
+            })
+            .wrap(tracing_actix_web::TracingLogger::default())
+    })
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
