@@ -15,13 +15,20 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
         Some(p) => (p.expose().to_string(), false),
         None => (random_token(15), true),
     };
-    if db.read(|c| Ok(users::count(c)?)).await.map_err(anyhow_err)? > 0 {
+    if db
+        .read(|c| Ok(users::count(c)?))
+        .await
+        .map_err(anyhow_err)?
+        > 0
+    {
         return Ok(None);
     }
     NewPassword::parse("OBSERVER_DESK_ADMIN_PASSWORD", &password)
         .map_err(|e| anyhow::anyhow!("OBSERVER_DESK_ADMIN_PASSWORD {}", e.message))?;
     let to_hash = password.clone();
-    let hash = run_blocking(move || password::hash(&to_hash)).await.map_err(anyhow_err)?;
+    let hash = run_blocking(move || password::hash(&to_hash))
+        .await
+        .map_err(anyhow_err)?;
     let created = db
         .write(move |c| {
             // Checked again inside the write transaction: two instances starting at once

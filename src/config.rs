@@ -119,9 +119,9 @@ impl Settings {
             s.database_url = url;
         }
         if let Some(bind) = var("OBSERVER_DESK_BIND") {
-            s.bind = bind
-                .parse()
-                .with_context(|| format!("OBSERVER_DESK_BIND={bind:?} is not an address like 127.0.0.1:8080"))?;
+            s.bind = bind.parse().with_context(|| {
+                format!("OBSERVER_DESK_BIND={bind:?} is not an address like 127.0.0.1:8080")
+            })?;
         }
         s.admin_password = var("OBSERVER_DESK_ADMIN_PASSWORD").map(Secret::new);
         s.jwt_secret = var("OBSERVER_DESK_JWT_SECRET").map(Secret::new);
@@ -130,27 +130,40 @@ impl Settings {
             s.mail_from = from;
         }
         if let Some(ms) = var("OBSERVER_DESK_SLA_TICK_MS") {
-            s.sla_tick = Duration::from_millis(parse_num("OBSERVER_DESK_SLA_TICK_MS", &ms, 10, 86_400_000)?);
+            s.sla_tick =
+                Duration::from_millis(parse_num("OBSERVER_DESK_SLA_TICK_MS", &ms, 10, 86_400_000)?);
         }
         if let Some(secs) = var("OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS") {
-            s.access_token_ttl = Duration::from_secs(parse_num("OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS", &secs, 30, 86_400)?);
+            s.access_token_ttl = Duration::from_secs(parse_num(
+                "OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS",
+                &secs,
+                30,
+                86_400,
+            )?);
         }
         if let Some(days) = var("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS") {
-            s.refresh_token_ttl =
-                Duration::from_secs(parse_num("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS", &days, 1, 365)? * 86_400);
+            s.refresh_token_ttl = Duration::from_secs(
+                parse_num("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS", &days, 1, 365)? * 86_400,
+            );
         }
         if let Some(n) = var("OBSERVER_DESK_DB_POOL_SIZE") {
             s.db_pool_size = parse_num("OBSERVER_DESK_DB_POOL_SIZE", &n, 1, 256)? as u32;
         }
         if let Some(n) = var("OBSERVER_DESK_MAX_BODY_BYTES") {
-            s.max_body_bytes = parse_num("OBSERVER_DESK_MAX_BODY_BYTES", &n, 1024, 16 * 1024 * 1024)? as usize;
+            s.max_body_bytes =
+                parse_num("OBSERVER_DESK_MAX_BODY_BYTES", &n, 1024, 16 * 1024 * 1024)? as usize;
         }
         if let Some(n) = var("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER") {
-            s.throttle.max_failures_per_user = parse_num("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER", &n, 1, 1000)? as u32;
+            s.throttle.max_failures_per_user =
+                parse_num("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER", &n, 1, 1000)? as u32;
         }
         if let Some(n) = var("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS") {
-            s.throttle.max_failures_per_address =
-                parse_num("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", &n, 1, 100_000)? as u32;
+            s.throttle.max_failures_per_address = parse_num(
+                "OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                &n,
+                1,
+                100_000,
+            )? as u32;
         }
         if let Some(n) = var("OBSERVER_DESK_LOGIN_LOCKOUT_SECS") {
             let secs = parse_num("OBSERVER_DESK_LOGIN_LOCKOUT_SECS", &n, 1, 86_400)?;
@@ -158,14 +171,22 @@ impl Settings {
             s.throttle.window = Duration::from_secs(secs.max(60));
         }
         if let Some(n) = var("OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS") {
-            s.shutdown_timeout = Duration::from_secs(parse_num("OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS", &n, 1, 3600)?);
+            s.shutdown_timeout = Duration::from_secs(parse_num(
+                "OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS",
+                &n,
+                1,
+                3600,
+            )?);
         }
-        s.trust_forwarded_for = var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));
+        s.trust_forwarded_for =
+            var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));
         s.demo = var("OBSERVER_DESK_DEMO").is_some_and(|v| is_truthy(&v));
         for arg in args {
             match arg.as_str() {
                 "--demo" => s.demo = true,
-                other => bail!("unknown argument {other:?}; the only flag is --demo (settings come from the environment, see README)"),
+                other => bail!(
+                    "unknown argument {other:?}; the only flag is --demo (settings come from the environment, see README)"
+                ),
             }
         }
         Ok(s)
@@ -188,7 +209,10 @@ impl Settings {
             if value.len() >= 32 {
                 return Ok(Secret::new(value));
             }
-            bail!("{} is shorter than 32 characters; delete it to generate a new one", path.display());
+            bail!(
+                "{} is shorter than 32 characters; delete it to generate a new one",
+                path.display()
+            );
         }
         let value = crate::auth::tokens::random_token(48);
         write_private_file(&path, &value)?;
@@ -216,14 +240,18 @@ fn parse_num(name: &str, value: &str, min: u64, max: u64) -> anyhow::Result<u64>
 }
 
 fn is_truthy(v: &str) -> bool {
-    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
 }
 
 /// Writes a file readable only by its owner (on Unix).
 pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -20,7 +20,12 @@ impl Lang {
     pub fn from_accept_language(value: Option<&str>) -> Lang {
         let Some(value) = value else { return Lang::Zh };
         // The first listed language wins; quality values are rarely used by the apps.
-        let first = value.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        let first = value
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if first.starts_with("en") {
             Lang::En
         } else {
@@ -205,7 +210,10 @@ impl ApiError {
             errors: &self.errors,
         };
         let mut res = HttpResponse::build(status);
-        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         if let Some(secs) = self.retry_after_secs {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
@@ -286,7 +294,11 @@ mod tests {
     fn every_code_is_unique_and_has_both_titles() {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
-            assert!(seen.insert(code.as_str()), "duplicate code {}", code.as_str());
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
             assert!(!code.title(Lang::En).is_empty());
             assert!(!code.title(Lang::Zh).is_empty());
         }
@@ -296,6 +308,9 @@ mod tests {
     fn english_is_chosen_only_when_asked_for() {
         assert_eq!(Lang::from_accept_language(None), Lang::Zh);
         assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
-        assert_eq!(Lang::from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")),
+            Lang::Zh
+        );
     }
 }

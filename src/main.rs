@@ -10,7 +10,9 @@ async fn main() -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     if let Some(password) = &app.generated_admin_password {
         // Printed once, on the terminal only: it is never written to the log or the database.
-        println!("\n  First start: created user `admin` with password: {password}\n  Keep it now; it is not shown again.\n");
+        println!(
+            "\n  First start: created user `admin` with password: {password}\n  Keep it now; it is not shown again.\n"
+        );
     }
     println!("observer-desk listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-const BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Default)]
 struct RouteStats {
@@ -22,8 +24,12 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let Ok(mut routes) = self.routes.lock() else { return };
-        let stats = routes.entry((method.to_string(), route.to_string())).or_default();
+        let Ok(mut routes) = self.routes.lock() else {
+            return;
+        };
+        let stats = routes
+            .entry((method.to_string(), route.to_string()))
+            .or_default();
         *stats.by_status.entry(status).or_default() += 1;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
@@ -36,8 +42,12 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let Ok(routes) = self.routes.lock() else { return out };
-        out.push_str("# HELP http_requests_total HTTP requests answered, by method, route and status.\n");
+        let Ok(routes) = self.routes.lock() else {
+            return out;
+        };
+        out.push_str(
+            "# HELP http_requests_total HTTP requests answered, by method, route and status.\n",
+        );
         out.push_str("# TYPE http_requests_total counter\n");
         for ((method, route), stats) in routes.iter() {
             for (status, n) in &stats.by_status {
@@ -53,18 +63,35 @@ impl Metrics {
         for ((method, route), stats) in routes.iter() {
             let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
             for (bound, n) in BUCKETS.iter().zip(stats.buckets.iter()) {
-                let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+                );
             }
-            let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", stats.count);
-            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {}", stats.sum);
-            let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {}", stats.count);
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                stats.count
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{{labels}}} {}",
+                stats.sum
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {}",
+                stats.count
+            );
         }
         out
     }
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -78,9 +105,19 @@ mod tests {
         m.observe("GET", "/api/v1/me", 200, 0.2);
         m.observe("GET", "/api/v1/me", 401, 0.001);
         let text = m.render();
-        assert!(text.contains("http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"} 2"));
-        assert!(text.contains("http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"401\"} 1"));
+        assert!(
+            text.contains(
+                "http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"} 2"
+            )
+        );
+        assert!(
+            text.contains(
+                "http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"401\"} 1"
+            )
+        );
         assert!(text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/me\",le=\"0.005\"} 2"));
-        assert!(text.contains("http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/me\"} 3"));
+        assert!(text.contains(
+            "http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/me\"} 3"
+        ));
     }
 }

@@ -53,11 +53,13 @@ impl Application {
         .await
         .context("database start-up task")??;
         let generated_admin_password = crate::bootstrap::ensure_admin(&db, &settings).await?;
-        let dummy_hash = run_blocking(|| crate::auth::password::hash(&crate::auth::tokens::random_token(16)))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dummy_hash =
+            run_blocking(|| crate::auth::password::hash(&crate::auth::tokens::random_token(16)))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mailer = Mailer::from_settings(&settings)?;
-        let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
         let port = local_addr.port();
         tracing::info!(
@@ -75,7 +77,12 @@ impl Application {
             settings: settings.clone(),
         });
         let server = run(listener, state, &settings)?;
-        Ok(Application { port, local_addr, server, generated_admin_password })
+        Ok(Application {
+            port,
+            local_addr,
+            server,
+            generated_admin_password,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -96,7 +103,11 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    settings: &Settings,
+) -> anyhow::Result<Server> {
     let max_body = settings.max_body_bytes;
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
@@ -111,13 +122,19 @@ fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -
             // rendered again here when the caller prefers English.
             .wrap_fn(|req, srv| {
                 let lang = Lang::from_accept_language(
-                    req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+                    req.headers()
+                        .get(header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok()),
                 );
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await?;
                     if lang == Lang::En {
-                        let english = res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.render(Lang::En));
+                        let english = res
+                            .response()
+                            .error()
+                            .and_then(|e| e.as_error::<ApiError>())
+                            .map(|e| e.render(Lang::En));
                         if let Some(english) = english {
                             return Ok(res.into_response(english).map_into_boxed_body());
                         }
@@ -132,8 +149,16 @@ fn run(listener: TcpListener, state: web::Data<AppState>, settings: &Settings) -
                 let fut = srv.call(req);
                 async move {
                     let res: ServiceResponse<_> = fut.await?;
-                    let route = res.request().match_pattern().unwrap_or_else(|| "<unmatched>".into());
-                    metrics.observe(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "<unmatched>".into());
+                    metrics.observe(
+                        &method,
+                        &route,
+                        res.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
                     Ok(res)
                 }
             })

@@ -23,8 +23,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")));
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -43,7 +51,10 @@ fn payload_error(e: actix_web::Error) -> ApiError {
     use actix_web::error::PayloadError;
     match e.as_error::<PayloadError>() {
         Some(PayloadError::Overflow) => ApiError::new(ErrorCode::PayloadTooLarge),
-        _ => ApiError::with_detail(ErrorCode::MalformedJson, "the request body could not be read"),
+        _ => ApiError::with_detail(
+            ErrorCode::MalformedJson,
+            "the request body could not be read",
+        ),
     }
 }
 
@@ -84,13 +95,22 @@ fn describe(message: &str, path: &str) -> (&'static str, String) {
         Some(message[start..start + len].to_string())
     };
     let join = |name: String| {
-        if path.is_empty() || path == "." {
+        // serde_path_to_error already ends the path with the name for some errors.
+        if path == name || path.ends_with(&format!(".{name}")) {
+            path.to_string()
+        } else if path.is_empty() || path == "." {
             name
         } else {
             format!("{path}.{name}")
         }
     };
-    let here = || if path.is_empty() { ".".to_string() } else { path.to_string() };
+    let here = || {
+        if path.is_empty() {
+            ".".to_string()
+        } else {
+            path.to_string()
+        }
+    };
     if message.starts_with("missing field") {
         ("required", named().map(join).unwrap_or_else(here))
     } else if message.starts_with("unknown field") {
@@ -151,9 +171,16 @@ mod tests {
     }
 
     fn code_and_field(raw: &str) -> Option<(ErrorCode, String, &'static str)> {
-        parse_json::<Body>(raw.as_bytes())
-            .err()
-            .map(|e| (e.code, e.errors.first().map(|f| f.field.clone()).unwrap_or_default(), e.errors.first().map(|f| f.code).unwrap_or("")))
+        parse_json::<Body>(raw.as_bytes()).err().map(|e| {
+            (
+                e.code,
+                e.errors
+                    .first()
+                    .map(|f| f.field.clone())
+                    .unwrap_or_default(),
+                e.errors.first().map(|f| f.code).unwrap_or(""),
+            )
+        })
     }
 
     #[test]
@@ -174,7 +201,13 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_malformed_json() {
-        assert_eq!(code_and_field(r#"{"name": "#).map(|c| c.0), Some(ErrorCode::MalformedJson));
-        assert_eq!(code_and_field(r#"{"name": "x", "count": 1} trailing"#).map(|c| c.0), Some(ErrorCode::MalformedJson));
+        assert_eq!(
+            code_and_field(r#"{"name": "#).map(|c| c.0),
+            Some(ErrorCode::MalformedJson)
+        );
+        assert_eq!(
+            code_and_field(r#"{"name": "x", "count": 1} trailing"#).map(|c| c.0),
+            Some(ErrorCode::MalformedJson)
+        );
     }
 }

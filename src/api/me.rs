@@ -38,8 +38,12 @@ pub async fn change_password(
     auth: AuthUser,
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let ChangePassword { current_password, new_password } = body.0;
-    let new_password = NewPassword::parse("new_password", &new_password).map_err(|e| ApiError::validation(vec![e]))?;
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = body.0;
+    let new_password = NewPassword::parse("new_password", &new_password)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     let id = auth.id;
     let current = state
         .db

@@ -19,7 +19,11 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>, updated_since: Option<&str>) -> Result<PageParams, ApiError> {
+    pub fn parse(
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        updated_since: Option<&str>,
+    ) -> Result<PageParams, ApiError> {
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(raw) => raw
@@ -27,12 +31,19 @@ impl PageParams {
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    ApiError::with_detail(ErrorCode::InvalidQuery, format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                    ApiError::with_detail(
+                        ErrorCode::InvalidQuery,
+                        format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
                 })?,
         };
         let after_id = cursor.map(decode_cursor).transpose()?;
         let updated_since = updated_since.map(parse_timestamp).transpose()?;
-        Ok(PageParams { limit, after_id, updated_since })
+        Ok(PageParams {
+            limit,
+            after_id,
+            updated_since,
+        })
     }
 
     /// Rows to fetch: one more than asked, to know whether a next page exists.
@@ -50,10 +61,19 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from `fetch()` rows ordered by id.
-    pub fn from_rows<R>(mut rows: Vec<R>, params: &PageParams, id: impl Fn(&R) -> i64, view: impl Fn(R) -> T) -> Page<T> {
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        params: &PageParams,
+        id: impl Fn(&R) -> i64,
+        view: impl Fn(R) -> T,
+    ) -> Page<T> {
         let more = rows.len() as i64 > params.limit;
         rows.truncate(params.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(id(r)))
+        } else {
+            None
+        };
         Page {
             items: rows.into_iter().map(view).collect(),
             next_cursor,
@@ -78,7 +98,12 @@ fn decode_cursor(raw: &str) -> Result<i64, ApiError> {
 pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, ApiError> {
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|t| t.naive_utc())
-        .map_err(|_| ApiError::with_detail(ErrorCode::InvalidQuery, "updated_since must be an RFC 3339 timestamp such as 2026-11-28T08:00:00Z"))
+        .map_err(|_| {
+            ApiError::with_detail(
+                ErrorCode::InvalidQuery,
+                "updated_since must be an RFC 3339 timestamp such as 2026-11-28T08:00:00Z",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -89,7 +114,12 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() -> Result<(), ApiError> {
         let p = PageParams::parse(Some("2"), Some(&encode_cursor(41)), None)?;
         assert_eq!(p.after_id, Some(41));
-        assert_eq!(PageParams::parse(None, Some("!!"), None).err().map(|e| e.code), Some(ErrorCode::InvalidCursor));
+        assert_eq!(
+            PageParams::parse(None, Some("!!"), None)
+                .err()
+                .map(|e| e.code),
+            Some(ErrorCode::InvalidCursor)
+        );
         assert!(PageParams::parse(Some("0"), None, None).is_err());
         assert!(PageParams::parse(Some("201"), None, None).is_err());
         assert!(PageParams::parse(None, None, Some("yesterday")).is_err());

@@ -80,7 +80,8 @@ impl FromRequest for AuthUser {
             if claims.pwd != row.password_changed_at.and_utc().timestamp_micros() {
                 return Err(ApiError::new(ErrorCode::InvalidToken));
             }
-            let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role in database"))?;
+            let role = Role::parse(&row.role)
+                .ok_or_else(|| ApiError::internal("unknown role in database"))?;
             Ok(AuthUser {
                 id: row.id,
                 username: row.username,

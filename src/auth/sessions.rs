@@ -18,12 +18,23 @@ pub enum Rotation {
 }
 
 /// Starts a new family for a fresh login and returns its first token.
-pub fn start(conn: &mut DbConn, user_id: i64, ttl: TimeDelta, now: NaiveDateTime) -> Result<String, ApiError> {
+pub fn start(
+    conn: &mut DbConn,
+    user_id: i64,
+    ttl: TimeDelta,
+    now: NaiveDateTime,
+) -> Result<String, ApiError> {
     let family = random_token(16);
     issue(conn, user_id, &family, ttl, now)
 }
 
-fn issue(conn: &mut DbConn, user_id: i64, family: &str, ttl: TimeDelta, now: NaiveDateTime) -> Result<String, ApiError> {
+fn issue(
+    conn: &mut DbConn,
+    user_id: i64,
+    family: &str,
+    ttl: TimeDelta,
+    now: NaiveDateTime,
+) -> Result<String, ApiError> {
     let token = random_token(32);
     refresh_tokens::insert(
         conn,
@@ -40,7 +51,12 @@ fn issue(conn: &mut DbConn, user_id: i64, family: &str, ttl: TimeDelta, now: Nai
 
 /// Spends `token` and issues its successor, inside the caller's write transaction.
 /// `ReuseDetected` must be committed (the revocation is the point), so it is an `Ok`.
-pub fn rotate(conn: &mut DbConn, token: &str, ttl: TimeDelta, now: NaiveDateTime) -> Result<Rotation, ApiError> {
+pub fn rotate(
+    conn: &mut DbConn,
+    token: &str,
+    ttl: TimeDelta,
+    now: NaiveDateTime,
+) -> Result<Rotation, ApiError> {
     let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? else {
         return Ok(Rotation::Invalid);
     };
@@ -49,7 +65,10 @@ pub fn rotate(conn: &mut DbConn, token: &str, ttl: TimeDelta, now: NaiveDateTime
     }
     if row.used_at.is_some() {
         refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-        tracing::warn!(user_id = row.user_id, "a spent refresh token was presented again: session family revoked");
+        tracing::warn!(
+            user_id = row.user_id,
+            "a spent refresh token was presented again: session family revoked"
+        );
         return Ok(Rotation::ReuseDetected);
     }
     if row.expires_at <= now {
@@ -66,7 +85,10 @@ pub fn rotate(conn: &mut DbConn, token: &str, ttl: TimeDelta, now: NaiveDateTime
         return Ok(Rotation::ReuseDetected);
     }
     let next = issue(conn, row.user_id, &row.family_id, ttl, now)?;
-    Ok(Rotation::Rotated { user_id: row.user_id, refresh_token: next })
+    Ok(Rotation::Rotated {
+        user_id: row.user_id,
+        refresh_token: next,
+    })
 }
 
 /// Ends the session the token belongs to. Unknown tokens are ignored.

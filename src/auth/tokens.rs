@@ -57,7 +57,12 @@ impl TokenService {
     }
 
     /// A signed access token for the user.
-    pub fn issue(&self, user_id: i64, role: &str, password_changed_at: i64) -> Result<String, ApiError> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: &str,
+        password_changed_at: i64,
+    ) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -121,7 +126,10 @@ mod tests {
     fn a_token_signed_with_another_key_is_refused() -> Result<(), ApiError> {
         let other = TokenService::new(&Secret::new("y".repeat(40)), Duration::from_secs(900));
         let t = other.issue(42, "admin", 0)?;
-        assert_eq!(service().verify(&t).err().map(|e| e.code), Some(ErrorCode::InvalidToken));
+        assert_eq!(
+            service().verify(&t).err().map(|e| e.code),
+            Some(ErrorCode::InvalidToken)
+        );
         Ok(())
     }
 

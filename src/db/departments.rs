@@ -65,7 +65,9 @@ pub fn list(
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<DepartmentRow>> {
-    let mut q = departments::table.select(DepartmentRow::as_select()).into_boxed();
+    let mut q = departments::table
+        .select(DepartmentRow::as_select())
+        .into_boxed();
     if let Some(since) = updated_since {
         q = q.filter(departments::updated_at.ge(since));
     }

@@ -18,11 +18,13 @@ pub fn load(conn: &mut DbConn, key: &str) -> QueryResult<Option<FailureRecord>> 
         .first(conn)
         .optional()
         .map(|row| {
-            row.map(|(failures, window_started_at, locked_until)| FailureRecord {
-                failures,
-                window_started_at,
-                locked_until,
-            })
+            row.map(
+                |(failures, window_started_at, locked_until)| FailureRecord {
+                    failures,
+                    window_started_at,
+                    locked_until,
+                },
+            )
         })
 }
 
@@ -52,13 +54,15 @@ pub fn store(conn: &mut DbConn, key: &str, r: &FailureRecord) -> QueryResult<()>
     });
     match inserted {
         Ok(_) => Ok(()),
-        Err(e) if crate::error::is_unique_violation(&e) => diesel::update(login_throttle::table.find(key))
-            .set((
-                login_throttle::failures.eq(login_throttle::failures + 1),
-                login_throttle::locked_until.eq(r.locked_until),
-            ))
-            .execute(conn)
-            .map(|_| ()),
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            diesel::update(login_throttle::table.find(key))
+                .set((
+                    login_throttle::failures.eq(login_throttle::failures + 1),
+                    login_throttle::locked_until.eq(r.locked_until),
+                ))
+                .execute(conn)
+                .map(|_| ())
+        }
         Err(e) => Err(e),
     }
 }

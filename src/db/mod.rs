@@ -48,7 +48,10 @@ impl DbTarget {
     pub fn parse(url: &str) -> anyhow::Result<DbTarget> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(DbTarget::Postgres(url.to_string()))
-        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 anyhow::bail!("DATABASE_URL names no SQLite file");
             }
@@ -136,18 +139,28 @@ impl Db {
                 .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(5))
                 .test_on_check_out(true)
-                .build(Manager { target: target.clone() })
+                .build(Manager {
+                    target: target.clone(),
+                })
         };
         let db = match backend {
             Backend::Postgres => {
                 let pool = build(pool_size)?;
-                Db { read: pool.clone(), write: pool, backend }
+                Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
             }
             Backend::Sqlite => {
                 // The writer first: it switches the file to WAL before readers open it.
                 let write = build(1)?;
                 let read = build(pool_size)?;
-                Db { read, write, backend }
+                Db {
+                    read,
+                    write,
+                    backend,
+                }
             }
         };
         Ok(db)
@@ -251,7 +264,9 @@ where
 
 fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     let result = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     let applied = result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;

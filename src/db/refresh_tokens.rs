@@ -30,7 +30,9 @@ pub struct NewRefreshToken<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewRefreshToken<'_>) -> QueryResult<usize> {
-    diesel::insert_into(refresh_tokens::table).values(new).execute(conn)
+    diesel::insert_into(refresh_tokens::table)
+        .values(new)
+        .execute(conn)
 }
 
 pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<RefreshTokenRow>> {
@@ -63,7 +65,11 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> 
     .execute(conn)
 }
 
-pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke_all_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))

@@ -63,7 +63,11 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<UserRow> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
-    users::table.find(id).select(UserRow::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
@@ -113,18 +117,30 @@ pub fn update_if_version(
     changes: &UserChanges,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(expected_version)))
-        .set((changes, users::version.eq(users::version + 1), users::updated_at.eq(now)))
-        .execute(conn)
+    diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(expected_version)),
+    )
+    .set((
+        changes,
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
 }
 
 /// Locks the rows of every active admin until the transaction ends (a no-op update takes
 /// row locks on PostgreSQL; SQLite transactions are serialised anyway), so that two
 /// concurrent demotions cannot both see another admin left.
 pub fn lock_active_admins(conn: &mut DbConn) -> QueryResult<usize> {
-    diesel::update(users::table.filter(users::role.eq("admin")).filter(users::active.eq(true)))
-        .set(users::version.eq(users::version))
-        .execute(conn)
+    diesel::update(
+        users::table
+            .filter(users::role.eq("admin"))
+            .filter(users::active.eq(true)),
+    )
+    .set(users::version.eq(users::version))
+    .execute(conn)
 }
 
 pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {

@@ -6,10 +6,21 @@ use crate::error::FieldError;
 pub fn parse_code(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_ascii_uppercase();
     if !(2..=32).contains(&s.len()) {
-        return Err(FieldError::new(field, "length", "must be 2 to 32 characters"));
+        return Err(FieldError::new(
+            field,
+            "length",
+            "must be 2 to 32 characters",
+        ));
     }
-    if !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-') {
-        return Err(FieldError::new(field, "format", "only letters, digits, '_' and '-'"));
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return Err(FieldError::new(
+            field,
+            "format",
+            "only letters, digits, '_' and '-'",
+        ));
     }
     Ok(s)
 }
@@ -33,7 +44,11 @@ pub fn parse_webhook_url(field: &str, raw: &str) -> Result<String, FieldError> {
 pub fn parse_webhook_secret(field: &str, raw: &str) -> Result<String, FieldError> {
     let n = raw.chars().count();
     if !(16..=256).contains(&n) {
-        return Err(FieldError::new(field, "length", "must be 16 to 256 characters"));
+        return Err(FieldError::new(
+            field,
+            "length",
+            "must be 16 to 256 characters",
+        ));
     }
     Ok(raw.to_string())
 }

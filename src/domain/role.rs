@@ -88,11 +88,19 @@ mod tests {
 
     #[test]
     fn a_department_head_reads_only_their_own_departments_members() {
-        let head = Actor { id: 1, role: Role::DepartmentHead, department_id: Some(7) };
+        let head = Actor {
+            id: 1,
+            role: Role::DepartmentHead,
+            department_id: Some(7),
+        };
         assert!(head.may_read_user(2, Some(7)));
         assert!(!head.may_read_user(2, Some(8)));
         assert!(!head.may_read_user(2, None));
-        let staff = Actor { id: 3, role: Role::DepartmentStaff, department_id: Some(7) };
+        let staff = Actor {
+            id: 3,
+            role: Role::DepartmentStaff,
+            department_id: Some(7),
+        };
         assert!(!staff.may_read_user(2, Some(7)));
         assert!(staff.may_read_user(3, Some(7)));
     }

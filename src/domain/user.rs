@@ -16,7 +16,11 @@ impl Username {
         let s = raw.trim().to_ascii_lowercase();
         let len = s.chars().count();
         if !(3..=32).contains(&len) {
-            return Err(FieldError::new(field, "length", "must be 3 to 32 characters"));
+            return Err(FieldError::new(
+                field,
+                "length",
+                "must be 3 to 32 characters",
+            ));
         }
         let valid_chars = s
             .chars()
@@ -63,7 +67,11 @@ impl NewPassword {
             ));
         }
         if raw.trim().is_empty() {
-            return Err(FieldError::new(field, "blank", "must not be only whitespace"));
+            return Err(FieldError::new(
+                field,
+                "blank",
+                "must not be only whitespace",
+            ));
         }
         Ok(NewPassword(raw.to_string()))
     }
@@ -80,10 +88,18 @@ pub fn parse_text(field: &str, raw: &str, max: usize) -> Result<String, FieldErr
         return Err(FieldError::new(field, "blank", "must not be empty"));
     }
     if s.chars().count() > max {
-        return Err(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
     }
     if s.chars().any(|c| c.is_control()) {
-        return Err(FieldError::new(field, "format", "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "format",
+            "must not contain control characters",
+        ));
     }
     Ok(s.to_string())
 }
@@ -91,12 +107,23 @@ pub fn parse_text(field: &str, raw: &str, max: usize) -> Result<String, FieldErr
 /// A plausible email address: one `@`, a dotted domain, no spaces, at most 254 characters.
 pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim();
-    let bad = || FieldError::new(field, "format", "must be an email address like name@example.gov.cn");
+    let bad = || {
+        FieldError::new(
+            field,
+            "format",
+            "must be an email address like name@example.gov.cn",
+        )
+    };
     if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-    if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
         return Err(bad());
     }
     Ok(s.to_string())
@@ -119,7 +146,10 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_checked() {
-        assert_eq!(Username::parse("u", " Wang.Li ").map(|u| u.0).ok(), Some("wang.li".into()));
+        assert_eq!(
+            Username::parse("u", " Wang.Li ").map(|u| u.0).ok(),
+            Some("wang.li".into())
+        );
         assert!(Username::parse("u", "ab").is_err());
         assert!(Username::parse("u", "-abc").is_err());
         assert!(Username::parse("u", "王力").is_err());
@@ -128,9 +158,20 @@ mod tests {
 
     #[test]
     fn passwords_have_a_minimum_and_a_maximum() {
-        assert_eq!(NewPassword::parse("p", "short").err().map(|e| e.code), Some("too_short"));
-        assert_eq!(NewPassword::parse("p", "          ").err().map(|e| e.code), Some("blank"));
-        assert_eq!(NewPassword::parse("p", &"x".repeat(257)).err().map(|e| e.code), Some("too_long"));
+        assert_eq!(
+            NewPassword::parse("p", "short").err().map(|e| e.code),
+            Some("too_short")
+        );
+        assert_eq!(
+            NewPassword::parse("p", "          ").err().map(|e| e.code),
+            Some("blank")
+        );
+        assert_eq!(
+            NewPassword::parse("p", &"x".repeat(257))
+                .err()
+                .map(|e| e.code),
+            Some("too_long")
+        );
         assert!(NewPassword::parse("p", "观察员的密码很长很长").is_ok());
     }
 

@@ -15,7 +15,9 @@ impl Mailer {
         match &settings.smtp_url {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .map_err(|e| anyhow::anyhow!("OBSERVER_DESK_SMTP_URL is not a valid SMTP URL: {e}"))?
+                    .map_err(|e| {
+                        anyhow::anyhow!("OBSERVER_DESK_SMTP_URL is not a valid SMTP URL: {e}")
+                    })?
                     .build();
                 Ok(Mailer::Smtp(transport))
             }

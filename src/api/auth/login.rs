@@ -26,7 +26,9 @@ fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for && let Some(ip) = req.connection_info().realip_remote_addr() {
         return ip.to_string();
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub async fn login(
@@ -37,14 +39,21 @@ pub async fn login(
     let LoginRequest { username, password } = body.0;
     if username.len() > 128 || password.len() > 1024 {
         return Err(ApiError::validation(vec![FieldError::new(
-            if username.len() > 128 { "username" } else { "password" },
+            if username.len() > 128 {
+                "username"
+            } else {
+                "password"
+            },
             "too_long",
             "is longer than any account's",
         )]));
     }
     let username = Username::normalise(&username);
     let user_key = format!("user:{username}");
-    let address_key = format!("address:{}", client_address(&req, state.settings.trust_forwarded_for));
+    let address_key = format!(
+        "address:{}",
+        client_address(&req, state.settings.trust_forwarded_for)
+    );
 
     // Refused before any account lookup, so a locked known username and a locked unknown
     // one take the same path and the same time.
@@ -52,9 +61,15 @@ pub async fn login(
     let keys = (user_key.clone(), address_key.clone());
     let (by_user, by_address) = state
         .db
-        .read(move |c| Ok((login_throttle::load(c, &keys.0)?, login_throttle::load(c, &keys.1)?)))
+        .read(move |c| {
+            Ok((
+                login_throttle::load(c, &keys.0)?,
+                login_throttle::load(c, &keys.1)?,
+            ))
+        })
         .await?;
-    let wait = throttle::retry_after(by_user.as_ref(), now).max(throttle::retry_after(by_address.as_ref(), now));
+    let wait = throttle::retry_after(by_user.as_ref(), now)
+        .max(throttle::retry_after(by_address.as_ref(), now));
     if let Some(secs) = wait {
         return Err(ApiError::too_many_requests(secs));
     }
@@ -93,7 +108,8 @@ pub async fn login(
             Err(ApiError::new(ErrorCode::InvalidCredentials))
         }
         Some(user) => {
-            let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl).map_err(ApiError::internal)?;
+            let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl)
+                .map_err(ApiError::internal)?;
             let user_id = user.id;
             let refresh_token = state
                 .db

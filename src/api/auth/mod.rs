@@ -22,10 +22,16 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
-    pub fn new(state: &AppState, user: UserRow, refresh_token: String) -> Result<TokenResponse, ApiError> {
-        let access_token = state
-            .tokens
-            .issue(user.id, &user.role, user.password_changed_at.and_utc().timestamp_micros())?;
+    pub fn new(
+        state: &AppState,
+        user: UserRow,
+        refresh_token: String,
+    ) -> Result<TokenResponse, ApiError> {
+        let access_token = state.tokens.issue(
+            user.id,
+            &user.role,
+            user.password_changed_at.and_utc().timestamp_micros(),
+        )?;
         Ok(TokenResponse {
             access_token,
             refresh_token,

@@ -10,7 +10,10 @@ use crate::db;
 use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
 
-pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshTokenBody>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshTokenBody>,
+) -> Result<HttpResponse, ApiError> {
     let token = body.0.refresh_token;
     if token.len() > 256 {
         return Err(ApiError::new(ErrorCode::InvalidRefreshToken));

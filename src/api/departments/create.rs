@@ -25,7 +25,11 @@ pub struct CreateDepartment {
     pub webhook_secret: Option<String>,
 }
 
-pub async fn create(state: web::Data<AppState>, auth: AuthUser, body: Json<CreateDepartment>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: Json<CreateDepartment>,
+) -> Result<HttpResponse, ApiError> {
     if !auth.actor().may_manage_departments() {
         return Err(ApiError::forbidden());
     }
@@ -33,8 +37,14 @@ pub async fn create(state: web::Data<AppState>, auth: AuthUser, body: Json<Creat
     let mut f = Fields::default();
     let code = f.check(parse_code("code", &b.code));
     let name = f.check(parse_text("name", &b.name, 100));
-    let webhook_url = b.webhook_url.as_deref().and_then(|u| f.check(parse_webhook_url("webhook_url", u)));
-    let webhook_secret = b.webhook_secret.as_deref().and_then(|s| f.check(parse_webhook_secret("webhook_secret", s)));
+    let webhook_url = b
+        .webhook_url
+        .as_deref()
+        .and_then(|u| f.check(parse_webhook_url("webhook_url", u)));
+    let webhook_secret = b
+        .webhook_secret
+        .as_deref()
+        .and_then(|s| f.check(parse_webhook_secret("webhook_secret", s)));
     f.finish()?;
     let (Some(code), Some(name)) = (code, name) else {
         return Err(ApiError::internal("validated fields missing"));

@@ -10,7 +10,11 @@ use crate::db;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let row = state
         .db

@@ -17,13 +17,33 @@ pub struct ListDepartments {
     pub cursor: Option<String>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, q: web::Query<ListDepartments>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    q: web::Query<ListDepartments>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let page = PageParams::parse(q.limit.as_deref(), q.cursor.as_deref(), q.updated_since.as_deref())?;
+    let page = PageParams::parse(
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+        q.updated_since.as_deref(),
+    )?;
     let rows = state
         .db
-        .read(move |c| Ok(db::departments::list(c, page.updated_since, page.after_id, page.fetch())?))
+        .read(move |c| {
+            Ok(db::departments::list(
+                c,
+                page.updated_since,
+                page.after_id,
+                page.fetch(),
+            )?)
+        })
         .await?;
     let role = auth.role;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |r| r.id, |r| DepartmentView::for_role(r, role))))
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        &page,
+        |r| r.id,
+        |r| DepartmentView::for_role(r, role),
+    )))
 }

@@ -40,8 +40,14 @@ pub async fn update(
     let b = body.0;
     let mut f = Fields::default();
     let changes = departments::DepartmentChanges {
-        code: b.code.as_deref().and_then(|v| f.check(parse_code("code", v))),
-        name: b.name.as_deref().and_then(|v| f.check(parse_text("name", v, 100))),
+        code: b
+            .code
+            .as_deref()
+            .and_then(|v| f.check(parse_code("code", v))),
+        name: b
+            .name
+            .as_deref()
+            .and_then(|v| f.check(parse_text("name", v, 100))),
         webhook_url: match &b.webhook_url {
             None => None,
             Some(None) => Some(None),
@@ -61,13 +67,15 @@ pub async fn update(
             if expected.is_some_and(|v| v != current.version) {
                 return Err(ApiError::new(ErrorCode::PreconditionFailed));
             }
-            let changed = departments::update_if_version(c, id, current.version, &changes, db::now()).map_err(|e| {
-                if is_unique_violation(&e) {
-                    ApiError::new(ErrorCode::DepartmentCodeTaken)
-                } else {
-                    e.into()
-                }
-            })?;
+            let changed =
+                departments::update_if_version(c, id, current.version, &changes, db::now())
+                    .map_err(|e| {
+                        if is_unique_violation(&e) {
+                            ApiError::new(ErrorCode::DepartmentCodeTaken)
+                        } else {
+                            e.into()
+                        }
+                    })?;
             if changed == 0 {
                 return Err(ApiError::new(if expected.is_some() {
                     ErrorCode::PreconditionFailed

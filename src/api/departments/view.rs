@@ -27,7 +27,11 @@ impl DepartmentView {
             id: d.id,
             code: d.code,
             name: d.name,
-            webhook_url: if role.sees_everyone() { d.webhook_url } else { None },
+            webhook_url: if role.sees_everyone() {
+                d.webhook_url
+            } else {
+                None
+            },
             webhook_secret_set: d.webhook_secret.is_some(),
             created_at: d.created_at,
             updated_at: d.updated_at,

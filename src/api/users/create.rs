@@ -29,7 +29,11 @@ pub struct CreateUser {
     pub locale: Option<String>,
 }
 
-pub async fn create(state: web::Data<AppState>, auth: AuthUser, body: Json<CreateUser>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
     if !auth.actor().may_manage_users() {
         return Err(ApiError::forbidden());
     }
@@ -39,9 +43,13 @@ pub async fn create(state: web::Data<AppState>, auth: AuthUser, body: Json<Creat
     let new_password = f.check(NewPassword::parse("password", &b.password));
     let display_name = f.check(parse_text("display_name", &b.display_name, 100));
     let email = b.email.as_deref().map(|e| f.check(parse_email("email", e)));
-    let locale = f.check(parse_locale("locale", b.locale.as_deref().unwrap_or("zh-CN")));
+    let locale = f.check(parse_locale(
+        "locale",
+        b.locale.as_deref().unwrap_or("zh-CN"),
+    ));
     f.finish()?;
-    let (Some(username), Some(new_password), Some(display_name), Some(locale)) = (username, new_password, display_name, locale)
+    let (Some(username), Some(new_password), Some(display_name), Some(locale)) =
+        (username, new_password, display_name, locale)
     else {
         return Err(ApiError::internal("validated fields missing"));
     };

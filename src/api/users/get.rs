@@ -11,7 +11,11 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// A user the caller may not read answers 404, as if it did not exist.
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let row = state
         .db

@@ -21,18 +21,33 @@ pub struct ListUsers {
     pub cursor: Option<String>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, q: web::Query<ListUsers>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    q: web::Query<ListUsers>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let page = PageParams::parse(q.limit.as_deref(), q.cursor.as_deref(), q.updated_since.as_deref())?;
+    let page = PageParams::parse(
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+        q.updated_since.as_deref(),
+    )?;
     let role = q
         .role
         .as_deref()
-        .map(|r| Role::parse(r).ok_or_else(|| ApiError::with_detail(ErrorCode::InvalidQuery, "unknown role")))
+        .map(|r| {
+            Role::parse(r)
+                .ok_or_else(|| ApiError::with_detail(ErrorCode::InvalidQuery, "unknown role"))
+        })
         .transpose()?;
     let department_id = q
         .department_id
         .as_deref()
-        .map(|d| d.parse::<i64>().map_err(|_| ApiError::with_detail(ErrorCode::InvalidQuery, "department_id must be a number")))
+        .map(|d| {
+            d.parse::<i64>().map_err(|_| {
+                ApiError::with_detail(ErrorCode::InvalidQuery, "department_id must be a number")
+            })
+        })
         .transpose()?;
     let department_id = match auth.role {
         Role::Admin | Role::Supervisor => department_id,
@@ -51,6 +66,9 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, q: web::Query<List
         after_id: page.after_id,
         limit: page.fetch(),
     };
-    let rows = state.db.read(move |c| Ok(db::users::list(c, &filter)?)).await?;
+    let rows = state
+        .db
+        .read(move |c| Ok(db::users::list(c, &filter)?))
+        .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |r| r.id, UserView::from)))
 }

@@ -11,7 +11,11 @@ use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
 /// Checks that a role and a department fit together and that the department exists.
-pub(crate) fn check_membership(conn: &mut DbConn, role: Role, department_id: Option<i64>) -> Result<(), ApiError> {
+pub(crate) fn check_membership(
+    conn: &mut DbConn,
+    role: Role,
+    department_id: Option<i64>,
+) -> Result<(), ApiError> {
     match (role.belongs_to_department(), department_id) {
         (true, None) => Err(ApiError::field(
             "department_id",

@@ -32,7 +32,10 @@ pub struct UpdateUser {
 
 impl UpdateUser {
     fn touches_admin_fields(&self) -> bool {
-        self.role.is_some() || self.department_id.is_some() || self.active.is_some() || self.password.is_some()
+        self.role.is_some()
+            || self.department_id.is_some()
+            || self.active.is_some()
+            || self.password.is_some()
     }
 }
 
@@ -55,7 +58,11 @@ pub async fn update(
             .read(move |c| Ok(db::users::find(c, id)?))
             .await?
             .is_some_and(|u| actor.may_read_user(u.id, u.department_id));
-        return Err(if visible { ApiError::forbidden() } else { ApiError::not_found() });
+        return Err(if visible {
+            ApiError::forbidden()
+        } else {
+            ApiError::not_found()
+        });
     }
     if !is_admin && b.touches_admin_fields() {
         return Err(ApiError::forbidden());
@@ -63,8 +70,14 @@ pub async fn update(
 
     let mut f = Fields::default();
     let mut changes = users::UserChanges {
-        display_name: b.display_name.as_deref().and_then(|v| f.check(parse_text("display_name", v, 100))),
-        locale: b.locale.as_deref().and_then(|v| f.check(parse_locale("locale", v))),
+        display_name: b
+            .display_name
+            .as_deref()
+            .and_then(|v| f.check(parse_text("display_name", v, 100))),
+        locale: b
+            .locale
+            .as_deref()
+            .and_then(|v| f.check(parse_locale("locale", v))),
         active: b.active,
         ..Default::default()
     };
@@ -73,7 +86,10 @@ pub async fn update(
         Some(None) => Some(None),
         Some(Some(e)) => f.check(parse_email("email", e)).map(Some),
     };
-    let new_password = b.password.as_deref().and_then(|p| f.check(NewPassword::parse("password", p)));
+    let new_password = b
+        .password
+        .as_deref()
+        .and_then(|p| f.check(NewPassword::parse("password", p)));
     f.finish()?;
     if let Some(p) = new_password {
         changes.password_hash = Some(run_blocking(move || password::hash(p.expose())).await?);
@@ -87,7 +103,8 @@ pub async fn update(
             if expected.is_some_and(|v| v != current.version) {
                 return Err(ApiError::new(ErrorCode::PreconditionFailed));
             }
-            let old_role = Role::parse(&current.role).ok_or_else(|| ApiError::internal("unknown role in database"))?;
+            let old_role = Role::parse(&current.role)
+                .ok_or_else(|| ApiError::internal("unknown role in database"))?;
             let role = b.role.unwrap_or(old_role);
             let department_id = match b.department_id {
                 Some(d) => d,
@@ -101,7 +118,8 @@ pub async fn update(
                 changes.department_id = Some(department_id);
             }
             let active = b.active.unwrap_or(current.active);
-            let loses_admin = old_role == Role::Admin && current.active && (role != Role::Admin || !active);
+            let loses_admin =
+                old_role == Role::Admin && current.active && (role != Role::Admin || !active);
             if loses_admin {
                 db::users::lock_active_admins(c)?;
                 if db::users::count_active_admins(c)? <= 1 {

@@ -1,0 +1,424 @@
+//! Login, access tokens, refresh rotation, reuse detection, logout, password change.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, Db, JWT_SECRET, PASSWORD, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    login_with_the_right_password_returns_a_token_pair,
+    login_with_a_wrong_password_is_refused,
+    an_unknown_username_is_refused_like_a_wrong_password,
+    me_without_a_token_is_refused,
+    an_expired_token_is_refused,
+    a_tampered_token_is_refused,
+    a_token_for_another_audience_or_issuer_is_refused,
+    an_alg_none_token_is_refused,
+    refresh_rotates_the_refresh_token,
+    reusing_a_spent_refresh_token_revokes_the_whole_family,
+    concurrent_refreshes_with_one_token_have_exactly_one_winner,
+    logout_ends_the_session,
+    changing_the_password_ends_every_session,
+    a_deactivated_user_is_locked_out_at_once,
+    problem_titles_follow_the_callers_language,
+);
+
+async fn login_with_the_right_password_returns_a_token_pair(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r = app.login("admin", ADMIN_PASSWORD).await;
+    let body = r.assert_status(200);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert!(
+        body["access_token"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+    assert!(
+        body["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 40)
+    );
+    assert_eq!(body["user"]["username"], "admin");
+    assert_eq!(body["user"]["role"], "admin");
+    assert!(body["user"].get("password_hash").is_none());
+
+    let me = app
+        .get("/api/v1/me", body["access_token"].as_str().unwrap())
+        .await;
+    let me = me.assert_status(200);
+    for field in [
+        "id",
+        "username",
+        "display_name",
+        "role",
+        "department_id",
+        "email",
+        "locale",
+    ] {
+        assert!(me.get(field).is_some(), "GET /me lacks {field}");
+    }
+    // Usernames are not case-sensitive at login.
+    app.login("ADMIN", ADMIN_PASSWORD).await.assert_status(200);
+}
+
+async fn login_with_a_wrong_password_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r = app.login("admin", "not-the-password").await;
+    r.assert_problem(401, "invalid_credentials");
+    assert!(r.body.get("access_token").is_none());
+}
+
+async fn an_unknown_username_is_refused_like_a_wrong_password(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let unknown = app.login("nobody-here", "whatever-password").await;
+    let wrong = app.login("admin", "whatever-password").await;
+    unknown.assert_problem(401, "invalid_credentials");
+    wrong.assert_problem(401, "invalid_credentials");
+    assert_eq!(
+        unknown.text, wrong.text,
+        "the answers must not tell which usernames exist"
+    );
+}
+
+async fn me_without_a_token_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r = app.request("GET", "/api/v1/me", None, None).await;
+    r.assert_problem(401, "unauthenticated");
+    assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer"));
+    let r = app
+        .send(
+            "GET",
+            "/api/v1/me",
+            None,
+            &[("Authorization", "Basic YWRtaW46eA==")],
+            None,
+        )
+        .await;
+    r.assert_problem(401, "invalid_token");
+    app.get("/api/v1/me", "garbage")
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+fn claims(app_user_id: i64, pwd: i64) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({
+        "sub": app_user_id.to_string(),
+        "iss": "observer-desk",
+        "aud": "observer-desk-api",
+        "iat": now,
+        "exp": now + 600,
+        "role": "admin",
+        "pwd": pwd,
+    })
+}
+
+/// The `pwd` claim of a real token, so a forged one differs only where the test says.
+fn real_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn sign(claims: &Value, secret: &str) -> String {
+    encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn an_expired_token_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let real = app.admin_token().await;
+    let pwd = real_claims(&real)["pwd"].as_i64().unwrap();
+    // The forged token is accepted when current, so the refusal below is for expiry alone.
+    let mut c = claims(1, pwd);
+    app.get("/api/v1/me", &sign(&c, JWT_SECRET))
+        .await
+        .assert_status(200);
+    let now = chrono::Utc::now().timestamp();
+    c["iat"] = json!(now - 3600);
+    c["exp"] = json!(now - 60);
+    app.get("/api/v1/me", &sign(&c, JWT_SECRET))
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+async fn a_tampered_token_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let observer = app
+        .user_token(&app.admin_token().await, "obs1", "observer", None)
+        .await;
+    let mut parts: Vec<String> = observer.split('.').map(str::to_string).collect();
+    let mut payload = real_claims(&observer);
+    payload["role"] = json!("admin");
+    payload["sub"] = json!("1");
+    parts[1] = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let tampered = parts.join(".");
+    app.get("/api/v1/me", &tampered)
+        .await
+        .assert_problem(401, "invalid_token");
+    // Signed with another key: refused too.
+    let forged = sign(&payload, "another-secret-another-secret-another-secret");
+    app.get("/api/v1/me", &forged)
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+async fn a_token_for_another_audience_or_issuer_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let pwd = real_claims(&app.admin_token().await)["pwd"]
+        .as_i64()
+        .unwrap();
+    let mut c = claims(1, pwd);
+    c["aud"] = json!("some-other-api");
+    app.get("/api/v1/me", &sign(&c, JWT_SECRET))
+        .await
+        .assert_problem(401, "invalid_token");
+    let mut c = claims(1, pwd);
+    c["iss"] = json!("someone-else");
+    app.get("/api/v1/me", &sign(&c, JWT_SECRET))
+        .await
+        .assert_problem(401, "invalid_token");
+    let mut c = claims(1, pwd);
+    c.as_object_mut().unwrap().remove("aud");
+    app.get("/api/v1/me", &sign(&c, JWT_SECRET))
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+async fn an_alg_none_token_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let pwd = real_claims(&app.admin_token().await)["pwd"]
+        .as_i64()
+        .unwrap();
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims(1, pwd).to_string());
+    for token in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
+        app.get("/api/v1/me", &token)
+            .await
+            .assert_problem(401, "invalid_token");
+    }
+    // HS512 with the right key is still refused: the algorithm is pinned.
+    let t = encode(
+        &Header::new(jsonwebtoken::Algorithm::HS512),
+        &claims(1, pwd),
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    app.get("/api/v1/me", &t)
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Resp {
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": token }),
+    )
+    .await
+}
+
+async fn refresh_rotates_the_refresh_token(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let first = app.login("admin", ADMIN_PASSWORD).await.body;
+    let r1 = first["refresh_token"].as_str().unwrap();
+    let second = refresh(&app, r1).await;
+    let second = second.assert_status(200);
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2);
+    assert_eq!(second["token_type"], "Bearer");
+    assert_eq!(second["user"]["username"], "admin");
+    app.get("/api/v1/me", second["access_token"].as_str().unwrap())
+        .await
+        .assert_status(200);
+    // And the new one rotates again.
+    refresh(&app, r2).await.assert_status(200);
+    refresh(&app, "never-issued")
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+}
+
+async fn reusing_a_spent_refresh_token_revokes_the_whole_family(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_session = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r2 = refresh(&app, &r1).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // An attacker replays the spent token...
+    refresh(&app, &r1)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    // ...and the legitimate holder's current token is dead too.
+    refresh(&app, &r2)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    // A separate login (another device) is another family and lives on.
+    refresh(&app, &other_session).await.assert_status(200);
+}
+
+async fn concurrent_refreshes_with_one_token_have_exactly_one_winner(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let attempts = (0..6).map(|_| refresh(&app, &r1));
+    let results = futures_util::future::join_all(attempts).await;
+    let winners: Vec<_> = results.iter().filter(|r| r.status == 200).collect();
+    assert!(
+        winners.len() <= 1,
+        "a token was spent twice: {} winners",
+        winners.len()
+    );
+    for r in results.iter().filter(|r| r.status != 200) {
+        r.assert_problem(401, "invalid_refresh_token");
+    }
+    // Whatever the race, the family is revoked after a reuse, winner's token included.
+    if let Some(w) = winners.first() {
+        let next = w.body["refresh_token"].as_str().unwrap();
+        if results.len() > 1 {
+            refresh(&app, next)
+                .await
+                .assert_problem(401, "invalid_refresh_token");
+        }
+    }
+}
+
+async fn logout_ends_the_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post("/api/v1/auth/logout", None, json!({ "refresh_token": r1 }))
+        .await;
+    assert_eq!(r.status, 204);
+    refresh(&app, &r1)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    // Logging out again, or with a token never issued, is not an error.
+    assert_eq!(
+        app.post("/api/v1/auth/logout", None, json!({ "refresh_token": r1 }))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/logout",
+            None,
+            json!({ "refresh_token": "nope" })
+        )
+        .await
+        .status,
+        204
+    );
+}
+
+async fn changing_the_password_ends_every_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin_token().await;
+    app.create_user(&admin, "clerk", "observer", None).await;
+    let session = app.login("clerk", PASSWORD).await.body;
+    let access = session["access_token"].as_str().unwrap();
+    let r1 = session["refresh_token"].as_str().unwrap();
+
+    let wrong = app
+        .post(
+            "/api/v1/me/password",
+            Some(access),
+            json!({ "current_password": "not-it-at-all", "new_password": "brand-new-password" }),
+        )
+        .await;
+    wrong.assert_problem(422, "validation_failed");
+    assert_eq!(wrong.body["errors"][0]["field"], "current_password");
+    let short = app
+        .post(
+            "/api/v1/me/password",
+            Some(access),
+            json!({ "current_password": PASSWORD, "new_password": "short" }),
+        )
+        .await;
+    short.assert_problem(422, "validation_failed");
+    assert_eq!(short.body["errors"][0]["code"], "too_short");
+
+    let ok = app
+        .post(
+            "/api/v1/me/password",
+            Some(access),
+            json!({ "current_password": PASSWORD, "new_password": "brand-new-password" }),
+        )
+        .await;
+    assert_eq!(ok.status, 204, "{}", ok.text);
+    app.get("/api/v1/me", access)
+        .await
+        .assert_problem(401, "invalid_token");
+    refresh(&app, r1)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    app.login("clerk", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    app.token("clerk", "brand-new-password").await;
+}
+
+async fn a_deactivated_user_is_locked_out_at_once(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin_token().await;
+    let id = app.create_user(&admin, "leaver", "observer", None).await;
+    let session = app.login("leaver", PASSWORD).await.body;
+    let access = session["access_token"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({ "active": false }),
+    )
+    .await
+    .assert_status(200);
+    app.get("/api/v1/me", access)
+        .await
+        .assert_problem(401, "invalid_token");
+    refresh(&app, session["refresh_token"].as_str().unwrap())
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    app.login("leaver", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
+async fn problem_titles_follow_the_callers_language(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let zh = app.send("GET", "/api/v1/me", None, &[], None).await;
+    let en = app
+        .send(
+            "GET",
+            "/api/v1/me",
+            None,
+            &[("Accept-Language", "en-US,en;q=0.9")],
+            None,
+        )
+        .await;
+    zh.assert_problem(401, "unauthenticated");
+    en.assert_problem(401, "unauthenticated");
+    assert_eq!(en.body["title"], "Authentication is required");
+    assert_eq!(zh.body["title"], "需要登录");
+}

@@ -1,0 +1,160 @@
+//! Health, readiness and metrics.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::rt::net::{TcpListener, TcpStream};
+use actix_web::rt::task::JoinHandle;
+
+use crate::helpers::{Db, TestApp, pg_admin_url, postgres_available};
+use crate::on_both_databases;
+
+on_both_databases!(
+    healthz_and_readyz_answer_when_all_is_well,
+    metrics_count_requests_by_route_and_status
+);
+
+async fn healthz_and_readyz_answer_when_all_is_well(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r = app.request("GET", "/healthz", None, None).await;
+    assert_eq!(r.assert_status(200)["status"], "ok");
+    let r = app.request("GET", "/readyz", None, None).await;
+    assert_eq!(r.assert_status(200)["status"], "ready");
+}
+
+async fn metrics_count_requests_by_route_and_status(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin_token().await;
+    app.get("/api/v1/me", &admin).await.assert_status(200);
+    app.get("/api/v1/me", &admin).await.assert_status(200);
+    app.get("/api/v1/users/7777", &admin)
+        .await
+        .assert_status(404);
+    app.request("GET", "/api/v1/me", None, None)
+        .await
+        .assert_status(401);
+    let r = app.request("GET", "/metrics", None, None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let text = r.text;
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/api/v1/me",status="200"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/api/v1/me",status="401"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"http_requests_total{method="GET",route="/api/v1/users/{id}",status="404"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"http_requests_total{method="POST",route="/api/v1/auth/login",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_request_duration_seconds_count{method="GET",route="/api/v1/me"} 3"#),
+        "{text}"
+    );
+}
+
+/// A TCP relay in front of PostgreSQL that the test can cut and restore, so the service
+/// sees its database vanish and return without being restarted.
+struct Relay {
+    port: u16,
+    upstream: String,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(upstream: String, port: u16) -> Relay {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("relay binds");
+        let port = listener.local_addr().unwrap().port();
+        let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let inner = tasks.clone();
+        let up = upstream.clone();
+        let accept = actix_web::rt::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let up = up.clone();
+                let conn = actix_web::rt::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(up).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                inner.lock().unwrap().push(conn);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Relay {
+            port,
+            upstream,
+            tasks,
+        }
+    }
+
+    /// Closes the listener and every relayed connection.
+    fn cut(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    async fn restore(&self) -> Relay {
+        Relay::start(self.upstream.clone(), self.port).await
+    }
+}
+
+#[actix_web::test]
+async fn readyz_follows_postgresql_going_away_and_coming_back() {
+    if !postgres_available() {
+        return;
+    }
+    let admin_url = pg_admin_url();
+    let host_port = admin_url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432")
+        .to_string();
+    let relay = Relay::start(host_port.clone(), 0).await;
+    let relay_port = relay.port;
+    let app = TestApp::spawn_with(Db::Postgres, move |s| {
+        s.database_url = s
+            .database_url
+            .replace(&host_port, &format!("127.0.0.1:{relay_port}"));
+    })
+    .await;
+    app.request("GET", "/readyz", None, None)
+        .await
+        .assert_status(200);
+
+    relay.cut();
+    let down = app.request("GET", "/readyz", None, None).await;
+    down.assert_problem(503, "database_unavailable");
+    // A request that needs the database fails cleanly too, not with a 500.
+    let login = app.login("admin", crate::helpers::ADMIN_PASSWORD).await;
+    login.assert_problem(503, "database_unavailable");
+    // Liveness does not depend on the database.
+    app.request("GET", "/healthz", None, None)
+        .await
+        .assert_status(200);
+
+    let restored = relay.restore().await;
+    let mut ready = false;
+    for _ in 0..20 {
+        if app.request("GET", "/readyz", None, None).await.status == 200 {
+            ready = true;
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "readyz did not recover after the database came back");
+    app.admin_token().await;
+    restored.cut();
+}

@@ -1,0 +1,211 @@
+//! The real binary: first start on an empty database, and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, Db, TestApp, TestDatabase};
+use crate::on_both_databases;
+
+on_both_databases!(
+    the_first_start_prints_a_generated_admin_password_once,
+    sigterm_lets_in_flight_requests_finish_and_loses_nothing,
+);
+
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    address: String,
+}
+
+impl Running {
+    /// Starts `observer-desk` on the database and waits until it listens.
+    // The child is waited for by `Drop for Running`; on a panic before that, the test
+    // process exits and takes it along.
+    #[allow(clippy::zombie_processes)]
+    fn start(database: &TestDatabase, extra_env: &[(&str, &str)]) -> Running {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_observer-desk"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &database.url)
+            .env("OBSERVER_DESK_BIND", "127.0.0.1:0")
+            .env("OBSERVER_DESK_DATA_DIR", database.dir().join("data"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("observer-desk starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no listening line; saw {seen:?}"));
+            if let Some(addr) = line.strip_prefix("observer-desk listening on ") {
+                let address = addr.trim().to_string();
+                // Lines before it are kept for the caller.
+                let (tx2, rx2) = mpsc::channel();
+                for l in seen {
+                    let _ = tx2.send(l);
+                }
+                std::thread::spawn(move || {
+                    while let Ok(l) = lines.recv() {
+                        if tx2.send(l).is_err() {
+                            break;
+                        }
+                    }
+                });
+                return Running {
+                    child,
+                    lines: rx2,
+                    address,
+                };
+            }
+            seen.push(line);
+        }
+    }
+
+    fn output_so_far(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("observer-desk did not stop within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post_json(address: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let mut res = client
+        .post(format!("{address}{path}"))
+        .send_json(&body)
+        .await
+        .expect("request answered");
+    let bytes = res.body().await.expect("body");
+    (
+        res.status().as_u16(),
+        serde_json::from_slice(&bytes).unwrap_or_default(),
+    )
+}
+
+async fn the_first_start_prints_a_generated_admin_password_once(db: Db) {
+    let database = TestDatabase::new(db);
+    let mut first = Running::start(&database, &[]);
+    let printed = first.output_so_far().join("\n");
+    let password = printed
+        .split("with password: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no generated password in {printed:?}"))
+        .to_string();
+    let (status, body) = post_json(
+        &first.address,
+        "/api/v1/auth/login",
+        json!({ "username": "admin", "password": password }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["role"], "admin");
+    first.terminate();
+    assert!(first.wait().success());
+
+    // The second start finds the admin and prints no password.
+    let mut second = Running::start(&database, &[]);
+    assert!(!second.output_so_far().join("\n").contains("password"));
+    let (status, _) = post_json(
+        &second.address,
+        "/api/v1/auth/login",
+        json!({ "username": "admin", "password": password }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    second.terminate();
+    assert!(second.wait().success());
+}
+
+async fn sigterm_lets_in_flight_requests_finish_and_loses_nothing(db: Db) {
+    let database = TestDatabase::new(db);
+    let mut server = Running::start(
+        &database,
+        &[("OBSERVER_DESK_ADMIN_PASSWORD", ADMIN_PASSWORD)],
+    );
+    let address = server.address.clone();
+    // Logins are slow on purpose (argon2): several are in flight when the signal lands.
+    let logins: Vec<_> = (0..6)
+        .map(|_| {
+            let address = address.clone();
+            actix_web::rt::spawn(async move {
+                post_json(
+                    &address,
+                    "/api/v1/auth/login",
+                    json!({ "username": "admin", "password": ADMIN_PASSWORD }),
+                )
+                .await
+            })
+        })
+        .collect();
+    actix_web::rt::time::sleep(Duration::from_millis(30)).await;
+    server.terminate();
+    let mut tokens = Vec::new();
+    for login in logins {
+        let (status, body) = login.await.expect("login task");
+        assert_eq!(status, 200, "an in-flight request was cut off: {body}");
+        tokens.push(
+            body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_string(),
+        );
+    }
+    assert!(
+        server.wait().success(),
+        "observer-desk did not exit cleanly"
+    );
+
+    // Every session the stopped server handed out was durably written.
+    let app = TestApp::spawn_with(db, |s| s.database_url = database.url.clone()).await;
+    for token in tokens {
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({ "refresh_token": token }),
+        )
+        .await
+        .assert_status(200);
+    }
+}
