@@ -24,6 +24,8 @@ pub struct Claims {
     /// When the user's password last changed (microseconds since the epoch): a token
     /// minted before a change no longer matches and is refused.
     pub pwd: i64,
+    /// A unique id, so that no two tokens are alike even when minted in the same second.
+    pub jti: String,
 }
 
 pub struct TokenService {
@@ -72,6 +74,7 @@ impl TokenService {
             exp: now + self.ttl.as_secs() as i64,
             role: role.into(),
             pwd: password_changed_at,
+            jti: random_token(12),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)

@@ -114,6 +114,7 @@ fn claims(app_user_id: i64, pwd: i64) -> Value {
         "exp": now + 600,
         "role": "admin",
         "pwd": pwd,
+        "jti": "test-token",
     })
 }
 
@@ -236,6 +237,7 @@ async fn refresh_rotates_the_refresh_token(db: Db) {
     let second = second.assert_status(200);
     let r2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(r1, r2);
+    assert_ne!(first["access_token"], second["access_token"]);
     assert_eq!(second["token_type"], "Bearer");
     assert_eq!(second["user"]["username"], "admin");
     app.get("/api/v1/me", second["access_token"].as_str().unwrap())

@@ -12,8 +12,9 @@ pub struct DepartmentView {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// Present (possibly `null`) for admins and supervisors; absent for everyone else.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub webhook_url: Option<String>,
+    pub webhook_url: Option<Option<String>>,
     pub webhook_secret_set: bool,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub created_at: NaiveDateTime,
@@ -27,11 +28,7 @@ impl DepartmentView {
             id: d.id,
             code: d.code,
             name: d.name,
-            webhook_url: if role.sees_everyone() {
-                d.webhook_url
-            } else {
-                None
-            },
+            webhook_url: role.sees_everyone().then_some(d.webhook_url),
             webhook_secret_set: d.webhook_secret.is_some(),
             created_at: d.created_at,
             updated_at: d.updated_at,
