@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, Db, PASSWORD, TestApp};
+use crate::helpers::{Db, PASSWORD, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
