@@ -85,6 +85,7 @@ error_codes! {
     UsernameTaken = "username_taken", CONFLICT, "The username is already taken", "用户名已被占用";
     DepartmentCodeTaken = "department_code_taken", CONFLICT, "The department code is already taken", "单位编码已被占用";
     LastAdmin = "last_admin", CONFLICT, "The last active admin cannot be removed or demoted", "不能停用或降级最后一个管理员";
+    InvalidTransition = "invalid_transition", CONFLICT, "This action is not allowed in the issue's current state", "问题当前状态下不允许此操作";
     Conflict = "conflict", CONFLICT, "The change conflicts with the current state", "与当前状态冲突";
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource has changed since you read it", "资源已被他人修改，请刷新后重试";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large", "请求体过大";

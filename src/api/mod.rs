@@ -5,8 +5,12 @@ pub mod auth;
 pub mod departments;
 pub mod extract;
 pub mod health;
+pub mod issues;
 pub mod me;
+pub mod milestones;
 pub mod pagination;
+pub mod projects;
+pub mod routing_rules;
 pub mod time;
 pub mod users;
 
@@ -48,6 +52,17 @@ route_table! {
     "/api/v1/users/{id}" { GET => users::get::get, PATCH => users::update::update }
     "/api/v1/departments" { GET => departments::list::list, POST => departments::create::create }
     "/api/v1/departments/{id}" { GET => departments::get::get, PATCH => departments::update::update }
+    "/api/v1/projects" { GET => projects::list::list, POST => projects::create::create }
+    "/api/v1/projects/{id}" { GET => projects::get::get, PATCH => projects::update::update }
+    "/api/v1/projects/{id}/milestones" { GET => milestones::list::list, POST => milestones::create::create }
+    "/api/v1/milestones/{id}" { PATCH => milestones::update::update }
+    "/api/v1/routing-rules" { GET => routing_rules::list, POST => routing_rules::create }
+    "/api/v1/routing-rules/{id}" { DELETE => routing_rules::delete }
+    "/api/v1/issues" { GET => issues::list::list, POST => issues::create::create }
+    "/api/v1/issues/{id}" { GET => issues::get::get }
+    "/api/v1/issues/{id}/transitions" { POST => issues::transition::transition }
+    "/api/v1/issues/{id}/comments" { GET => issues::comments::list, POST => issues::comments::create }
+    "/api/v1/issues/{id}/events" { GET => issues::events::list }
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

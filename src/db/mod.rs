@@ -2,8 +2,12 @@
 //! and the only place where the two backends are told apart.
 
 pub mod departments;
+pub mod issues;
 pub mod login_throttle;
+pub mod milestones;
+pub mod projects;
 pub mod refresh_tokens;
+pub mod routing_rules;
 pub mod schema;
 pub mod users;
 

@@ -53,6 +53,149 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        lead_department_id -> Nullable<BigInt>,
+        park -> Nullable<Text>,
+        chain_group -> Nullable<Text>,
+        investment_wan -> Nullable<Double>,
+        enterprise -> Nullable<Text>,
+        contact_person -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        agent -> Nullable<Text>,
+        stage -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_observers (project_id, user_id) {
+        project_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        responsible_department_id -> Nullable<BigInt>,
+        planned_date -> Nullable<Date>,
+        actual_date -> Nullable<Date>,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    routing_rules (id) {
+        id -> BigInt,
+        category -> Text,
+        park -> Nullable<Text>,
+        milestone_kind -> Nullable<Text>,
+        department_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    issue_counters (year) {
+        year -> Integer,
+        last -> BigInt,
+    }
+}
+
+diesel::table! {
+    issues (id) {
+        id -> BigInt,
+        number -> Text,
+        project_id -> BigInt,
+        milestone_id -> Nullable<BigInt>,
+        reporter_id -> BigInt,
+        category -> Text,
+        priority -> Text,
+        title -> Text,
+        description -> Text,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        private -> Bool,
+        status -> Text,
+        department_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<BigInt>,
+        ack_due_at -> Nullable<Timestamp>,
+        resolve_due_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        overdue -> Bool,
+        escalation_level -> Integer,
+        rating -> Nullable<Integer>,
+        reopen_count -> Integer,
+        extension_requested_minutes -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    issue_departments (issue_id, department_id) {
+        issue_id -> BigInt,
+        department_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    issue_comments (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        internal -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    issue_events (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        data -> Text,
+        internal -> Bool,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(departments, users, refresh_tokens, login_throttle);
+diesel::joinable!(milestones -> projects (project_id));
+diesel::joinable!(project_observers -> projects (project_id));
+diesel::joinable!(issue_departments -> issues (issue_id));
+diesel::joinable!(issue_comments -> issues (issue_id));
+diesel::joinable!(issue_events -> issues (issue_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    departments,
+    users,
+    refresh_tokens,
+    login_throttle,
+    projects,
+    project_observers,
+    milestones,
+    routing_rules,
+    issue_counters,
+    issues,
+    issue_departments,
+    issue_comments,
+    issue_events,
+);

@@ -1,6 +1,10 @@
-//! The rules with no I/O: roles, what a valid name or password is, login throttling.
+//! The rules with no I/O: roles, what a valid field is, login throttling, the issue
+//! vocabulary, routing, and the issue state machine.
 
 pub mod department;
+pub mod issue;
+pub mod lifecycle;
 pub mod role;
+pub mod routing;
 pub mod throttle;
 pub mod user;

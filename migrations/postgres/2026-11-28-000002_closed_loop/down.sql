@@ -1,0 +1,11 @@
+DROP TRIGGER issue_events_no_change ON issue_events;
+DROP FUNCTION issue_events_append_only();
+DROP TABLE issue_events;
+DROP TABLE issue_comments;
+DROP TABLE issue_departments;
+DROP TABLE issues;
+DROP TABLE issue_counters;
+DROP TABLE routing_rules;
+DROP TABLE milestones;
+DROP TABLE project_observers;
+DROP TABLE projects;

@@ -1,0 +1,132 @@
+//! How an issue, a comment and an event are shown.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::api::time::rfc3339;
+use crate::db::issues::{CommentRow, EventRow, IssueRow};
+
+#[derive(Debug, Serialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IssueView {
+    pub id: i64,
+    pub number: String,
+    pub project_id: i64,
+    pub milestone_id: Option<i64>,
+    pub reporter_id: i64,
+    pub category: String,
+    pub priority: String,
+    pub title: String,
+    pub description: String,
+    pub location: Option<Location>,
+    pub private: bool,
+    pub status: String,
+    pub department_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub ack_due_at: Option<String>,
+    pub resolve_due_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub overdue: bool,
+    pub escalation_level: i32,
+    pub rating: Option<i32>,
+    pub reopen_count: i32,
+    /// Minutes of extension the department asked for and a supervisor has not yet decided.
+    pub extension_requested_minutes: Option<i64>,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub updated_at: NaiveDateTime,
+}
+
+fn ts(t: Option<NaiveDateTime>) -> Option<String> {
+    t.as_ref().map(rfc3339)
+}
+
+impl From<IssueRow> for IssueView {
+    fn from(i: IssueRow) -> Self {
+        IssueView {
+            id: i.id,
+            number: i.number,
+            project_id: i.project_id,
+            milestone_id: i.milestone_id,
+            reporter_id: i.reporter_id,
+            category: i.category,
+            priority: i.priority,
+            title: i.title,
+            description: i.description,
+            location: match (i.lat, i.lng) {
+                (Some(lat), Some(lng)) => Some(Location { lat, lng }),
+                _ => None,
+            },
+            private: i.private,
+            status: i.status,
+            department_id: i.department_id,
+            assignee_id: i.assignee_id,
+            ack_due_at: ts(i.ack_due_at),
+            resolve_due_at: ts(i.resolve_due_at),
+            acknowledged_at: ts(i.acknowledged_at),
+            resolved_at: ts(i.resolved_at),
+            closed_at: ts(i.closed_at),
+            overdue: i.overdue,
+            escalation_level: i.escalation_level,
+            rating: i.rating,
+            reopen_count: i.reopen_count,
+            extension_requested_minutes: i.extension_requested_minutes,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommentView {
+    pub id: i64,
+    pub issue_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub internal: bool,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub created_at: NaiveDateTime,
+}
+
+impl From<CommentRow> for CommentView {
+    fn from(c: CommentRow) -> Self {
+        CommentView {
+            id: c.id,
+            issue_id: c.issue_id,
+            author_id: c.author_id,
+            body: c.body,
+            internal: c.internal,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: String,
+    pub actor_id: Option<i64>,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub at: NaiveDateTime,
+    pub data: serde_json::Value,
+}
+
+impl From<EventRow> for EventView {
+    fn from(e: EventRow) -> Self {
+        EventView {
+            id: e.id,
+            kind: e.kind,
+            actor_id: e.actor_id,
+            at: e.at,
+            data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}

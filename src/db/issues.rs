@@ -1,0 +1,369 @@
+//! The `issues` table and what hangs off it: numbering, routing history, comments and the
+//! append-only event timeline. Who may see which issue is decided here, in SQL, so that
+//! lists and single reads apply the same rule and nothing is filtered in memory.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{
+    issue_comments, issue_counters, issue_departments, issue_events, issues, project_observers,
+};
+use super::{DbConn, MultiBackend};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = issues)]
+pub struct IssueRow {
+    pub id: i64,
+    pub number: String,
+    pub project_id: i64,
+    pub milestone_id: Option<i64>,
+    pub reporter_id: i64,
+    pub category: String,
+    pub priority: String,
+    pub title: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub private: bool,
+    pub status: String,
+    pub department_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub ack_due_at: Option<NaiveDateTime>,
+    pub resolve_due_at: Option<NaiveDateTime>,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub overdue: bool,
+    pub escalation_level: i32,
+    pub rating: Option<i32>,
+    pub reopen_count: i32,
+    pub extension_requested_minutes: Option<i64>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = issues)]
+pub struct NewIssue {
+    pub number: String,
+    pub project_id: i64,
+    pub milestone_id: Option<i64>,
+    pub reporter_id: i64,
+    pub category: String,
+    pub priority: String,
+    pub title: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub private: bool,
+    pub status: String,
+    pub department_id: Option<i64>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A change to an issue; `None` leaves a column alone.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = issues)]
+pub struct IssueChanges {
+    pub status: Option<String>,
+    pub department_id: Option<Option<i64>>,
+    pub assignee_id: Option<Option<i64>>,
+    pub ack_due_at: Option<Option<NaiveDateTime>>,
+    pub resolve_due_at: Option<Option<NaiveDateTime>>,
+    pub acknowledged_at: Option<Option<NaiveDateTime>>,
+    pub resolved_at: Option<Option<NaiveDateTime>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+    pub overdue: Option<bool>,
+    pub escalation_level: Option<i32>,
+    pub rating: Option<Option<i32>>,
+    pub reopen_count: Option<i32>,
+    pub extension_requested_minutes: Option<Option<i64>>,
+}
+
+/// Which issues a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Supervisors and admins.
+    All,
+    /// An observer: their own issues, and the non-private issues of projects they follow.
+    Observer(i64),
+    /// Department staff and heads: issues ever routed to their department.
+    Department(i64),
+    /// Nobody (a department user without a department).
+    Nothing,
+}
+
+type Boxed<'a> = issues::BoxedQuery<'a, MultiBackend, issues::SqlType>;
+
+fn scoped<'a>(scope: Scope) -> Boxed<'a> {
+    let q = issues::table.into_boxed();
+    match scope {
+        Scope::All => q,
+        Scope::Observer(user) => q.filter(
+            issues::reporter_id
+                .eq(user)
+                .or(issues::private.eq(false).and(
+                    issues::project_id.eq_any(
+                        project_observers::table
+                            .filter(project_observers::user_id.eq(user))
+                            .select(project_observers::project_id),
+                    ),
+                )),
+        ),
+        Scope::Department(d) => q.filter(
+            issues::id.eq_any(
+                issue_departments::table
+                    .filter(issue_departments::department_id.eq(d))
+                    .select(issue_departments::issue_id),
+            ),
+        ),
+        Scope::Nothing => q.filter(issues::id.lt(0_i64)),
+    }
+}
+
+/// One issue, if the scope lets the caller see it.
+pub fn find_visible(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<IssueRow>> {
+    scoped(scope)
+        .filter(issues::id.eq(id))
+        .select(IssueRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<IssueRow>> {
+    issues::table
+        .find(id)
+        .select(IssueRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct IssueFilter {
+    pub status: Option<String>,
+    pub department_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub reporter_id: Option<i64>,
+    pub overdue: Option<bool>,
+    pub updated_since: Option<NaiveDateTime>,
+    /// The last id of the previous page: issues are listed newest first.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<IssueRow>> {
+    let mut q = scoped(scope).select(IssueRow::as_select());
+    if let Some(s) = &f.status {
+        q = q.filter(issues::status.eq(s.clone()));
+    }
+    if let Some(d) = f.department_id {
+        q = q.filter(issues::department_id.eq(d));
+    }
+    if let Some(p) = f.project_id {
+        q = q.filter(issues::project_id.eq(p));
+    }
+    if let Some(r) = f.reporter_id {
+        q = q.filter(issues::reporter_id.eq(r));
+    }
+    if let Some(o) = f.overdue {
+        q = q.filter(issues::overdue.eq(o));
+    }
+    if let Some(since) = f.updated_since {
+        q = q.filter(issues::updated_at.ge(since));
+    }
+    if let Some(before) = f.before_id {
+        q = q.filter(issues::id.lt(before));
+    }
+    q.order(issues::id.desc()).limit(f.limit).load(conn)
+}
+
+/// The next number in a year's sequence, inside the caller's write transaction. The
+/// counter row is updated before it is read, so on PostgreSQL concurrent filers queue on
+/// its row lock and on SQLite the writer is single: no two issues get one number.
+pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
+    let bumped = diesel::update(issue_counters::table.find(year))
+        .set(issue_counters::last.eq(issue_counters::last + 1))
+        .execute(conn)?;
+    if bumped == 0 {
+        let inserted = conn.transaction(|c| {
+            diesel::insert_into(issue_counters::table)
+                .values((
+                    issue_counters::year.eq(year),
+                    issue_counters::last.eq(1_i64),
+                ))
+                .execute(c)
+        });
+        match inserted {
+            Ok(_) => return Ok(1),
+            // Another transaction created the year's row first: take the next from it.
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                diesel::update(issue_counters::table.find(year))
+                    .set(issue_counters::last.eq(issue_counters::last + 1))
+                    .execute(conn)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    issue_counters::table
+        .find(year)
+        .select(issue_counters::last)
+        .first(conn)
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewIssue) -> QueryResult<IssueRow> {
+    diesel::insert_into(issues::table)
+        .values(new)
+        .returning(issues::all_columns)
+        .get_result(conn)
+}
+
+/// Compare-and-set: applies only at `expected_version`; 0 rows means another change won.
+pub fn update_if_version(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i64,
+    changes: &IssueChanges,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        issues::table
+            .filter(issues::id.eq(id))
+            .filter(issues::version.eq(expected_version)),
+    )
+    .set((
+        changes,
+        issues::version.eq(issues::version + 1),
+        issues::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Moves `updated_at` (a comment is something a syncing client must fetch) without
+/// changing the version: the issue itself, and so its ETag, is unchanged.
+pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(issues::table.filter(issues::id.eq(id)))
+        .set(issues::updated_at.eq(now))
+        .execute(conn)
+}
+
+/// Records that an issue reached a department; it stays visible to that department.
+pub fn remember_department(
+    conn: &mut DbConn,
+    issue_id: i64,
+    department_id: i64,
+) -> QueryResult<()> {
+    let known: bool = diesel::select(diesel::dsl::exists(
+        issue_departments::table
+            .filter(issue_departments::issue_id.eq(issue_id))
+            .filter(issue_departments::department_id.eq(department_id)),
+    ))
+    .get_result(conn)?;
+    if !known {
+        diesel::insert_into(issue_departments::table)
+            .values((
+                issue_departments::issue_id.eq(issue_id),
+                issue_departments::department_id.eq(department_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = issue_events)]
+pub struct EventRow {
+    pub id: i64,
+    pub issue_id: i64,
+    pub kind: String,
+    pub actor_id: Option<i64>,
+    pub at: NaiveDateTime,
+    pub data: String,
+    pub internal: bool,
+}
+
+/// Appends to the timeline. Events are never updated or deleted (the database refuses).
+pub fn add_event(
+    conn: &mut DbConn,
+    issue_id: i64,
+    kind: &str,
+    actor_id: Option<i64>,
+    at: NaiveDateTime,
+    data: &serde_json::Value,
+    internal: bool,
+) -> QueryResult<()> {
+    diesel::insert_into(issue_events::table)
+        .values((
+            issue_events::issue_id.eq(issue_id),
+            issue_events::kind.eq(kind),
+            issue_events::actor_id.eq(actor_id),
+            issue_events::at.eq(at),
+            issue_events::data.eq(data.to_string()),
+            issue_events::internal.eq(internal),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events(
+    conn: &mut DbConn,
+    issue_id: i64,
+    include_internal: bool,
+) -> QueryResult<Vec<EventRow>> {
+    let mut q = issue_events::table
+        .filter(issue_events::issue_id.eq(issue_id))
+        .select(EventRow::as_select())
+        .into_boxed();
+    if !include_internal {
+        q = q.filter(issue_events::internal.eq(false));
+    }
+    q.order(issue_events::id.asc()).load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = issue_comments)]
+pub struct CommentRow {
+    pub id: i64,
+    pub issue_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn add_comment(
+    conn: &mut DbConn,
+    issue_id: i64,
+    author_id: i64,
+    body: &str,
+    internal: bool,
+    at: NaiveDateTime,
+) -> QueryResult<CommentRow> {
+    diesel::insert_into(issue_comments::table)
+        .values((
+            issue_comments::issue_id.eq(issue_id),
+            issue_comments::author_id.eq(author_id),
+            issue_comments::body.eq(body),
+            issue_comments::internal.eq(internal),
+            issue_comments::created_at.eq(at),
+        ))
+        .returning(issue_comments::all_columns)
+        .get_result(conn)
+}
+
+pub fn comments(
+    conn: &mut DbConn,
+    issue_id: i64,
+    include_internal: bool,
+) -> QueryResult<Vec<CommentRow>> {
+    let mut q = issue_comments::table
+        .filter(issue_comments::issue_id.eq(issue_id))
+        .select(CommentRow::as_select())
+        .into_boxed();
+    if !include_internal {
+        q = q.filter(issue_comments::internal.eq(false));
+    }
+    q.order(issue_comments::id.asc()).load(conn)
+}
