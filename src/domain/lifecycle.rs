@@ -73,6 +73,9 @@ pub struct Transition {
 use Party::*;
 use Status::*;
 
+/// Before the department has answered: once it has resolved the issue, the observer
+/// confirms or reopens instead.
+const BEFORE_RESOLUTION: &[Status] = &[Submitted, Unassigned, Assigned, InProgress, AwaitingInfo];
 const OPEN: &[Status] = &[
     Submitted,
     Unassigned,
@@ -142,7 +145,12 @@ pub const TABLE: &[Transition] = &[
         &[Reporter],
         To::State(InProgress),
     )),
-    row(Action::Withdraw, OPEN, &[Reporter], To::State(Withdrawn)),
+    row(
+        Action::Withdraw,
+        BEFORE_RESOLUTION,
+        &[Reporter],
+        To::State(Withdrawn),
+    ),
     internal(needs_comment(row(
         Action::Return,
         &[Assigned, InProgress],

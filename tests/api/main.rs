@@ -4,9 +4,14 @@
 mod helpers;
 
 mod auth;
+mod authorization;
 mod bad_input;
+mod county;
 mod departments;
 mod health;
+mod issues;
+mod lifecycle_doc;
+mod lifecycle_matrix;
 mod openapi;
 mod process;
 mod throttling;

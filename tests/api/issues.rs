@@ -1,0 +1,625 @@
+//! The closed loop: filing, routing, the happy path, races and paging.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::county::County;
+use crate::helpers::Db;
+use crate::on_both_databases;
+
+on_both_databases!(
+    an_issue_goes_from_filing_to_closed_with_a_rating,
+    routing_prefers_a_rule_then_the_milestone_then_the_project_then_the_queue,
+    an_unrouted_issue_is_dispatched_by_a_supervisor_and_a_return_sends_it_back,
+    filing_checks_project_milestone_follower_and_fields,
+    concurrent_filings_get_distinct_consecutive_numbers,
+    two_acknowledgements_at_once_have_exactly_one_winner,
+    a_resolve_racing_a_withdraw_has_exactly_one_winner,
+    a_stale_if_match_is_refused_with_412,
+    paging_loses_and_repeats_nothing_while_issues_are_filed,
+    list_filters_narrow_the_result,
+    reopen_extension_escalation_and_chase_leave_their_marks,
+);
+
+async fn an_issue_goes_from_filing_to_closed_with_a_rating(db: Db) {
+    let c = County::new(db).await;
+    let r = c
+        .file_as(
+            &c.obs1,
+            json!({
+                "project_id": c.project_p, "category": "approval_delay", "priority": "urgent",
+                "title": "施工许可证办理超时", "description": "材料齐全已二十天未批复",
+                "location": { "lat": 34.84, "lng": 111.22 },
+            }),
+        )
+        .await;
+    let issue = r.assert_status(201).clone();
+    let id = issue["id"].as_i64().unwrap();
+    let number = issue["number"].as_str().unwrap();
+    assert!(
+        number.len() == 11 && number.ends_with("-000001"),
+        "{number}"
+    );
+    assert_eq!(issue["status"], "assigned");
+    assert_eq!(issue["department_id"], c.dept_a);
+    assert_eq!(issue["priority"], "urgent");
+    assert_eq!(issue["location"]["lat"], 34.84);
+    assert_eq!(issue["reporter_id"], c.obs1_id);
+    assert!(r.header("etag").is_some());
+
+    let ack = c
+        .step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    assert_eq!(ack["status"], "in_progress");
+    assert_eq!(ack["assignee_id"], c.staff_a_id);
+    assert!(ack["acknowledged_at"].is_string());
+    let resolved = c
+        .step(
+            &c.staff_a,
+            id,
+            json!({ "action": "resolve", "comment": "已于今日批复" }),
+        )
+        .await;
+    assert_eq!(resolved["status"], "resolved");
+    assert!(resolved["resolved_at"].is_string());
+    let closed = c
+        .step(&c.obs1, id, json!({ "action": "confirm", "rating": 5 }))
+        .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["rating"], 5);
+    assert!(closed["closed_at"].is_string());
+
+    let events = c
+        .app
+        .get(&format!("/api/v1/issues/{id}/events"), &c.obs1)
+        .await;
+    let kinds: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["filed", "routed", "acknowledge", "resolve", "confirm"]
+    );
+    let resolve = &events.body["items"][3];
+    assert_eq!(resolve["data"]["comment"], "已于今日批复");
+    assert_eq!(resolve["data"]["from"], "in_progress");
+    assert_eq!(resolve["data"]["to"], "resolved");
+    assert!(resolve["actor_id"].is_i64() && resolve["at"].is_string());
+    // Closed is final.
+    c.act(&c.obs1, id, json!({ "action": "reopen", "comment": "x" }))
+        .await
+        .assert_problem(409, "invalid_transition");
+}
+
+async fn routing_prefers_a_rule_then_the_milestone_then_the_project_then_the_queue(db: Db) {
+    let c = County::new(db).await;
+    let dept_c = c.app.create_department(&c.admin, "CCC").await;
+    let file = |project: i64, milestone: Option<i64>, category: &'static str| {
+        let c = &c;
+        async move {
+            let r = c
+                .file_as(&c.obs1, json!({ "project_id": project, "milestone_id": milestone, "category": category, "title": "t", "description": "d" }))
+                .await;
+            r.assert_status(201).clone()
+        }
+    };
+    // No rule: the milestone's department, else the project's lead, else the queue.
+    let by_milestone = file(c.project_p, Some(c.milestone_m), "utility_supply").await;
+    assert_eq!(
+        (
+            by_milestone["status"].as_str(),
+            by_milestone["department_id"].as_i64()
+        ),
+        (Some("assigned"), Some(c.dept_b))
+    );
+    let by_project = file(c.project_p, None, "utility_supply").await;
+    assert_eq!(by_project["department_id"], c.dept_a);
+    let queued = file(c.project_q, None, "utility_supply").await;
+    assert_eq!(queued["status"], "unassigned");
+    assert_eq!(queued["department_id"], serde_json::Value::Null);
+
+    // A rule for the category and the park wins over the milestone.
+    let rule = c
+        .app
+        .post(
+            "/api/v1/routing-rules",
+            Some(&c.sup),
+            json!({ "category": "utility_supply", "park": "SME park", "department_id": dept_c }),
+        )
+        .await;
+    let rule_id = rule.assert_status(201)["id"].as_i64().unwrap();
+    let by_rule = file(c.project_p, Some(c.milestone_m), "utility_supply").await;
+    assert_eq!(by_rule["department_id"], dept_c);
+    let events = c
+        .app
+        .get(&format!("/api/v1/issues/{}/events", by_rule["id"]), &c.sup)
+        .await;
+    assert_eq!(
+        events.body["items"][1]["data"],
+        json!({ "by": "rule", "rule_id": rule_id, "department_id": dept_c })
+    );
+    // Other categories and parks are untouched by it.
+    assert_eq!(
+        file(c.project_p, Some(c.milestone_m), "land_supply").await["department_id"],
+        c.dept_b
+    );
+    assert_eq!(
+        file(c.project_q, None, "utility_supply").await["status"],
+        "unassigned"
+    );
+    // Deleting the rule restores the fallback.
+    let del = c
+        .app
+        .request(
+            "DELETE",
+            &format!("/api/v1/routing-rules/{rule_id}"),
+            Some(&c.sup),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 204);
+    assert_eq!(
+        file(c.project_p, Some(c.milestone_m), "utility_supply").await["department_id"],
+        c.dept_b
+    );
+    let listed = c.app.get("/api/v1/routing-rules", &c.sup).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 0);
+}
+
+async fn an_unrouted_issue_is_dispatched_by_a_supervisor_and_a_return_sends_it_back(db: Db) {
+    let c = County::new(db).await;
+    let r = c.file_as(&c.obs1, json!({ "project_id": c.project_q, "category": "other", "title": "t", "description": "d" })).await;
+    let id = r.assert_status(201)["id"].as_i64().unwrap();
+    c.act(&c.sup, id, json!({ "action": "dispatch" }))
+        .await
+        .assert_problem(422, "validation_failed");
+    let d = c
+        .step(
+            &c.sup,
+            id,
+            json!({ "action": "dispatch", "department_id": c.dept_b }),
+        )
+        .await;
+    assert_eq!(
+        (d["status"].as_str(), d["department_id"].as_i64()),
+        (Some("assigned"), Some(c.dept_b))
+    );
+    // A return needs a reason, and sends the issue back to the queue.
+    c.act(&c.staff_b, id, json!({ "action": "return" }))
+        .await
+        .assert_problem(422, "validation_failed");
+    let back = c
+        .step(
+            &c.staff_b,
+            id,
+            json!({ "action": "return", "comment": "不属于本单位职责" }),
+        )
+        .await;
+    assert_eq!(back["status"], "unassigned");
+    assert_eq!(back["department_id"], serde_json::Value::Null);
+    // The department that returned it can still read it, but can no longer act on it.
+    c.issue(&c.staff_b, id).await.assert_status(200);
+    c.act(&c.staff_b, id, json!({ "action": "acknowledge" }))
+        .await
+        .assert_problem(403, "forbidden");
+    let again = c
+        .step(
+            &c.sup,
+            id,
+            json!({ "action": "dispatch", "department_id": c.dept_a }),
+        )
+        .await;
+    assert_eq!(again["department_id"], c.dept_a);
+    let t = c
+        .step(
+            &c.sup,
+            id,
+            json!({ "action": "transfer", "department_id": c.dept_b }),
+        )
+        .await;
+    assert_eq!(t["department_id"], c.dept_b);
+    c.act(
+        &c.sup,
+        id,
+        json!({ "action": "transfer", "department_id": c.dept_b }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+}
+
+async fn filing_checks_project_milestone_follower_and_fields(db: Db) {
+    let c = County::new(db).await;
+    let base = json!({ "project_id": c.project_p, "category": "approval_delay", "title": "t", "description": "d" });
+    let with = |k: &str, v: serde_json::Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let field_of = |r: &crate::helpers::Resp| {
+        r.body["errors"][0]["field"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let r = c.file_as(&c.obs1, with("project_id", json!(99999))).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(field_of(&r), "project_id");
+    let r = c.file_as(&c.obs3, base.clone()).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["code"], "not_followed");
+    // A milestone of another project is refused.
+    let other = c
+        .app
+        .post(
+            &format!("/api/v1/projects/{}/milestones", c.project_q),
+            Some(&c.sup),
+            json!({ "kind": "other", "title": "x" }),
+        )
+        .await;
+    let other = other.assert_status(201)["id"].as_i64().unwrap();
+    let r = c.file_as(&c.obs1, with("milestone_id", json!(other))).await;
+    assert_eq!(field_of(&r), "milestone_id");
+    let r = c.file_as(&c.obs1, with("category", json!("bribery"))).await;
+    assert_eq!(field_of(&r), "category");
+    let r = c
+        .file_as(
+            &c.obs1,
+            with("location", json!({ "lat": 91.0, "lng": 0.0 })),
+        )
+        .await;
+    assert_eq!(field_of(&r), "location.lat");
+    let r = c.file_as(&c.obs1, with("title", json!("  "))).await;
+    assert_eq!(field_of(&r), "title");
+    // Only observers file issues.
+    for token in [&c.staff_a, &c.head_a, &c.sup, &c.admin] {
+        c.file_as(token, base.clone())
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    // Nothing was filed by any of it.
+    let all = c.app.get("/api/v1/issues", &c.sup).await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 0);
+}
+
+async fn concurrent_filings_get_distinct_consecutive_numbers(db: Db) {
+    let c = County::new(db).await;
+    let filings = (0..12).map(|i| {
+        c.file_as(&c.obs1, json!({ "project_id": c.project_p, "category": "other", "title": format!("t{i}"), "description": "d" }))
+    });
+    let results = futures_util::future::join_all(filings).await;
+    let mut numbers = BTreeSet::new();
+    for r in &results {
+        numbers.insert(r.assert_status(201)["number"].as_str().unwrap().to_string());
+    }
+    assert_eq!(numbers.len(), 12, "duplicate numbers: {numbers:?}");
+    let seqs: Vec<u32> = numbers.iter().map(|n| n[5..].parse().unwrap()).collect();
+    assert_eq!(seqs, (1..=12).collect::<Vec<u32>>());
+}
+
+async fn two_acknowledgements_at_once_have_exactly_one_winner(db: Db) {
+    let c = County::new(db).await;
+    for round in 0..8 {
+        let id = c.file(&format!("race {round}")).await;
+        let (a, b) = tokio::join!(
+            c.act(&c.staff_a, id, json!({ "action": "acknowledge" })),
+            c.act(&c.head_a, id, json!({ "action": "acknowledge" })),
+        );
+        let wins = [a.status, b.status].iter().filter(|s| **s == 200).count();
+        assert_eq!(wins, 1, "round {round}: {} / {}", a.text, b.text);
+        let loser = if a.status == 200 { &b } else { &a };
+        assert_eq!(loser.status, 409, "round {round}: {}", loser.text);
+        let events = c
+            .app
+            .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
+            .await;
+        let acks = events.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "acknowledge")
+            .count();
+        assert_eq!(
+            acks, 1,
+            "round {round}: one acknowledgement in the timeline"
+        );
+    }
+}
+
+async fn a_resolve_racing_a_withdraw_has_exactly_one_winner(db: Db) {
+    let c = County::new(db).await;
+    for round in 0..8 {
+        let id = c.file(&format!("race {round}")).await;
+        c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+            .await;
+        let (a, b) = tokio::join!(
+            c.act(
+                &c.staff_a,
+                id,
+                json!({ "action": "resolve", "comment": "done" })
+            ),
+            c.act(&c.obs1, id, json!({ "action": "withdraw" })),
+        );
+        let wins = [a.status, b.status].iter().filter(|s| **s == 200).count();
+        assert_eq!(wins, 1, "round {round}: {} / {}", a.text, b.text);
+        let loser = if a.status == 200 { &b } else { &a };
+        assert_eq!(loser.status, 409, "round {round}: {}", loser.text);
+        let now = c.issue(&c.sup, id).await;
+        let expected = if a.status == 200 {
+            "resolved"
+        } else {
+            "withdrawn"
+        };
+        assert_eq!(now.body["status"], expected);
+    }
+}
+
+async fn a_stale_if_match_is_refused_with_412(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("etag").await;
+    let tag = c.issue(&c.staff_a, id).await.header("etag").unwrap();
+    let body = || {
+        Some((
+            "application/json",
+            json!({ "action": "acknowledge" }).to_string(),
+        ))
+    };
+    let path = format!("/api/v1/issues/{id}/transitions");
+    let ok = c
+        .app
+        .send(
+            "POST",
+            &path,
+            Some(&c.staff_a),
+            &[("If-Match", &tag)],
+            body(),
+        )
+        .await;
+    ok.assert_status(200);
+    assert_ne!(ok.header("etag").unwrap(), tag);
+    let stale = c
+        .app
+        .send(
+            "POST",
+            &path,
+            Some(&c.staff_a),
+            &[("If-Match", &tag)],
+            Some((
+                "application/json",
+                json!({ "action": "resolve", "comment": "x" }).to_string(),
+            )),
+        )
+        .await;
+    stale.assert_problem(412, "precondition_failed");
+    assert_eq!(c.issue(&c.sup, id).await.body["status"], "in_progress");
+    // A comment does not change the issue's ETag.
+    let tag = c.issue(&c.staff_a, id).await.header("etag").unwrap();
+    c.app
+        .post(
+            &format!("/api/v1/issues/{id}/comments"),
+            Some(&c.obs1),
+            json!({ "body": "进展如何？" }),
+        )
+        .await
+        .assert_status(201);
+    assert_eq!(c.issue(&c.staff_a, id).await.header("etag").unwrap(), tag);
+}
+
+async fn paging_loses_and_repeats_nothing_while_issues_are_filed(db: Db) {
+    let c = County::new(db).await;
+    let mut before = BTreeSet::new();
+    for i in 0..13 {
+        before.insert(c.file(&format!("before {i}")).await);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut filed_during = 0;
+    loop {
+        let path = match &cursor {
+            Some(cur) => format!("/api/v1/issues?limit=4&cursor={cur}"),
+            None => "/api/v1/issues?limit=4".to_string(),
+        };
+        let page = c.app.get(&path, &c.staff_a).await;
+        for item in page.assert_status(200)["items"].as_array().unwrap() {
+            seen.push(item["id"].as_i64().unwrap());
+        }
+        // New issues arrive between pages.
+        c.file(&format!("during {filed_during}")).await;
+        filed_during += 1;
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<i64> = seen.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "an issue was listed twice: {seen:?}"
+    );
+    assert!(
+        before.is_subset(&unique),
+        "an issue was lost: {before:?} vs {seen:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+}
+
+async fn list_filters_narrow_the_result(db: Db) {
+    let c = County::new(db).await;
+    let a = c.file("a").await;
+    let b = c.file("b").await;
+    c.step(&c.staff_a, b, json!({ "action": "acknowledge" }))
+        .await;
+    let q = c.file_as(&c.obs1, json!({ "project_id": c.project_q, "category": "other", "title": "q", "description": "d" })).await;
+    let q = q.assert_status(201)["id"].as_i64().unwrap();
+    let ids = |path: String| {
+        let c = &c;
+        async move {
+            let r = c.app.get(&path, &c.sup).await;
+            r.assert_status(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("/api/v1/issues?status=assigned".into()).await, vec![a]);
+    assert_eq!(
+        ids("/api/v1/issues?status=in_progress".into()).await,
+        vec![b]
+    );
+    assert_eq!(
+        ids(format!("/api/v1/issues?project_id={}", c.project_q)).await,
+        vec![q]
+    );
+    assert_eq!(
+        ids(format!("/api/v1/issues?department_id={}", c.dept_a)).await,
+        vec![b, a]
+    );
+    assert_eq!(
+        ids(format!("/api/v1/issues?reporter_id={}", c.obs1_id)).await,
+        vec![q, b, a]
+    );
+    assert_eq!(
+        ids("/api/v1/issues?overdue=true".into()).await,
+        Vec::<i64>::new()
+    );
+    for bad in ["status=open", "overdue=maybe", "project_id=x", "limit=0"] {
+        c.app
+            .get(&format!("/api/v1/issues?{bad}"), &c.sup)
+            .await
+            .assert_problem(400, "invalid_query");
+    }
+}
+
+async fn reopen_extension_escalation_and_chase_leave_their_marks(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("marks").await;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    let ext = c.step(&c.staff_a, id, json!({ "action": "request_extension", "comment": "需协调电力公司", "extension_minutes": 2880 })).await;
+    assert_eq!(ext["extension_requested_minutes"], 2880);
+    c.act(
+        &c.staff_a,
+        id,
+        json!({ "action": "request_extension", "comment": "again", "extension_minutes": 10 }),
+    )
+    .await
+    .assert_problem(409, "invalid_transition");
+    let denied = c
+        .step(
+            &c.sup,
+            id,
+            json!({ "action": "deny_extension", "comment": "不予延期" }),
+        )
+        .await;
+    assert_eq!(
+        denied["extension_requested_minutes"],
+        serde_json::Value::Null
+    );
+    c.act(&c.sup, id, json!({ "action": "approve_extension" }))
+        .await
+        .assert_problem(409, "invalid_transition");
+    let esc = c
+        .step(
+            &c.sup,
+            id,
+            json!({ "action": "escalate", "comment": "督办" }),
+        )
+        .await;
+    assert_eq!(esc["escalation_level"], 1);
+    c.step(
+        &c.sup,
+        id,
+        json!({ "action": "chase", "comment": "请于本周内办结" }),
+    )
+    .await;
+    c.step(
+        &c.staff_a,
+        id,
+        json!({ "action": "resolve", "comment": "已办结" }),
+    )
+    .await;
+    let reopened = c
+        .step(
+            &c.obs1,
+            id,
+            json!({ "action": "reopen", "comment": "并未解决" }),
+        )
+        .await;
+    assert_eq!(reopened["status"], "in_progress");
+    assert_eq!(reopened["reopen_count"], 1);
+    assert_eq!(reopened["resolved_at"], serde_json::Value::Null);
+    let head_assigns = c
+        .step(
+            &c.head_a,
+            id,
+            json!({ "action": "assign", "assignee_id": c.staff_a_id }),
+        )
+        .await;
+    assert_eq!(head_assigns["assignee_id"], c.staff_a_id);
+    // Supervisors see every step; the observer sees none of the internal ones.
+    let all = c
+        .app
+        .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
+        .await;
+    let kinds: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "filed",
+            "routed",
+            "acknowledge",
+            "request_extension",
+            "deny_extension",
+            "escalate",
+            "chase",
+            "resolve",
+            "reopen",
+            "assign"
+        ]
+    );
+    let mine = c
+        .app
+        .get(&format!("/api/v1/issues/{id}/events"), &c.obs1)
+        .await;
+    let kinds: Vec<&str> = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "filed",
+            "routed",
+            "acknowledge",
+            "resolve",
+            "reopen",
+            "assign"
+        ]
+    );
+    // Fields that belong to other actions are refused.
+    let r = c
+        .act(
+            &c.staff_a,
+            id,
+            json!({ "action": "request_info", "comment": "?", "rating": 3 }),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "rating");
+    c.act(&c.obs1, id, json!({ "action": "fly" }))
+        .await
+        .assert_problem(422, "validation_failed");
+}
