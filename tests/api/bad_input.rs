@@ -13,8 +13,54 @@ on_both_databases!(
 );
 
 /// Every route that takes a JSON body, with a valid-looking body for it.
-fn write_routes(dept: i64, user: i64) -> Vec<(&'static str, String, serde_json::Value)> {
+fn write_routes(
+    dept: i64,
+    user: i64,
+    project: i64,
+    milestone: i64,
+    issue: i64,
+) -> Vec<(&'static str, String, serde_json::Value)> {
     vec![
+        (
+            "POST",
+            "/api/v1/projects".into(),
+            json!({ "code": "P9", "name": "n", "observer_ids": [] }),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/projects/{project}"),
+            json!({ "name": "n" }),
+        ),
+        (
+            "POST",
+            format!("/api/v1/projects/{project}/milestones"),
+            json!({ "kind": "other", "title": "t" }),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/milestones/{milestone}"),
+            json!({ "title": "t" }),
+        ),
+        (
+            "POST",
+            "/api/v1/routing-rules".into(),
+            json!({ "category": "other", "department_id": dept }),
+        ),
+        (
+            "POST",
+            "/api/v1/issues".into(),
+            json!({ "project_id": project, "category": "other", "title": "t", "description": "d" }),
+        ),
+        (
+            "POST",
+            format!("/api/v1/issues/{issue}/transitions"),
+            json!({ "action": "chase", "comment": "c" }),
+        ),
+        (
+            "POST",
+            format!("/api/v1/issues/{issue}/comments"),
+            json!({ "body": "b" }),
+        ),
         (
             "POST",
             "/api/v1/auth/login".into(),
@@ -65,9 +111,54 @@ async fn malformed_wrongly_typed_and_oversized_bodies_get_problem_json_on_every_
     let admin = app.admin_token().await;
     let dept = app.create_department(&admin, "AAA").await;
     let user = app.create_user(&admin, "obs", "observer", None).await;
-    let before = app.get("/api/v1/users", &admin).await.text;
+    let obs = app.token("obs", crate::helpers::PASSWORD).await;
+    let project = app
+        .post("/api/v1/projects", Some(&admin), json!({ "code": "P1", "name": "p", "lead_department_id": dept, "observer_ids": [user] }))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let milestone = app
+        .post(
+            &format!("/api/v1/projects/{project}/milestones"),
+            Some(&admin),
+            json!({ "kind": "other", "title": "t" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let issue = app
+        .post(
+            "/api/v1/issues",
+            Some(&obs),
+            json!({ "project_id": project, "category": "other", "title": "t", "description": "d" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let snapshot = || async {
+        let mut all = String::new();
+        for path in [
+            "/api/v1/users",
+            "/api/v1/departments",
+            "/api/v1/projects",
+            "/api/v1/issues",
+            "/api/v1/routing-rules",
+        ] {
+            all.push_str(&app.get(path, &admin).await.text);
+        }
+        all.push_str(
+            &app.get(&format!("/api/v1/issues/{issue}/events"), &admin)
+                .await
+                .text,
+        );
+        all
+    };
+    let before = snapshot().await;
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(70 * 1024));
-    for (method, path, valid) in write_routes(dept, user) {
+    for (method, path, valid) in write_routes(dept, user, project, milestone, issue) {
         let send = |content_type: &'static str, raw: String| {
             let (method, path, admin) = (method, path.clone(), admin.clone());
             let app = &app;
@@ -122,7 +213,7 @@ async fn malformed_wrongly_typed_and_oversized_bodies_get_problem_json_on_every_
     assert_eq!(r.body["errors"][0]["field"], "role");
     assert_eq!(r.body["errors"][0]["code"], "unknown_value");
     // Nothing was written by any of it.
-    assert_eq!(app.get("/api/v1/users", &admin).await.text, before);
+    assert_eq!(snapshot().await, before);
 }
 
 async fn bad_path_parameters_and_queries_get_problem_json(db: Db) {

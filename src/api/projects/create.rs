@@ -58,7 +58,7 @@ pub(crate) fn optional_text(
 
 pub(crate) fn check_investment(f: &mut Fields, v: Option<f64>) {
     if let Some(v) = v
-        && !(v.is_finite() && v >= 0.0 && v < 1e12)
+        && !(v.is_finite() && (0.0..1e12).contains(&v))
     {
         f.push(FieldError::new(
             "investment_wan",
