@@ -11,3 +11,4 @@ pub mod metrics;
 pub mod notify;
 pub mod startup;
 pub mod telemetry;
+pub mod workflow;

@@ -1,0 +1,143 @@
+//! Filing an issue: checks, numbering and routing in the caller's write transaction.
+//! Used by `POST /api/v1/issues` and by the demo loader.
+
+use chrono::{Datelike, FixedOffset, NaiveDateTime};
+use serde_json::json;
+
+use crate::db::{self, DbConn, issues};
+use crate::domain::issue::{Category, Priority, Status, issue_number};
+use crate::domain::routing::{self, Decision};
+use crate::error::ApiError;
+
+/// The county keeps Beijing time (UTC+8, no daylight saving): an issue filed at 01:00 on
+/// 1 January local time belongs to the new year.
+pub fn county_year(now: NaiveDateTime) -> i32 {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => now.and_utc().with_timezone(&offset).year(),
+        None => now.year(),
+    }
+}
+
+/// What is filed, after the fields were checked one by one.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    pub project_id: i64,
+    pub milestone_id: Option<i64>,
+    pub category: Category,
+    pub priority: Priority,
+    pub title: String,
+    pub description: String,
+    pub location: Option<(f64, f64)>,
+    pub private: bool,
+}
+
+/// Files an issue for `reporter` (an observer who must follow the project) at `now`.
+pub fn file(
+    c: &mut DbConn,
+    reporter: i64,
+    b: Filing,
+    now: NaiveDateTime,
+) -> Result<issues::IssueRow, ApiError> {
+    let project = db::projects::find(c, b.project_id)?
+        .ok_or_else(|| ApiError::field("project_id", "unknown", "no project has this id"))?;
+    if !db::projects::is_follower(c, project.id, reporter)? {
+        return Err(ApiError::field(
+            "project_id",
+            "not_followed",
+            "you do not follow this project",
+        ));
+    }
+    let milestone = match b.milestone_id {
+        Some(id) => Some(
+            db::milestones::find(c, id)?
+                .filter(|m| m.project_id == project.id)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "milestone_id",
+                        "unknown",
+                        "no milestone of this project has this id",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let rules: Vec<routing::Rule> = db::routing_rules::for_category(c, b.category.as_str())?
+        .into_iter()
+        .map(|r| routing::Rule {
+            id: r.id,
+            category: r.category,
+            park: r.park,
+            milestone_kind: r.milestone_kind,
+            department_id: r.department_id,
+        })
+        .collect();
+    let decision = routing::route(
+        &routing::Target {
+            category: b.category.as_str(),
+            park: project.park.as_deref(),
+            milestone_kind: milestone.as_ref().map(|m| m.kind.as_str()),
+            milestone_department: milestone.as_ref().and_then(|m| m.responsible_department_id),
+            project_lead_department: project.lead_department_id,
+        },
+        &rules,
+    );
+    let number = issue_number(county_year(now), issues::next_number(c, county_year(now))?);
+    let status = match decision {
+        Decision::Unassigned => Status::Unassigned,
+        _ => Status::Assigned,
+    };
+    let row = issues::insert(
+        c,
+        &issues::NewIssue {
+            number,
+            project_id: project.id,
+            milestone_id: milestone.as_ref().map(|m| m.id),
+            reporter_id: reporter,
+            category: b.category.as_str().to_string(),
+            priority: b.priority.as_str().to_string(),
+            title: b.title,
+            description: b.description,
+            lat: b.location.map(|l| l.0),
+            lng: b.location.map(|l| l.1),
+            private: b.private,
+            status: status.as_str().to_string(),
+            department_id: decision.department_id(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    record_filing(c, &row, reporter, decision)?;
+    Ok(row)
+}
+
+/// The first events of an issue: it was filed, and where routing sent it.
+fn record_filing(
+    c: &mut DbConn,
+    row: &issues::IssueRow,
+    reporter: i64,
+    decision: Decision,
+) -> Result<(), ApiError> {
+    issues::add_event(
+        c,
+        row.id,
+        "filed",
+        Some(reporter),
+        row.created_at,
+        &json!({ "number": row.number, "category": row.category, "priority": row.priority, "status": row.status }),
+        false,
+    )?;
+    issues::add_event(
+        c,
+        row.id,
+        "routed",
+        None,
+        row.created_at,
+        &json!(decision),
+        false,
+    )?;
+    if let Some(d) = decision.department_id() {
+        issues::remember_department(c, row.id, d)?;
+    }
+    Ok(())
+}

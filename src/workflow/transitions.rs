@@ -1,0 +1,290 @@
+//! Applying one lifecycle step in the caller's write transaction. The state machine
+//! (`domain::lifecycle::TABLE`) says whether the step is allowed; this applies its effects
+//! with a compare-and-set on the issue's version, so that of two racing steps exactly one
+//! wins. Used by `POST /api/v1/issues/{id}/transitions` and by the demo loader.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::api::issues::parties;
+use crate::auth::AuthUser;
+use crate::db::{self, DbConn, issues::IssueChanges, issues::IssueRow};
+use crate::domain::issue::Status;
+use crate::domain::lifecycle::{self, Action, Refusal};
+use crate::domain::role::Role;
+use crate::error::{ApiError, ErrorCode, FieldError};
+
+/// The most a department may ask for at once: 30 calendar days.
+const MAX_EXTENSION_MINUTES: i64 = 30 * 24 * 60;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub action: Action,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub department_id: Option<i64>,
+    #[serde(default)]
+    pub assignee_id: Option<i64>,
+    #[serde(default)]
+    pub rating: Option<i32>,
+    /// With `request_extension`: how much longer the department needs, in minutes.
+    #[serde(default)]
+    pub extension_minutes: Option<i64>,
+}
+
+/// Fields that only some actions take: sending one with another action is a mistake the
+/// client should hear about.
+pub fn check_fields(r: &TransitionRequest) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let mut only = |present: bool, field: &str, allowed: &[Action]| {
+        if present && !allowed.contains(&r.action) {
+            errors.push(FieldError::new(
+                field,
+                "not_allowed",
+                format!("not taken by {}", r.action),
+            ));
+        }
+    };
+    only(
+        r.department_id.is_some(),
+        "department_id",
+        &[Action::Dispatch, Action::Transfer],
+    );
+    only(r.assignee_id.is_some(), "assignee_id", &[Action::Assign]);
+    only(r.rating.is_some(), "rating", &[Action::Confirm]);
+    only(
+        r.extension_minutes.is_some(),
+        "extension_minutes",
+        &[Action::RequestExtension],
+    );
+    if let Some(rating) = r.rating
+        && !(1..=5).contains(&rating)
+    {
+        errors.push(FieldError::new("rating", "invalid", "must be 1 to 5"));
+    }
+    if let Some(c) = &r.comment
+        && c.chars().count() > 5000
+    {
+        errors.push(FieldError::new(
+            "comment",
+            "too_long",
+            "must be at most 5000 characters",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Decides and applies one action, at `now`, to an issue the caller can see.
+pub fn apply(
+    c: &mut DbConn,
+    auth: &AuthUser,
+    issue: IssueRow,
+    r: &TransitionRequest,
+    if_match: bool,
+    now: NaiveDateTime,
+) -> Result<IssueRow, ApiError> {
+    let from = Status::parse(&issue.status)
+        .ok_or_else(|| ApiError::internal("unknown status in database"))?;
+    let rule = lifecycle::transition(r.action);
+    let to =
+        lifecycle::decide(r.action, from, &parties(auth, &issue)).map_err(
+            |refusal| match refusal {
+                Refusal::NotYours => ApiError::forbidden(),
+                Refusal::InvalidFromState => ApiError::with_detail(
+                    ErrorCode::InvalidTransition,
+                    format!("{} is not allowed from {}", r.action, from),
+                ),
+            },
+        )?;
+    let comment = r
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if rule.needs_comment && comment.is_none() {
+        return Err(ApiError::field(
+            "comment",
+            "required",
+            format!("{} needs a comment (a reason)", r.action),
+        ));
+    }
+
+    let mut changes = IssueChanges {
+        status: (to != from).then(|| to.as_str().to_string()),
+        ..Default::default()
+    };
+    let mut data = Map::new();
+    data.insert("from".into(), json!(from));
+    data.insert("to".into(), json!(to));
+    effects(c, auth, &issue, r, now, &mut changes, &mut data)?;
+    if let Some(text) = comment {
+        data.insert("comment".into(), json!(text));
+    }
+
+    if db::issues::update_if_version(c, issue.id, issue.version, &changes, now)? == 0 {
+        // Someone else changed the issue between our read and our write.
+        return Err(ApiError::new(if if_match {
+            ErrorCode::PreconditionFailed
+        } else {
+            ErrorCode::Conflict
+        }));
+    }
+    if let Some(Some(d)) = changes.department_id {
+        db::issues::remember_department(c, issue.id, d)?;
+    }
+    db::issues::add_event(
+        c,
+        issue.id,
+        r.action.as_str(),
+        Some(auth.id),
+        now,
+        &Value::Object(data),
+        rule.internal,
+    )?;
+    db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)
+}
+
+/// What each action does besides moving the status.
+fn effects(
+    c: &mut DbConn,
+    auth: &AuthUser,
+    issue: &IssueRow,
+    r: &TransitionRequest,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+    data: &mut Map<String, Value>,
+) -> Result<(), ApiError> {
+    match r.action {
+        Action::Acknowledge => {
+            changes.acknowledged_at = Some(Some(now));
+            if issue.assignee_id.is_none() {
+                changes.assignee_id = Some(Some(auth.id));
+                data.insert("assignee_id".into(), json!(auth.id));
+            }
+        }
+        Action::Assign => {
+            let assignee = r.assignee_id.ok_or_else(|| {
+                ApiError::field("assignee_id", "required", "assign needs an assignee_id")
+            })?;
+            let fits = db::users::find(c, assignee)?.is_some_and(|u| {
+                u.active
+                    && u.department_id == issue.department_id
+                    && (u.role == Role::DepartmentStaff.as_str()
+                        || u.role == Role::DepartmentHead.as_str())
+            });
+            if !fits {
+                return Err(ApiError::field(
+                    "assignee_id",
+                    "unknown",
+                    "not an active member of the issue's department",
+                ));
+            }
+            changes.assignee_id = Some(Some(assignee));
+            data.insert("assignee_id".into(), json!(assignee));
+        }
+        Action::Resolve => changes.resolved_at = Some(Some(now)),
+        Action::Confirm => {
+            changes.closed_at = Some(Some(now));
+            changes.rating = Some(r.rating);
+            if let Some(rating) = r.rating {
+                data.insert("rating".into(), json!(rating));
+            }
+        }
+        Action::Reopen => {
+            changes.reopen_count = Some(issue.reopen_count + 1);
+            changes.resolved_at = Some(None);
+        }
+        Action::Withdraw => changes.closed_at = Some(Some(now)),
+        Action::Return => {
+            changes.department_id = Some(None);
+            changes.assignee_id = Some(None);
+            data.insert("department_id".into(), json!(issue.department_id));
+        }
+        Action::Dispatch | Action::Transfer => {
+            let department = r.department_id.ok_or_else(|| {
+                ApiError::field(
+                    "department_id",
+                    "required",
+                    format!("{} needs a department_id", r.action),
+                )
+            })?;
+            if !db::departments::exists(c, department)? {
+                return Err(ApiError::field(
+                    "department_id",
+                    "unknown",
+                    "no department has this id",
+                ));
+            }
+            if Some(department) == issue.department_id {
+                return Err(ApiError::field(
+                    "department_id",
+                    "unchanged",
+                    "the issue is already with this department",
+                ));
+            }
+            changes.department_id = Some(Some(department));
+            changes.assignee_id = Some(None);
+            // The new department acknowledges afresh.
+            changes.acknowledged_at = Some(None);
+            data.insert("department_id".into(), json!(department));
+            data.insert("previous_department_id".into(), json!(issue.department_id));
+        }
+        Action::Escalate => {
+            changes.escalation_level = Some(issue.escalation_level + 1);
+            data.insert("escalation_level".into(), json!(issue.escalation_level + 1));
+        }
+        Action::RequestExtension => {
+            if issue.extension_requested_minutes.is_some() {
+                return Err(ApiError::with_detail(
+                    ErrorCode::InvalidTransition,
+                    "an extension request is already pending",
+                ));
+            }
+            let minutes = r.extension_minutes.ok_or_else(|| {
+                ApiError::field(
+                    "extension_minutes",
+                    "required",
+                    "request_extension needs extension_minutes",
+                )
+            })?;
+            if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
+                return Err(ApiError::field(
+                    "extension_minutes",
+                    "invalid",
+                    format!("must be 1 to {MAX_EXTENSION_MINUTES}"),
+                ));
+            }
+            changes.extension_requested_minutes = Some(Some(minutes));
+            data.insert("extension_minutes".into(), json!(minutes));
+        }
+        Action::ApproveExtension | Action::DenyExtension => {
+            let minutes = issue.extension_requested_minutes.ok_or_else(|| {
+                ApiError::with_detail(
+                    ErrorCode::InvalidTransition,
+                    "no extension request is pending",
+                )
+            })?;
+            changes.extension_requested_minutes = Some(None);
+            data.insert("extension_minutes".into(), json!(minutes));
+            if r.action == Action::ApproveExtension
+                && let Some(due) = issue.resolve_due_at
+            {
+                let moved = due + TimeDelta::minutes(minutes);
+                changes.resolve_due_at = Some(Some(moved));
+                data.insert(
+                    "resolve_due_at".into(),
+                    json!(crate::api::time::rfc3339(&moved)),
+                );
+            }
+        }
+        Action::RequestInfo | Action::ProvideInfo | Action::Chase => {}
+    }
+    Ok(())
+}
