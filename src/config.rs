@@ -66,6 +66,8 @@ pub struct Settings {
     pub mail_from: String,
     /// `OBSERVER_DESK_DEMO=1` or `--demo`: load the county demo data on an empty database.
     pub demo: bool,
+    /// `OBSERVER_DESK_DEMO_PASSWORD`: the password of every demo account; unset: generated and printed.
+    pub demo_password: Option<Secret>,
     /// `OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS`: lifetime of an access token; default 900 (15 minutes).
     pub access_token_ttl: Duration,
     /// `OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS`: lifetime of a refresh token since its last use; default 30.
@@ -100,6 +102,7 @@ impl Settings {
             smtp_url: None,
             mail_from: "Observer Desk <noreply@observer-desk.local>".into(),
             demo: false,
+            demo_password: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             db_pool_size: 8,
@@ -126,6 +129,7 @@ impl Settings {
         s.admin_password = var("OBSERVER_DESK_ADMIN_PASSWORD").map(Secret::new);
         s.jwt_secret = var("OBSERVER_DESK_JWT_SECRET").map(Secret::new);
         s.smtp_url = var("OBSERVER_DESK_SMTP_URL").map(Secret::new);
+        s.demo_password = var("OBSERVER_DESK_DEMO_PASSWORD").map(Secret::new);
         if let Some(from) = var("OBSERVER_DESK_MAIL_FROM") {
             s.mail_from = from;
         }

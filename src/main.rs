@@ -14,6 +14,18 @@ async fn main() -> anyhow::Result<()> {
             "\n  First start: created user `admin` with password: {password}\n  Keep it now; it is not shown again.\n"
         );
     }
+    if let Some(demo) = &app.demo {
+        println!(
+            "\n  Demo county loaded: {} users, {} projects, {} issues.\n  Accounts: observer01…observer25, supervisor01, supervisor02, and per department\n  CODE.staff / CODE.head (xzsp, zscj, fgj, zrzy, zjj, sthj, gxj, gdgs, swj).",
+            demo.users, demo.projects, demo.issues
+        );
+        match &demo.generated_password {
+            Some(p) => {
+                println!("  Their password (OBSERVER_DESK_DEMO_PASSWORD was not set): {p}\n")
+            }
+            None => println!("  Their password is OBSERVER_DESK_DEMO_PASSWORD.\n"),
+        }
+    }
     println!("observer-desk listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;
     Ok(())

@@ -36,6 +36,8 @@ pub struct Application {
     server: Server,
     /// The admin password, when it was generated on this start (print it once).
     pub generated_admin_password: Option<String>,
+    /// What `--demo` loaded on this start, if anything.
+    pub demo: Option<crate::demo::DemoLoaded>,
 }
 
 impl Application {
@@ -53,6 +55,15 @@ impl Application {
         .await
         .context("database start-up task")??;
         let generated_admin_password = crate::bootstrap::ensure_admin(&db, &settings).await?;
+        let demo = if settings.demo {
+            let loaded = crate::demo::load(&db, &settings).await?;
+            if loaded.is_none() {
+                tracing::info!("--demo: the database is not empty; nothing loaded");
+            }
+            loaded
+        } else {
+            None
+        };
         let dummy_hash =
             run_blocking(|| crate::auth::password::hash(&crate::auth::tokens::random_token(16)))
                 .await
@@ -82,6 +93,7 @@ impl Application {
             local_addr,
             server,
             generated_admin_password,
+            demo,
         })
     }
 

@@ -198,6 +198,10 @@ impl Resp {
 }
 
 impl TestApp {
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub async fn spawn(db: Db) -> TestApp {
         TestApp::spawn_with(db, |_| {}).await
     }

@@ -7,6 +7,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod county;
+mod demo;
 mod departments;
 mod health;
 mod issues;
