@@ -241,6 +241,12 @@ fn effects(
             data.insert("escalation_level".into(), json!(issue.escalation_level + 1));
         }
         Action::RequestExtension => {
+            if issue.resolve_due_at.is_some_and(|due| now > due) {
+                return Err(ApiError::with_detail(
+                    ErrorCode::InvalidTransition,
+                    "an extension must be asked for before the resolve deadline",
+                ));
+            }
             if issue.extension_requested_minutes.is_some() {
                 return Err(ApiError::with_detail(
                     ErrorCode::InvalidTransition,

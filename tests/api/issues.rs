@@ -20,7 +20,27 @@ on_both_databases!(
     paging_loses_and_repeats_nothing_while_issues_are_filed,
     list_filters_narrow_the_result,
     reopen_extension_escalation_and_chase_leave_their_marks,
+    the_timeline_refuses_updates_and_deletes,
 );
+
+async fn the_timeline_refuses_updates_and_deletes(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("append-only").await;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" })).await;
+    let before = c.app.get(&format!("/api/v1/issues/{id}/events"), &c.sup).await.text;
+    // Straight to the database, past the API: the database itself refuses.
+    let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
+    for sql in ["UPDATE issue_events SET kind = 'forged'", "DELETE FROM issue_events"] {
+        let outcome = store
+            .write(move |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(sql).execute(conn).map_err(observer_desk::error::ApiError::internal)
+            })
+            .await;
+        assert!(outcome.is_err(), "{sql} was allowed");
+    }
+    assert_eq!(c.app.get(&format!("/api/v1/issues/{id}/events"), &c.sup).await.text, before);
+}
 
 async fn an_issue_goes_from_filing_to_closed_with_a_rating(db: Db) {
     let c = County::new(db).await;
