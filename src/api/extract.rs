@@ -152,6 +152,33 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::PreconditionFailed))
 }
 
+/// The version a client asked for with `If-Match`, checked against the current one.
+pub struct Precondition(pub Option<i64>);
+
+impl Precondition {
+    pub fn from_request(req: &HttpRequest) -> Result<Precondition, ApiError> {
+        if_match(req).map(Precondition)
+    }
+
+    /// 412 when the client read another version than the current one.
+    pub fn check(&self, current_version: i64) -> Result<(), ApiError> {
+        match self.0 {
+            Some(v) if v != current_version => Err(ApiError::new(ErrorCode::PreconditionFailed)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The answer when a compare-and-set changed no row: another change came first. A
+    /// client that sent `If-Match` hears 412, one that did not hears 409.
+    pub fn lost_race(&self) -> ApiError {
+        ApiError::new(if self.0.is_some() {
+            ErrorCode::PreconditionFailed
+        } else {
+            ErrorCode::Conflict
+        })
+    }
+}
+
 /// The entity tag of an object at a version.
 pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")

@@ -7,13 +7,13 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::api::issues::parties;
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn, issues::IssueChanges, issues::IssueRow};
 use crate::domain::issue::Status;
 use crate::domain::lifecycle::{self, Action, Refusal};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::workflow::access::parties;
 
 /// The most a department may ask for at once: 30 calendar days.
 const MAX_EXTENSION_MINUTES: i64 = 30 * 24 * 60;

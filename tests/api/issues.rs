@@ -26,20 +26,36 @@ on_both_databases!(
 async fn the_timeline_refuses_updates_and_deletes(db: Db) {
     let c = County::new(db).await;
     let id = c.file("append-only").await;
-    c.step(&c.staff_a, id, json!({ "action": "acknowledge" })).await;
-    let before = c.app.get(&format!("/api/v1/issues/{id}/events"), &c.sup).await.text;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    let before = c
+        .app
+        .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
+        .await
+        .text;
     // Straight to the database, past the API: the database itself refuses.
     let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
-    for sql in ["UPDATE issue_events SET kind = 'forged'", "DELETE FROM issue_events"] {
+    for sql in [
+        "UPDATE issue_events SET kind = 'forged'",
+        "DELETE FROM issue_events",
+    ] {
         let outcome = store
             .write(move |conn| {
                 use diesel::RunQueryDsl;
-                diesel::sql_query(sql).execute(conn).map_err(observer_desk::error::ApiError::internal)
+                diesel::sql_query(sql)
+                    .execute(conn)
+                    .map_err(observer_desk::error::ApiError::internal)
             })
             .await;
         assert!(outcome.is_err(), "{sql} was allowed");
     }
-    assert_eq!(c.app.get(&format!("/api/v1/issues/{id}/events"), &c.sup).await.text, before);
+    assert_eq!(
+        c.app
+            .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
+            .await
+            .text,
+        before
+    );
 }
 
 async fn an_issue_goes_from_filing_to_closed_with_a_rating(db: Db) {
@@ -320,6 +336,16 @@ async fn concurrent_filings_get_distinct_consecutive_numbers(db: Db) {
     assert_eq!(seqs, (1..=12).collect::<Vec<u32>>());
 }
 
+/// Of two racing requests exactly one succeeds and the other is told 409; true when the
+/// first won.
+fn exactly_one_winner(round: usize, a: &crate::helpers::Resp, b: &crate::helpers::Resp) -> bool {
+    let wins = [a.status, b.status].iter().filter(|s| **s == 200).count();
+    assert_eq!(wins, 1, "round {round}: {} / {}", a.text, b.text);
+    let loser = if a.status == 200 { b } else { a };
+    assert_eq!(loser.status, 409, "round {round}: {}", loser.text);
+    a.status == 200
+}
+
 async fn two_acknowledgements_at_once_have_exactly_one_winner(db: Db) {
     let c = County::new(db).await;
     for round in 0..8 {
@@ -328,10 +354,7 @@ async fn two_acknowledgements_at_once_have_exactly_one_winner(db: Db) {
             c.act(&c.staff_a, id, json!({ "action": "acknowledge" })),
             c.act(&c.head_a, id, json!({ "action": "acknowledge" })),
         );
-        let wins = [a.status, b.status].iter().filter(|s| **s == 200).count();
-        assert_eq!(wins, 1, "round {round}: {} / {}", a.text, b.text);
-        let loser = if a.status == 200 { &b } else { &a };
-        assert_eq!(loser.status, 409, "round {round}: {}", loser.text);
+        exactly_one_winner(round, &a, &b);
         let events = c
             .app
             .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
@@ -363,16 +386,9 @@ async fn a_resolve_racing_a_withdraw_has_exactly_one_winner(db: Db) {
             ),
             c.act(&c.obs1, id, json!({ "action": "withdraw" })),
         );
-        let wins = [a.status, b.status].iter().filter(|s| **s == 200).count();
-        assert_eq!(wins, 1, "round {round}: {} / {}", a.text, b.text);
-        let loser = if a.status == 200 { &b } else { &a };
-        assert_eq!(loser.status, 409, "round {round}: {}", loser.text);
+        let a_won = exactly_one_winner(round, &a, &b);
         let now = c.issue(&c.sup, id).await;
-        let expected = if a.status == 200 {
-            "resolved"
-        } else {
-            "withdrawn"
-        };
+        let expected = if a_won { "resolved" } else { "withdrawn" };
         assert_eq!(now.body["status"], expected);
     }
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::api::departments::view::DepartmentView;
-use crate::api::extract::{Json, etag, if_match};
+use crate::api::extract::{Json, Precondition, etag};
 use crate::api::{Fields, double_option};
 use crate::auth::AuthUser;
 use crate::db::{self, departments};
@@ -36,7 +36,7 @@ pub async fn update(
         return Err(ApiError::forbidden());
     }
     let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let expected = Precondition::from_request(&req)?;
     let b = body.0;
     let mut f = Fields::default();
     let changes = departments::DepartmentChanges {
@@ -64,9 +64,7 @@ pub async fn update(
         .db
         .write(move |c| {
             let current = db::departments::find(c, id)?.ok_or_else(ApiError::not_found)?;
-            if expected.is_some_and(|v| v != current.version) {
-                return Err(ApiError::new(ErrorCode::PreconditionFailed));
-            }
+            expected.check(current.version)?;
             let changed =
                 departments::update_if_version(c, id, current.version, &changes, db::now())
                     .map_err(|e| {
@@ -77,11 +75,7 @@ pub async fn update(
                         }
                     })?;
             if changed == 0 {
-                return Err(ApiError::new(if expected.is_some() {
-                    ErrorCode::PreconditionFailed
-                } else {
-                    ErrorCode::Conflict
-                }));
+                return Err(expected.lost_race());
             }
             db::departments::find(c, id)?.ok_or_else(ApiError::not_found)
         })

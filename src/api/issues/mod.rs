@@ -1,6 +1,5 @@
 //! Issues (问题): filing, reading, the lifecycle transitions, comments and the timeline.
-//! Who may see and do what is worked out here from the caller and the issue; the SQL
-//! scope lives in `db::issues`, the state machine in `domain::lifecycle`.
+//! Who may see and do what is decided in `workflow::access`.
 
 pub mod comments;
 pub mod create;
@@ -10,43 +9,4 @@ pub mod list;
 pub mod transition;
 pub mod view;
 
-use crate::auth::AuthUser;
-use crate::db::issues::{IssueRow, Scope};
-use crate::domain::lifecycle::Party;
-use crate::domain::role::Role;
-
-/// Which issues the caller may see.
-pub(crate) fn scope(auth: &AuthUser) -> Scope {
-    match auth.role {
-        Role::Supervisor | Role::Admin => Scope::All,
-        Role::Observer => Scope::Observer(auth.id),
-        Role::DepartmentStaff | Role::DepartmentHead => match auth.department_id {
-            Some(d) => Scope::Department(d),
-            None => Scope::Nothing,
-        },
-    }
-}
-
-/// Whether the caller may read internal comments and events: never an observer.
-pub(crate) fn sees_internal(auth: &AuthUser) -> bool {
-    auth.role != Role::Observer
-}
-
-/// What the caller is to this issue, for the state machine.
-pub(crate) fn parties(auth: &AuthUser, issue: &IssueRow) -> Vec<Party> {
-    let mut out = Vec::new();
-    if auth.role == Role::Observer && auth.id == issue.reporter_id {
-        out.push(Party::Reporter);
-    }
-    let in_department = auth.department_id.is_some() && auth.department_id == issue.department_id;
-    if in_department && matches!(auth.role, Role::DepartmentStaff | Role::DepartmentHead) {
-        out.push(Party::Department);
-    }
-    if in_department && auth.role == Role::DepartmentHead {
-        out.push(Party::DepartmentHead);
-    }
-    if auth.role == Role::Supervisor {
-        out.push(Party::Supervisor);
-    }
-    out
-}
+pub(crate) use crate::workflow::access::{scope, sees_internal};

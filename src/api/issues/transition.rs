@@ -4,11 +4,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::api::extract::{Json, etag, if_match};
+use crate::api::extract::{Json, Precondition, etag};
 use crate::api::issues::{scope, view::IssueView};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::workflow::transitions::{self, TransitionRequest};
 
@@ -20,7 +20,7 @@ pub async fn transition(
     body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let expected = Precondition::from_request(&req)?;
     let r = body.0;
     transitions::check_fields(&r)?;
     let row = state
@@ -28,10 +28,8 @@ pub async fn transition(
         .write(move |c| {
             let issue =
                 db::issues::find_visible(c, scope(&auth), id)?.ok_or_else(ApiError::not_found)?;
-            if expected.is_some_and(|v| v != issue.version) {
-                return Err(ApiError::new(ErrorCode::PreconditionFailed));
-            }
-            transitions::apply(c, &auth, issue, &r, expected.is_some(), db::now())
+            expected.check(issue.version)?;
+            transitions::apply(c, &auth, issue, &r, expected.0.is_some(), db::now())
         })
         .await?;
     Ok(HttpResponse::Ok()

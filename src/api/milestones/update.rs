@@ -6,14 +6,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::api::double_option;
-use crate::api::extract::{Json, etag, if_match};
+use crate::api::extract::{Json, Precondition, etag};
 use crate::api::milestones::view::MilestoneView;
 use crate::api::projects::{check_department, may_manage};
 use crate::auth::AuthUser;
 use crate::db::{self, milestones};
 use crate::domain::issue::{MilestoneKind, MilestoneStatus};
 use crate::domain::user::parse_text;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +41,7 @@ pub async fn update(
         return Err(ApiError::forbidden());
     }
     let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let expected = Precondition::from_request(&req)?;
     let b = body.0;
     let title = b
         .title
@@ -60,15 +60,13 @@ pub async fn update(
         .db
         .write(move |c| {
             let current = db::milestones::find(c, id)?.ok_or_else(ApiError::not_found)?;
-            if expected.is_some_and(|v| v != current.version) {
-                return Err(ApiError::new(ErrorCode::PreconditionFailed));
-            }
+            expected.check(current.version)?;
             if let Some(d) = changes.responsible_department_id {
                 check_department(c, "responsible_department_id", d)?;
             }
             let now = db::now();
             if milestones::update_if_version(c, id, current.version, &changes, now)? == 0 {
-                return Err(ApiError::new(ErrorCode::PreconditionFailed));
+                return Err(expected.lost_race());
             }
             db::projects::touch(c, current.project_id, now)?;
             db::milestones::find(c, id)?.ok_or_else(ApiError::not_found)

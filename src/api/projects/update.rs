@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::api::extract::{Json, etag, if_match};
+use crate::api::extract::{Json, Precondition, etag};
 use crate::api::projects::create::{check_investment, optional_text};
 use crate::api::projects::{check_department, check_observers, may_manage, view::ProjectView};
 use crate::api::{Fields, double_option};
@@ -65,7 +65,7 @@ pub async fn update(
         return Err(ApiError::forbidden());
     }
     let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let expected = Precondition::from_request(&req)?;
     let b = body.0;
     let mut f = Fields::default();
     check_investment(&mut f, b.investment_wan.flatten());
@@ -93,9 +93,7 @@ pub async fn update(
         .db
         .write(move |c| {
             let current = db::projects::find(c, id)?.ok_or_else(ApiError::not_found)?;
-            if expected.is_some_and(|v| v != current.version) {
-                return Err(ApiError::new(ErrorCode::PreconditionFailed));
-            }
+            expected.check(current.version)?;
             if let Some(d) = changes.lead_department_id {
                 check_department(c, "lead_department_id", d)?;
             }
@@ -112,11 +110,7 @@ pub async fn update(
                     }
                 })?;
             if changed == 0 {
-                return Err(ApiError::new(if expected.is_some() {
-                    ErrorCode::PreconditionFailed
-                } else {
-                    ErrorCode::Conflict
-                }));
+                return Err(expected.lost_race());
             }
             if let Some(ids) = &b.observer_ids {
                 let ids = check_observers(c, ids)?;

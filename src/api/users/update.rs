@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::api::extract::{Json, etag, if_match};
+use crate::api::extract::{Json, Precondition, etag};
 use crate::api::users::{check_membership, view::UserView};
 use crate::api::{Fields, double_option};
 use crate::auth::{AuthUser, password};
@@ -47,7 +47,7 @@ pub async fn update(
     body: Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let expected = Precondition::from_request(&req)?;
     let b = body.0;
     let actor = auth.actor();
     let is_admin = actor.may_manage_users();
@@ -100,9 +100,7 @@ pub async fn update(
         .db
         .write(move |c| {
             let current = db::users::find(c, id)?.ok_or_else(ApiError::not_found)?;
-            if expected.is_some_and(|v| v != current.version) {
-                return Err(ApiError::new(ErrorCode::PreconditionFailed));
-            }
+            expected.check(current.version)?;
             let old_role = Role::parse(&current.role)
                 .ok_or_else(|| ApiError::internal("unknown role in database"))?;
             let role = b.role.unwrap_or(old_role);
@@ -128,11 +126,7 @@ pub async fn update(
             }
             let now = db::now();
             if users::update_if_version(c, id, current.version, &changes, now)? == 0 {
-                return Err(ApiError::new(if expected.is_some() {
-                    ErrorCode::PreconditionFailed
-                } else {
-                    ErrorCode::Conflict
-                }));
+                return Err(expected.lost_race());
             }
             if changes.password_hash.is_some() || !active {
                 refresh_tokens::revoke_all_for_user(c, id, now)?;

@@ -1,0 +1,43 @@
+//! Who may see and do what with issues, worked out from the caller and the issue. The SQL
+//! scope lives in `db::issues`, the state machine in `domain::lifecycle`.
+
+use crate::auth::AuthUser;
+use crate::db::issues::{IssueRow, Scope};
+use crate::domain::lifecycle::Party;
+use crate::domain::role::Role;
+
+/// Which issues the caller may see.
+pub fn scope(auth: &AuthUser) -> Scope {
+    match auth.role {
+        Role::Supervisor | Role::Admin => Scope::All,
+        Role::Observer => Scope::Observer(auth.id),
+        Role::DepartmentStaff | Role::DepartmentHead => match auth.department_id {
+            Some(d) => Scope::Department(d),
+            None => Scope::Nothing,
+        },
+    }
+}
+
+/// Whether the caller may read internal comments and events: never an observer.
+pub fn sees_internal(auth: &AuthUser) -> bool {
+    auth.role != Role::Observer
+}
+
+/// What the caller is to this issue, for the state machine.
+pub fn parties(auth: &AuthUser, issue: &IssueRow) -> Vec<Party> {
+    let mut out = Vec::new();
+    if auth.role == Role::Observer && auth.id == issue.reporter_id {
+        out.push(Party::Reporter);
+    }
+    let in_department = auth.department_id.is_some() && auth.department_id == issue.department_id;
+    if in_department && matches!(auth.role, Role::DepartmentStaff | Role::DepartmentHead) {
+        out.push(Party::Department);
+    }
+    if in_department && auth.role == Role::DepartmentHead {
+        out.push(Party::DepartmentHead);
+    }
+    if auth.role == Role::Supervisor {
+        out.push(Party::Supervisor);
+    }
+    out
+}
