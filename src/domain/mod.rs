@@ -1,6 +1,7 @@
 //! The rules with no I/O: roles, what a valid field is, login throttling, the issue
 //! vocabulary, routing, and the issue state machine.
 
+pub mod calendar;
 pub mod department;
 pub mod issue;
 pub mod lifecycle;

@@ -1,0 +1,589 @@
+//! Working time: a business calendar per year (time zone, working weekdays, working hours
+//! as several intervals a day, public holidays, and the weekend days that are working days
+//! in exchange, 调休) and the arithmetic that walks it. Pure: no clock, no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use serde::{Deserialize, Serialize};
+
+/// How a year's calendar is written (the body of `GET/PUT /api/v1/calendar/{year}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearCalendar {
+    pub timezone: String,
+    /// Working weekdays, 1 = Monday … 7 = Sunday.
+    pub weekdays: Vec<u8>,
+    /// Working intervals of a day, `["08:30", "12:00"]`; `"24:00"` ends a day.
+    pub hours: Vec<[String; 2]>,
+    /// Days off that would otherwise be working days.
+    pub holidays: Vec<NaiveDate>,
+    /// Days that are working days although their weekday is not (make-up days, 调休).
+    pub workdays: Vec<NaiveDate>,
+}
+
+/// The official calendars the service ships (State Council notices), by year.
+const SHIPPED: &str = include_str!("../../data/cn-calendar.json");
+
+#[derive(Deserialize)]
+struct ShippedFile {
+    timezone: String,
+    years: BTreeMap<String, ShippedYear>,
+}
+
+#[derive(Deserialize)]
+struct ShippedYear {
+    holidays: Vec<ShippedDay>,
+    workdays: Vec<ShippedDay>,
+}
+
+#[derive(Deserialize)]
+struct ShippedDay {
+    date: NaiveDate,
+}
+
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// The county's usual office hours.
+pub fn default_hours() -> Vec<[String; 2]> {
+    vec![
+        ["08:30".into(), "12:00".into()],
+        ["14:30".into(), "18:00".into()],
+    ]
+}
+
+impl YearCalendar {
+    /// Monday to Friday, office hours, no holidays: what a year without a calendar gets.
+    pub fn fallback() -> YearCalendar {
+        YearCalendar {
+            timezone: DEFAULT_TIMEZONE.into(),
+            weekdays: vec![1, 2, 3, 4, 5],
+            hours: default_hours(),
+            holidays: Vec::new(),
+            workdays: Vec::new(),
+        }
+    }
+
+    /// The shipped official calendar of a year, if the service has one.
+    pub fn shipped(year: i32) -> Option<YearCalendar> {
+        let file: ShippedFile = serde_json::from_str(SHIPPED).ok()?;
+        let y = file.years.get(&year.to_string())?;
+        Some(YearCalendar {
+            timezone: file.timezone,
+            weekdays: vec![1, 2, 3, 4, 5],
+            hours: default_hours(),
+            holidays: y.holidays.iter().map(|d| d.date).collect(),
+            workdays: y.workdays.iter().map(|d| d.date).collect(),
+        })
+    }
+
+    pub fn shipped_years() -> Vec<i32> {
+        serde_json::from_str::<ShippedFile>(SHIPPED)
+            .map(|f| f.years.keys().filter_map(|y| y.parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks the calendar for `year`; the message names what is wrong.
+    pub fn validate(&self, year: i32) -> Result<DayRules, String> {
+        let offset = offset_of(&self.timezone).ok_or_else(|| {
+            format!(
+                "timezone {:?} is not supported (Asia/Shanghai, UTC, or ±HH:MM)",
+                self.timezone
+            )
+        })?;
+        let mut weekdays = [false; 7];
+        for d in &self.weekdays {
+            if !(1..=7).contains(d) {
+                return Err(format!("weekday {d} is not 1 (Monday) to 7 (Sunday)"));
+            }
+            weekdays[usize::from(*d) - 1] = true;
+        }
+        let mut intervals = Vec::new();
+        for [from, to] in &self.hours {
+            let (a, b) = (parse_clock(from)?, parse_clock(to)?);
+            if a >= b {
+                return Err(format!("working hours {from}–{to} end before they start"));
+            }
+            intervals.push((a, b));
+        }
+        intervals.sort_unstable();
+        if intervals.windows(2).any(|w| w[0].1 > w[1].0) {
+            return Err("working hours overlap".into());
+        }
+        if intervals.is_empty() {
+            return Err("a calendar needs working hours".into());
+        }
+        for d in self.holidays.iter().chain(&self.workdays) {
+            if d.year() != year {
+                return Err(format!("{d} is not in {year}"));
+            }
+        }
+        let holidays: BTreeSet<NaiveDate> = self.holidays.iter().copied().collect();
+        let workdays: BTreeSet<NaiveDate> = self.workdays.iter().copied().collect();
+        if let Some(both) = holidays.intersection(&workdays).next() {
+            return Err(format!("{both} is both a holiday and a working day"));
+        }
+        Ok(DayRules {
+            offset_secs: offset,
+            weekdays,
+            intervals,
+            holidays,
+            workdays,
+        })
+    }
+}
+
+/// Supported time zones: fixed offsets. Asia/Shanghai has had no daylight saving since 1991.
+fn offset_of(tz: &str) -> Option<i64> {
+    match tz {
+        "Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin" | "PRC" => Some(8 * 3600),
+        "UTC" | "Etc/UTC" => Some(0),
+        _ => {
+            let (sign, rest) = match tz.as_bytes().first()? {
+                b'+' => (1, &tz[1..]),
+                b'-' => (-1, &tz[1..]),
+                _ => return None,
+            };
+            let (h, m) = rest.split_once(':')?;
+            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+            (h <= 14 && m < 60 && h.to_string().len() <= 2).then_some(sign * (h * 3600 + m * 60))
+        }
+    }
+}
+
+/// `HH:MM` as seconds after midnight; `24:00` is the end of the day.
+fn parse_clock(s: &str) -> Result<i64, String> {
+    if s == "24:00" {
+        return Ok(86_400);
+    }
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .map(|t| i64::from(t.num_seconds_from_midnight()))
+        .map_err(|_| format!("{s:?} is not a time like 08:30"))
+}
+
+/// A year's calendar, checked and ready for arithmetic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRules {
+    offset_secs: i64,
+    weekdays: [bool; 7],
+    intervals: Vec<(i64, i64)>,
+    holidays: BTreeSet<NaiveDate>,
+    workdays: BTreeSet<NaiveDate>,
+}
+
+impl DayRules {
+    pub fn is_working_day(&self, d: NaiveDate) -> bool {
+        if self.workdays.contains(&d) {
+            return true;
+        }
+        if self.holidays.contains(&d) {
+            return false;
+        }
+        self.weekdays[d.weekday().num_days_from_monday() as usize]
+    }
+}
+
+/// Walks working time across years. Years without a calendar use the fallback.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    years: BTreeMap<i32, DayRules>,
+    fallback: DayRules,
+}
+
+/// Longest stretch the arithmetic walks before it gives up (a calendar with no working day).
+const MAX_DAYS: i64 = 3 * 366;
+
+impl Calendar {
+    pub fn new(years: BTreeMap<i32, DayRules>) -> Calendar {
+        let fallback = YearCalendar::fallback().validate(0).unwrap_or(DayRules {
+            offset_secs: 8 * 3600,
+            weekdays: [true, true, true, true, true, false, false],
+            intervals: vec![(30_600, 43_200), (52_200, 64_800)],
+            holidays: BTreeSet::new(),
+            workdays: BTreeSet::new(),
+        });
+        Calendar { years, fallback }
+    }
+
+    /// The shipped official years only.
+    pub fn shipped() -> Calendar {
+        let years = YearCalendar::shipped_years()
+            .into_iter()
+            .filter_map(|y| {
+                YearCalendar::shipped(y)
+                    .and_then(|c| c.validate(y).ok())
+                    .map(|r| (y, r))
+            })
+            .collect();
+        Calendar::new(years)
+    }
+
+    pub fn has_year(&self, year: i32) -> bool {
+        self.years.contains_key(&year)
+    }
+
+    fn rules(&self, d: NaiveDate) -> &DayRules {
+        self.years.get(&d.year()).unwrap_or(&self.fallback)
+    }
+
+    fn to_local(&self, utc: NaiveDateTime) -> NaiveDateTime {
+        utc + Duration::seconds(self.rules(utc.date()).offset_secs)
+    }
+
+    fn to_utc(&self, local: NaiveDateTime) -> NaiveDateTime {
+        local - Duration::seconds(self.rules(local.date()).offset_secs)
+    }
+
+    /// The working intervals of a local day, as local instants.
+    fn day_intervals(&self, d: NaiveDate) -> Vec<(NaiveDateTime, NaiveDateTime)> {
+        let rules = self.rules(d);
+        if !rules.is_working_day(d) {
+            return Vec::new();
+        }
+        let midnight = d.and_time(NaiveTime::MIN);
+        rules
+            .intervals
+            .iter()
+            .map(|(a, b)| {
+                (
+                    midnight + Duration::seconds(*a),
+                    midnight + Duration::seconds(*b),
+                )
+            })
+            .collect()
+    }
+
+    /// The instant at which `seconds` of working time have passed since `start` (UTC).
+    /// `None` when the calendar has no working time within three years.
+    pub fn add(&self, start: NaiveDateTime, seconds: i64) -> Option<NaiveDateTime> {
+        if seconds <= 0 {
+            return Some(start);
+        }
+        let mut t = self.to_local(start);
+        let mut remaining = Duration::seconds(seconds);
+        let first = t.date();
+        for day in 0..MAX_DAYS {
+            let d = first + Duration::days(day);
+            for (a, b) in self.day_intervals(d) {
+                if t >= b {
+                    continue;
+                }
+                let from = t.max(a);
+                let available = b - from;
+                if remaining <= available {
+                    return Some(self.to_utc(from + remaining));
+                }
+                remaining -= available;
+                t = b;
+            }
+        }
+        None
+    }
+
+    /// The instant `seconds` of working time before `end` (UTC): the inverse of `add`.
+    pub fn sub(&self, end: NaiveDateTime, seconds: i64) -> Option<NaiveDateTime> {
+        if seconds <= 0 {
+            return Some(end);
+        }
+        let mut t = self.to_local(end);
+        let mut remaining = Duration::seconds(seconds);
+        let last = t.date();
+        for day in 0..MAX_DAYS {
+            let d = last - Duration::days(day);
+            for (a, b) in self.day_intervals(d).into_iter().rev() {
+                if t <= a {
+                    continue;
+                }
+                let to = t.min(b);
+                let available = to - a;
+                if remaining <= available {
+                    return Some(self.to_utc(to - remaining));
+                }
+                remaining -= available;
+                t = a;
+            }
+        }
+        None
+    }
+
+    /// Working seconds between two instants (negative when `to` is before `from`).
+    pub fn between(&self, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+        if to < from {
+            return -self.between(to, from);
+        }
+        let (a, b) = (self.to_local(from), self.to_local(to));
+        let mut total = Duration::zero();
+        let mut d = a.date();
+        while d <= b.date() {
+            for (s, e) in self.day_intervals(d) {
+                let (lo, hi) = (s.max(a), e.min(b));
+                if hi > lo {
+                    total += hi - lo;
+                }
+            }
+            d += Duration::days(1);
+        }
+        total.num_seconds()
+    }
+
+    /// The first working instant at or after `t` (where a clock started at `t` begins).
+    pub fn next_working(&self, t: NaiveDateTime) -> Option<NaiveDateTime> {
+        let local = self.to_local(t);
+        for day in 0..MAX_DAYS {
+            let d = local.date() + Duration::days(day);
+            for (a, b) in self.day_intervals(d) {
+                if local < b {
+                    return Some(self.to_utc(local.max(a)));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A local (Beijing) time as the UTC instant it is.
+    fn bj(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time") - Duration::hours(8)
+    }
+
+    fn h(hours: f64) -> i64 {
+        (hours * 3600.0) as i64
+    }
+
+    #[test]
+    fn the_shipped_calendars_are_valid_and_complete() {
+        assert_eq!(YearCalendar::shipped_years(), vec![2025, 2026]);
+        let y2026 = YearCalendar::shipped(2026).expect("2026");
+        assert!(y2026.validate(2026).is_ok());
+        assert!(
+            y2026
+                .holidays
+                .contains(&NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"))
+        );
+        assert!(
+            y2026
+                .workdays
+                .contains(&NaiveDate::from_ymd_opt(2026, 2, 14).expect("date"))
+        );
+        let cal = Calendar::shipped();
+        assert!(cal.has_year(2025) && cal.has_year(2026) && !cal.has_year(2027));
+    }
+
+    #[test]
+    fn deadlines_walk_working_time_table() {
+        let cal = Calendar::shipped();
+        let cases: &[(&str, f64, &str, &str)] = &[
+            // start (Beijing), working hours, deadline (Beijing), what it shows
+            (
+                "2026-11-25 09:00",
+                2.0,
+                "2026-11-25 11:00",
+                "inside the morning",
+            ),
+            (
+                "2026-11-25 11:00",
+                2.0,
+                "2026-11-25 15:30",
+                "across the lunch break",
+            ),
+            (
+                "2026-11-25 12:30",
+                1.0,
+                "2026-11-25 15:30",
+                "starting in the lunch break",
+            ),
+            (
+                "2026-11-25 17:00",
+                2.0,
+                "2026-11-26 09:30",
+                "across the night",
+            ),
+            (
+                "2026-11-25 20:00",
+                1.0,
+                "2026-11-26 09:30",
+                "starting at night",
+            ),
+            (
+                "2026-11-27 17:00",
+                2.0,
+                "2026-11-30 09:30",
+                "across a weekend",
+            ),
+            (
+                "2026-11-28 10:00",
+                1.0,
+                "2026-11-30 09:30",
+                "starting on a Saturday",
+            ),
+            (
+                "2026-09-30 17:00",
+                2.0,
+                "2026-10-08 09:30",
+                "across the National Day week",
+            ),
+            (
+                "2026-10-09 17:00",
+                2.0,
+                "2026-10-10 09:30",
+                "into a make-up Saturday",
+            ),
+            (
+                "2026-02-13 17:30",
+                1.0,
+                "2026-02-14 09:00",
+                "make-up Saturday before Spring Festival",
+            ),
+            (
+                "2026-02-14 17:00",
+                2.0,
+                "2026-02-24 09:30",
+                "across the Spring Festival week",
+            ),
+            (
+                "2025-12-31 17:00",
+                2.0,
+                "2026-01-04 09:30",
+                "across the new year into a make-up Sunday",
+            ),
+            (
+                "2026-11-25 08:30",
+                7.0,
+                "2026-11-25 18:00",
+                "one working day exactly",
+            ),
+            (
+                "2026-11-25 08:30",
+                35.0,
+                "2026-12-01 18:00",
+                "five working days",
+            ),
+            (
+                "2026-11-25 12:00",
+                0.5,
+                "2026-11-25 15:00",
+                "starting at the end of an interval",
+            ),
+        ];
+        for (start, hours, due, what) in cases {
+            let got = cal.add(bj(start), h(*hours)).expect("deadline");
+            assert_eq!(got, bj(due), "{what}: {start} + {hours} h");
+            assert_eq!(
+                cal.between(bj(start), got),
+                h(*hours),
+                "{what}: working time in between"
+            );
+        }
+    }
+
+    #[test]
+    fn time_zone_edges_follow_the_local_day() {
+        let cal = Calendar::shipped();
+        // 2026-11-24 23:00 UTC is 07:00 on Wednesday the 25th in Beijing.
+        let start = NaiveDateTime::parse_from_str("2026-11-24 23:00", "%Y-%m-%d %H:%M").expect("t");
+        assert_eq!(cal.add(start, h(1.0)), Some(bj("2026-11-25 09:30")));
+        // 16:00 UTC on a Friday is midnight into Saturday in Beijing: nothing until Monday.
+        let friday =
+            NaiveDateTime::parse_from_str("2026-11-27 16:00", "%Y-%m-%d %H:%M").expect("t");
+        assert_eq!(cal.add(friday, h(0.5)), Some(bj("2026-11-30 09:00")));
+    }
+
+    #[test]
+    fn a_year_without_a_calendar_falls_back_to_monday_to_friday() {
+        let cal = Calendar::shipped();
+        // 2027-01-01 is a Friday; no 2027 calendar, so it is a working day here.
+        assert_eq!(
+            cal.add(bj("2027-01-01 08:30"), h(1.0)),
+            Some(bj("2027-01-01 09:30"))
+        );
+        assert_eq!(
+            cal.add(bj("2027-01-01 17:30"), h(1.0)),
+            Some(bj("2027-01-04 09:00"))
+        );
+    }
+
+    #[test]
+    fn a_calendar_with_no_working_time_gives_no_deadline() {
+        let mut y = YearCalendar::fallback();
+        y.weekdays.clear();
+        let rules = y.validate(2026).expect("valid but empty");
+        let cal = Calendar::new(
+            [
+                (2026, rules.clone()),
+                (2027, rules.clone()),
+                (2028, rules.clone()),
+                (2029, rules),
+            ]
+            .into(),
+        );
+        assert_eq!(cal.add(bj("2026-03-02 09:00"), 60), None);
+    }
+
+    #[test]
+    fn bad_calendars_are_refused_with_a_reason() {
+        let base = YearCalendar::fallback;
+        let mut c = base();
+        c.timezone = "Mars/Olympus".into();
+        assert!(c.validate(2026).is_err());
+        let mut c = base();
+        c.weekdays = vec![0];
+        assert!(c.validate(2026).is_err());
+        let mut c = base();
+        c.hours = vec![["12:00".into(), "08:00".into()]];
+        assert!(c.validate(2026).is_err());
+        let mut c = base();
+        c.hours = vec![
+            ["08:00".into(), "12:00".into()],
+            ["11:00".into(), "13:00".into()],
+        ];
+        assert!(c.validate(2026).is_err());
+        let mut c = base();
+        c.holidays = vec![NaiveDate::from_ymd_opt(2025, 1, 1).expect("d")];
+        assert!(c.validate(2026).is_err());
+        let mut c = base();
+        c.hours = vec![["00:00".into(), "24:00".into()]];
+        c.timezone = "+08:00".into();
+        assert!(c.validate(2026).is_ok());
+    }
+
+    /// A small deterministic generator, so the property test needs no extra crate.
+    struct XorShift(u64);
+    impl XorShift {
+        fn next(&mut self, bound: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % bound
+        }
+    }
+
+    #[test]
+    fn for_any_start_and_duration_the_deadline_holds_exactly_that_much_working_time() {
+        let cal = Calendar::shipped();
+        let base = bj("2024-12-20 00:00");
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..3000 {
+            // Any instant from late 2024 to early 2027, any duration up to 30 working days.
+            let start = base + Duration::seconds(rng.next(2 * 366 * 86_400 + 30 * 86_400) as i64);
+            let seconds = rng.next(30 * 7 * 3600) as i64 + 1;
+            let due = cal.add(start, seconds).expect("deadline");
+            assert_eq!(
+                cal.between(start, due),
+                seconds,
+                "from {start} for {seconds} s"
+            );
+            let back = cal.sub(due, seconds).expect("walk back");
+            assert_eq!(
+                Some(back),
+                cal.next_working(start),
+                "walking back from {due}"
+            );
+            // And not a second earlier: the deadline is the first such instant.
+            assert!(cal.between(start, due - Duration::seconds(1)) < seconds);
+        }
+    }
+}
