@@ -12,4 +12,5 @@ pub mod metrics;
 pub mod notify;
 pub mod startup;
 pub mod telemetry;
+pub mod workers;
 pub mod workflow;

@@ -69,6 +69,7 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mailer = Mailer::from_settings(&settings)?;
+        actix_web::rt::spawn(crate::workers::sla::run(db.clone(), settings.sla_tick));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;

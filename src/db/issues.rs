@@ -241,6 +241,13 @@ pub fn update_if_version(
     .execute(conn)
 }
 
+/// Sets fields of an issue created in the same transaction (its first version).
+pub fn set_fields(conn: &mut DbConn, id: i64, changes: &IssueChanges) -> QueryResult<usize> {
+    diesel::update(issues::table.filter(issues::id.eq(id)))
+        .set(changes)
+        .execute(conn)
+}
+
 /// Moves `updated_at` (a comment is something a syncing client must fetch) without
 /// changing the version: the issue itself, and so its ETag, is unchanged.
 pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {

@@ -9,6 +9,7 @@ pub mod projects;
 pub mod refresh_tokens;
 pub mod routing_rules;
 pub mod schema;
+pub mod sla;
 pub mod users;
 
 use std::path::PathBuf;

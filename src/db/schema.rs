@@ -148,6 +148,51 @@ diesel::table! {
 }
 
 diesel::table! {
+    issue_clocks (issue_id) {
+        issue_id -> BigInt,
+        ack_seconds -> BigInt,
+        resolve_seconds -> BigInt,
+        warn_percent -> Integer,
+        auto_close_days -> Double,
+        ack_started_at -> Nullable<Timestamp>,
+        resolve_started_at -> Nullable<Timestamp>,
+        resolve_paused_at -> Nullable<Timestamp>,
+        resolve_paused_seconds -> BigInt,
+        auto_close_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sla_policies (category, priority) {
+        category -> Text,
+        priority -> Text,
+        ack_seconds -> BigInt,
+        resolve_seconds -> BigInt,
+        warn_percent -> Integer,
+        auto_close_days -> Double,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    business_calendars (year) {
+        year -> Integer,
+        body -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_timers (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        kind -> Text,
+        due_at -> Timestamp,
+        fired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     issue_departments (issue_id, department_id) {
         issue_id -> BigInt,
         department_id -> BigInt,
@@ -184,6 +229,8 @@ diesel::joinable!(project_observers -> projects (project_id));
 diesel::joinable!(issue_departments -> issues (issue_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::joinable!(issue_events -> issues (issue_id));
+diesel::joinable!(sla_timers -> issues (issue_id));
+diesel::joinable!(issue_clocks -> issues (issue_id));
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
     users,
@@ -198,4 +245,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_departments,
     issue_comments,
     issue_events,
+    sla_policies,
+    business_calendars,
+    sla_timers,
+    issue_clocks,
 );

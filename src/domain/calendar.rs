@@ -326,6 +326,16 @@ impl Calendar {
         total.num_seconds()
     }
 
+    /// The working seconds of a full working day in the year of `t` (a "working day" of a
+    /// policy).
+    pub fn working_day_seconds(&self, t: NaiveDateTime) -> i64 {
+        self.rules(t.date())
+            .intervals
+            .iter()
+            .map(|(a, b)| b - a)
+            .sum()
+    }
+
     /// The first working instant at or after `t` (where a clock started at `t` begins).
     pub fn next_working(&self, t: NaiveDateTime) -> Option<NaiveDateTime> {
         let local = self.to_local(t);

@@ -8,6 +8,7 @@ use crate::db::{self, DbConn, issues};
 use crate::domain::issue::{Category, Priority, Status, issue_number};
 use crate::domain::routing::{self, Decision};
 use crate::error::ApiError;
+use crate::workflow::sla;
 
 /// The county keeps Beijing time (UTC+8, no daylight saving): an issue filed at 01:00 on
 /// 1 January local time belongs to the new year.
@@ -108,6 +109,13 @@ pub fn file(
         },
     )?;
     record_filing(c, &row, reporter, decision)?;
+    if row.department_id.is_some() {
+        let mut changes = issues::IssueChanges::default();
+        let cal = sla::calendar(c)?;
+        sla::start(c, &cal, &row, now, &mut changes)?;
+        issues::set_fields(c, row.id, &changes)?;
+        return issues::find(c, row.id)?.ok_or_else(ApiError::not_found);
+    }
     Ok(row)
 }
 

@@ -3,4 +3,5 @@
 
 pub mod access;
 pub mod filing;
+pub mod sla;
 pub mod transitions;

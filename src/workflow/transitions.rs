@@ -3,7 +3,7 @@
 //! with a compare-and-set on the issue's version, so that of two racing steps exactly one
 //! wins. Used by `POST /api/v1/issues/{id}/transitions` and by the demo loader.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -14,6 +14,7 @@ use crate::domain::lifecycle::{self, Action, Refusal};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::workflow::access::parties;
+use crate::workflow::sla;
 
 /// The most a department may ask for at once: 30 calendar days.
 const MAX_EXTENSION_MINUTES: i64 = 30 * 24 * 60;
@@ -124,6 +125,7 @@ pub fn apply(
     data.insert("from".into(), json!(from));
     data.insert("to".into(), json!(to));
     effects(c, auth, &issue, r, now, &mut changes, &mut data)?;
+    clocks(c, &issue, r.action, now, &mut changes)?;
     if let Some(text) = comment {
         data.insert("comment".into(), json!(text));
     }
@@ -149,6 +151,48 @@ pub fn apply(
         rule.internal,
     )?;
     db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)
+}
+
+/// What each action does to the SLA clocks (the extension is handled with its effects).
+fn clocks(
+    c: &mut DbConn,
+    issue: &IssueRow,
+    action: Action,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
+    let needs_calendar = matches!(
+        action,
+        Action::ProvideInfo
+            | Action::Resolve
+            | Action::Reopen
+            | Action::Dispatch
+            | Action::Transfer
+    );
+    let cal = if needs_calendar {
+        Some(sla::calendar(c)?)
+    } else {
+        None
+    };
+    let cal = || {
+        cal.as_ref()
+            .ok_or_else(|| ApiError::internal("calendar not loaded"))
+    };
+    match action {
+        Action::Acknowledge => sla::acknowledged(c, issue),
+        Action::RequestInfo => sla::pause(c, issue, now),
+        Action::ProvideInfo => sla::resume(c, cal()?, issue, now, changes),
+        Action::Resolve => sla::resolved(c, cal()?, issue, now),
+        Action::Reopen => sla::reopened(c, cal()?, issue, now, changes),
+        Action::Dispatch | Action::Transfer => sla::start(c, cal()?, issue, now, changes),
+        Action::Confirm | Action::Withdraw | Action::Return => sla::stopped(c, issue),
+        Action::Assign
+        | Action::Escalate
+        | Action::RequestExtension
+        | Action::ApproveExtension
+        | Action::DenyExtension
+        | Action::Chase => Ok(()),
+    }
 }
 
 /// What each action does besides moving the status.
@@ -279,15 +323,15 @@ fn effects(
             })?;
             changes.extension_requested_minutes = Some(None);
             data.insert("extension_minutes".into(), json!(minutes));
-            if r.action == Action::ApproveExtension
-                && let Some(due) = issue.resolve_due_at
-            {
-                let moved = due + TimeDelta::minutes(minutes);
-                changes.resolve_due_at = Some(Some(moved));
-                data.insert(
-                    "resolve_due_at".into(),
-                    json!(crate::api::time::rfc3339(&moved)),
-                );
+            if r.action == Action::ApproveExtension {
+                let cal = sla::calendar(c)?;
+                sla::extend(c, &cal, issue, minutes, changes)?;
+                if let Some(Some(moved)) = changes.resolve_due_at {
+                    data.insert(
+                        "resolve_due_at".into(),
+                        json!(crate::api::time::rfc3339(&moved)),
+                    );
+                }
             }
         }
         Action::RequestInfo | Action::ProvideInfo | Action::Chase => {}

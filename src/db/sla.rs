@@ -1,0 +1,212 @@
+//! SLA policies, business calendars and the timer queue.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{business_calendars, issue_clocks, sla_policies, sla_timers};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sla_policies)]
+pub struct PolicyRow {
+    pub category: String,
+    pub priority: String,
+    pub ack_seconds: i64,
+    pub resolve_seconds: i64,
+    pub warn_percent: i32,
+    pub auto_close_days: f64,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn policies(conn: &mut DbConn) -> QueryResult<Vec<PolicyRow>> {
+    sla_policies::table
+        .select(PolicyRow::as_select())
+        .order((sla_policies::category.asc(), sla_policies::priority.asc()))
+        .load(conn)
+}
+
+pub fn policy(conn: &mut DbConn, category: &str, priority: &str) -> QueryResult<Option<PolicyRow>> {
+    sla_policies::table
+        .find((category, priority))
+        .select(PolicyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes a policy, inside the caller's write transaction.
+pub fn upsert_policy(conn: &mut DbConn, row: &PolicyRow) -> QueryResult<()> {
+    let updated = diesel::update(sla_policies::table.find((&row.category, &row.priority)))
+        .set(row)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(sla_policies::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The calendars supervisors have set, as (year, JSON body).
+pub fn calendars(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
+    business_calendars::table
+        .select((business_calendars::year, business_calendars::body))
+        .order(business_calendars::year.asc())
+        .load(conn)
+}
+
+pub fn store_calendar(
+    conn: &mut DbConn,
+    year: i32,
+    body: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let updated = diesel::update(business_calendars::table.find(year))
+        .set((
+            business_calendars::body.eq(body),
+            business_calendars::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(business_calendars::table)
+            .values((
+                business_calendars::year.eq(year),
+                business_calendars::body.eq(body),
+                business_calendars::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sla_timers)]
+pub struct TimerRow {
+    pub id: i64,
+    pub issue_id: i64,
+    pub kind: String,
+    pub due_at: NaiveDateTime,
+    pub fired_at: Option<NaiveDateTime>,
+}
+
+pub fn schedule(
+    conn: &mut DbConn,
+    issue_id: i64,
+    kind: &str,
+    due_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(sla_timers::table)
+        .values((
+            sla_timers::issue_id.eq(issue_id),
+            sla_timers::kind.eq(kind),
+            sla_timers::due_at.eq(due_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Drops the timers of these kinds that have not fired.
+pub fn cancel(conn: &mut DbConn, issue_id: i64, kinds: &[&str]) -> QueryResult<usize> {
+    diesel::delete(
+        sla_timers::table
+            .filter(sla_timers::issue_id.eq(issue_id))
+            .filter(sla_timers::kind.eq_any(kinds))
+            .filter(sla_timers::fired_at.is_null()),
+    )
+    .execute(conn)
+}
+
+/// Forgets fired timers of these kinds too: a clock that starts afresh may warn again.
+pub fn forget(conn: &mut DbConn, issue_id: i64, kinds: &[&str]) -> QueryResult<usize> {
+    diesel::delete(
+        sla_timers::table
+            .filter(sla_timers::issue_id.eq(issue_id))
+            .filter(sla_timers::kind.eq_any(kinds)),
+    )
+    .execute(conn)
+}
+
+/// The kinds that already fired for an issue (since its clocks last restarted).
+pub fn fired_kinds(conn: &mut DbConn, issue_id: i64) -> QueryResult<Vec<String>> {
+    sla_timers::table
+        .filter(sla_timers::issue_id.eq(issue_id))
+        .filter(sla_timers::fired_at.is_not_null())
+        .select(sla_timers::kind)
+        .load(conn)
+}
+
+/// Timers due by `now`, oldest first, through the partial index on unfired timers.
+pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<TimerRow>> {
+    sla_timers::table
+        .filter(sla_timers::fired_at.is_null())
+        .filter(sla_timers::due_at.le(now))
+        .select(TimerRow::as_select())
+        .order(sla_timers::due_at.asc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// Claims a timer: exactly one caller (of any instance) gets `true`.
+pub fn claim(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        sla_timers::table
+            .filter(sla_timers::id.eq(id))
+            .filter(sla_timers::fired_at.is_null()),
+    )
+    .set(sla_timers::fired_at.eq(now))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// An issue's clocks.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = issue_clocks)]
+#[diesel(treat_none_as_null = true)]
+pub struct ClockRow {
+    pub issue_id: i64,
+    pub ack_seconds: i64,
+    pub resolve_seconds: i64,
+    pub warn_percent: i32,
+    pub auto_close_days: f64,
+    pub ack_started_at: Option<NaiveDateTime>,
+    pub resolve_started_at: Option<NaiveDateTime>,
+    pub resolve_paused_at: Option<NaiveDateTime>,
+    pub resolve_paused_seconds: i64,
+    pub auto_close_at: Option<NaiveDateTime>,
+}
+
+pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> {
+    issue_clocks::table
+        .find(issue_id)
+        .select(ClockRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn clocks_of(conn: &mut DbConn, issue_ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
+    issue_clocks::table
+        .filter(issue_clocks::issue_id.eq_any(issue_ids))
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+pub fn save_clock(conn: &mut DbConn, row: &ClockRow) -> QueryResult<()> {
+    let updated = diesel::update(issue_clocks::table.find(row.issue_id))
+        .set(row)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(issue_clocks::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Every clock whose issue is still open (for recomputing after a calendar change).
+pub fn open_clocks(conn: &mut DbConn) -> QueryResult<Vec<ClockRow>> {
+    use super::schema::issues;
+    issue_clocks::table
+        .inner_join(issues::table)
+        .filter(issues::status.eq_any(["assigned", "in_progress", "awaiting_info", "resolved"]))
+        .select(ClockRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,3 @@
+//! Background work: the SLA clock.
+
+pub mod sla;

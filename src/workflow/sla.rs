@@ -1,0 +1,342 @@
+//! The SLA clocks of an issue: started when it reaches a department, paused while the
+//! department waits for the observer, moved by an extension or a calendar change, stopped
+//! when they are met. Every moment still to come is a stored timer (`sla_timers`), so that
+//! the worker fires each once and a restart loses none.
+
+use chrono::NaiveDateTime;
+
+use crate::db::sla::{self as store, ClockRow, PolicyRow};
+use crate::db::{DbConn, issues::IssueChanges, issues::IssueRow};
+use crate::domain::calendar::{Calendar, DayRules, YearCalendar};
+use crate::domain::issue::text_enum;
+use crate::error::ApiError;
+
+text_enum! {
+    TimerKind {
+        AckWarn = "ack_warn",
+        AckBreach = "ack_breach",
+        ResolveWarn = "resolve_warn",
+        ResolveBreach = "resolve_breach",
+        Escalate = "escalate",
+        AutoClose = "auto_close",
+    }
+}
+
+const ACK: &[&str] = &["ack_warn", "ack_breach"];
+const RESOLVE: &[&str] = &["resolve_warn", "resolve_breach", "escalate"];
+const ALL: &[&str] = &[
+    "ack_warn",
+    "ack_breach",
+    "resolve_warn",
+    "resolve_breach",
+    "escalate",
+    "auto_close",
+];
+
+/// Where a year's calendar comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarSource {
+    /// Set by a supervisor.
+    Custom,
+    /// The official calendar the service ships.
+    Official,
+    /// Nothing known: Monday to Friday, office hours.
+    Fallback,
+}
+
+impl CalendarSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarSource::Custom => "custom",
+            CalendarSource::Official => "official",
+            CalendarSource::Fallback => "fallback",
+        }
+    }
+}
+
+/// A year's calendar as in force: stored, else shipped, else the fallback.
+pub fn year_calendar(
+    c: &mut DbConn,
+    year: i32,
+) -> Result<(YearCalendar, CalendarSource), ApiError> {
+    for (y, body) in store::calendars(c)? {
+        if y == year {
+            let cal = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            return Ok((cal, CalendarSource::Custom));
+        }
+    }
+    Ok(match YearCalendar::shipped(year) {
+        Some(cal) => (cal, CalendarSource::Official),
+        None => (YearCalendar::fallback(), CalendarSource::Fallback),
+    })
+}
+
+/// The calendar the arithmetic walks: every stored year over the shipped ones.
+pub fn calendar(c: &mut DbConn) -> Result<Calendar, ApiError> {
+    let mut years: std::collections::BTreeMap<i32, DayRules> = std::collections::BTreeMap::new();
+    for y in YearCalendar::shipped_years() {
+        if let Some(rules) = YearCalendar::shipped(y).and_then(|cal| cal.validate(y).ok()) {
+            years.insert(y, rules);
+        }
+    }
+    for (y, body) in store::calendars(c)? {
+        let cal: YearCalendar = serde_json::from_str(&body).map_err(ApiError::internal)?;
+        if let Ok(rules) = cal.validate(y) {
+            years.insert(y, rules);
+        }
+    }
+    Ok(Calendar::new(years))
+}
+
+/// The policy for an issue's category and priority; a built-in one if a supervisor removed it.
+fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, ApiError> {
+    Ok(store::policy(c, category, priority)?.unwrap_or(PolicyRow {
+        category: category.into(),
+        priority: priority.into(),
+        ack_seconds: 7 * 3600,
+        resolve_seconds: 10 * 7 * 3600,
+        warn_percent: 80,
+        auto_close_days: 5.0,
+        updated_at: crate::db::now(),
+    }))
+}
+
+fn add(cal: &Calendar, from: NaiveDateTime, seconds: i64) -> Result<NaiveDateTime, ApiError> {
+    cal.add(from, seconds)
+        .map(crate::db::truncate)
+        .ok_or_else(|| ApiError::internal("the business calendar has no working time"))
+}
+
+fn warn_after(seconds: i64, percent: i32) -> i64 {
+    seconds * i64::from(percent.clamp(1, 100)) / 100
+}
+
+/// Starts both clocks of an issue that has just reached a department (filed, dispatched
+/// or transferred): a fresh acknowledge and resolve deadline, warnings included.
+pub fn start(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
+    let p = policy(c, &issue.category, &issue.priority)?;
+    store::forget(c, issue.id, ALL)?;
+    let clock = ClockRow {
+        issue_id: issue.id,
+        ack_seconds: p.ack_seconds,
+        resolve_seconds: p.resolve_seconds,
+        warn_percent: p.warn_percent,
+        auto_close_days: p.auto_close_days,
+        ack_started_at: Some(now),
+        resolve_started_at: Some(now),
+        resolve_paused_at: None,
+        resolve_paused_seconds: 0,
+        auto_close_at: None,
+    };
+    store::save_clock(c, &clock)?;
+    let ack_due = add(cal, now, clock.ack_seconds)?;
+    store::schedule(
+        c,
+        issue.id,
+        TimerKind::AckWarn.as_str(),
+        add(cal, now, warn_after(clock.ack_seconds, clock.warn_percent))?,
+    )?;
+    store::schedule(c, issue.id, TimerKind::AckBreach.as_str(), ack_due)?;
+    changes.ack_due_at = Some(Some(ack_due));
+    changes.overdue = Some(false);
+    schedule_resolve(c, cal, &clock, &[], changes)
+}
+
+/// (Re)schedules the resolve clock from its start, its policy and its paused time. Kinds
+/// in `fired` already fired in this run of the clock and are not scheduled again.
+fn schedule_resolve(
+    c: &mut DbConn,
+    cal: &Calendar,
+    clock: &ClockRow,
+    fired: &[String],
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
+    let Some(start) = clock.resolve_started_at else {
+        return Ok(());
+    };
+    store::cancel(c, clock.issue_id, &["resolve_warn", "resolve_breach"])?;
+    let paused = clock.resolve_paused_seconds;
+    let due = add(cal, start, clock.resolve_seconds + paused)?;
+    let has = |k: TimerKind| fired.iter().any(|f| f == k.as_str());
+    if !has(TimerKind::ResolveWarn) {
+        let warn = add(
+            cal,
+            start,
+            warn_after(clock.resolve_seconds, clock.warn_percent) + paused,
+        )?;
+        store::schedule(c, clock.issue_id, TimerKind::ResolveWarn.as_str(), warn)?;
+    }
+    if !has(TimerKind::ResolveBreach) {
+        store::schedule(c, clock.issue_id, TimerKind::ResolveBreach.as_str(), due)?;
+    }
+    changes.resolve_due_at = Some(Some(due));
+    Ok(())
+}
+
+fn clock_of(c: &mut DbConn, issue_id: i64) -> Result<Option<ClockRow>, ApiError> {
+    Ok(store::clock(c, issue_id)?)
+}
+
+/// The department acknowledged: the acknowledge clock is met.
+pub fn acknowledged(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
+    store::cancel(c, issue.id, ACK)?;
+    Ok(())
+}
+
+/// The department waits for the observer: the resolve clock stops.
+pub fn pause(c: &mut DbConn, issue: &IssueRow, now: NaiveDateTime) -> Result<(), ApiError> {
+    if let Some(mut clock) = clock_of(c, issue.id)? {
+        clock.resolve_paused_at = Some(now);
+        store::save_clock(c, &clock)?;
+        store::cancel(c, issue.id, RESOLVE)?;
+    }
+    Ok(())
+}
+
+/// The observer answered: the paused working time is added back to the deadline.
+pub fn resume(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
+    if let Some(mut clock) = clock_of(c, issue.id)? {
+        if let Some(since) = clock.resolve_paused_at.take() {
+            clock.resolve_paused_seconds += cal.between(since, now).max(0);
+        }
+        store::save_clock(c, &clock)?;
+        let fired = store::fired_kinds(c, issue.id)?;
+        schedule_resolve(c, cal, &clock, &fired, changes)?;
+    }
+    Ok(())
+}
+
+/// An approved extension: the resolve clock gets `minutes` more working time.
+pub fn extend(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    minutes: i64,
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
+    if let Some(mut clock) = clock_of(c, issue.id)? {
+        clock.resolve_seconds += minutes * 60;
+        store::save_clock(c, &clock)?;
+        if clock.resolve_paused_at.is_none() {
+            let fired = store::fired_kinds(c, issue.id)?;
+            schedule_resolve(c, cal, &clock, &fired, changes)?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolved: the clocks stop and the auto-close timer starts.
+pub fn resolved(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    store::cancel(c, issue.id, ALL)?;
+    if let Some(mut clock) = clock_of(c, issue.id)? {
+        let seconds = (clock.auto_close_days * cal.working_day_seconds(now) as f64).round() as i64;
+        let at = add(cal, now, seconds.max(1))?;
+        clock.auto_close_at = Some(at);
+        store::save_clock(c, &clock)?;
+        store::schedule(c, issue.id, TimerKind::AutoClose.as_str(), at)?;
+    }
+    Ok(())
+}
+
+/// Reopened: a new resolve deadline from now.
+pub fn reopened(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
+    store::forget(
+        c,
+        issue.id,
+        &["resolve_warn", "resolve_breach", "escalate", "auto_close"],
+    )?;
+    if let Some(mut clock) = clock_of(c, issue.id)? {
+        clock.resolve_started_at = Some(now);
+        clock.resolve_paused_at = None;
+        clock.resolve_paused_seconds = 0;
+        clock.auto_close_at = None;
+        store::save_clock(c, &clock)?;
+        schedule_resolve(c, cal, &clock, &[], changes)?;
+    }
+    Ok(())
+}
+
+/// Closed, withdrawn or returned to the queue: nothing more is due.
+pub fn stopped(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
+    store::cancel(c, issue.id, ALL)?;
+    Ok(())
+}
+
+/// After a calendar change: every running deadline is recomputed and its timers moved.
+/// Returns the issues whose deadlines moved, with their new due dates.
+pub fn recompute_all(c: &mut DbConn, cal: &Calendar) -> Result<Vec<(i64, IssueChanges)>, ApiError> {
+    let mut out = Vec::new();
+    for clock in store::open_clocks(c)? {
+        let issue = crate::db::issues::find(c, clock.issue_id)?.ok_or_else(ApiError::not_found)?;
+        let fired = store::fired_kinds(c, issue.id)?;
+        let mut changes = IssueChanges::default();
+        match issue.status.as_str() {
+            "assigned" | "in_progress" => {
+                if issue.acknowledged_at.is_none()
+                    && let Some(start) = clock.ack_started_at
+                {
+                    store::cancel(c, issue.id, ACK)?;
+                    let due = add(cal, start, clock.ack_seconds)?;
+                    if !fired.iter().any(|f| f == "ack_warn") {
+                        store::schedule(
+                            c,
+                            issue.id,
+                            "ack_warn",
+                            add(
+                                cal,
+                                start,
+                                warn_after(clock.ack_seconds, clock.warn_percent),
+                            )?,
+                        )?;
+                    }
+                    if !fired.iter().any(|f| f == "ack_breach") {
+                        store::schedule(c, issue.id, "ack_breach", due)?;
+                    }
+                    changes.ack_due_at = Some(Some(due));
+                }
+                schedule_resolve(c, cal, &clock, &fired, &mut changes)?;
+            }
+            "resolved" => {
+                if let (Some(resolved_at), false) =
+                    (issue.resolved_at, fired.iter().any(|f| f == "auto_close"))
+                {
+                    store::cancel(c, issue.id, &["auto_close"])?;
+                    let seconds = (clock.auto_close_days
+                        * cal.working_day_seconds(resolved_at) as f64)
+                        .round() as i64;
+                    let at = add(cal, resolved_at, seconds.max(1))?;
+                    store::schedule(c, issue.id, "auto_close", at)?;
+                    let mut clock = clock.clone();
+                    clock.auto_close_at = Some(at);
+                    store::save_clock(c, &clock)?;
+                }
+            }
+            _ => {}
+        }
+        out.push((issue.id, changes));
+    }
+    Ok(out)
+}
