@@ -38,6 +38,7 @@ pub struct Application {
     pub generated_admin_password: Option<String>,
     /// What `--demo` loaded on this start, if anything.
     pub demo: Option<crate::demo::DemoLoaded>,
+    sla_worker: actix_web::rt::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -69,7 +70,8 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mailer = Mailer::from_settings(&settings)?;
-        actix_web::rt::spawn(crate::workers::sla::run(db.clone(), settings.sla_tick));
+        let sla_worker =
+            actix_web::rt::spawn(crate::workers::sla::run(db.clone(), settings.sla_tick));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
@@ -95,6 +97,7 @@ impl Application {
             server,
             generated_admin_password,
             demo,
+            sla_worker,
         })
     }
 
@@ -110,9 +113,12 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
+    /// Serves until SIGINT or SIGTERM (or the handle stops it); in-flight requests finish
+    /// first, then the workers stop. A timer due meanwhile fires on the next start.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.sla_worker.abort();
+        served
     }
 }
 

@@ -11,6 +11,7 @@ pub mod milestones;
 pub mod pagination;
 pub mod projects;
 pub mod routing_rules;
+pub mod sla;
 pub mod time;
 pub mod users;
 
@@ -63,6 +64,8 @@ route_table! {
     "/api/v1/issues/{id}/transitions" { POST => issues::transition::transition }
     "/api/v1/issues/{id}/comments" { GET => issues::comments::list, POST => issues::comments::create }
     "/api/v1/issues/{id}/events" { GET => issues::events::list }
+    "/api/v1/sla-policies" { GET => sla::policies::list, PUT => sla::policies::replace }
+    "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

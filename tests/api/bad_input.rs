@@ -220,6 +220,7 @@ async fn bad_path_parameters_and_queries_get_problem_json(db: Db) {
     let app = TestApp::spawn(db).await;
     let admin = app.admin_token().await;
     for path in [
+        "/api/v1/calendar/abc",
         "/api/v1/users/abc",
         "/api/v1/users/99999999999999999999999",
         "/api/v1/departments/1.5",

@@ -31,7 +31,57 @@ pub struct County {
 
 impl County {
     pub async fn new(db: Db) -> County {
-        let app = TestApp::spawn(db).await;
+        County::new_with(db, |_| {}).await
+    }
+
+    /// Stops the service and starts it again on the same database (tokens stay valid).
+    pub async fn restart_after(self, pause: std::time::Duration) -> County {
+        let County {
+            app,
+            admin,
+            sup,
+            dept_a,
+            dept_b,
+            staff_a,
+            head_a,
+            staff_a_id,
+            staff_b,
+            head_b,
+            obs1,
+            obs2,
+            obs3,
+            obs1_id,
+            project_p,
+            milestone_m,
+            project_q,
+        } = self;
+        let app = app.restart_after(pause).await;
+        County {
+            app,
+            admin,
+            sup,
+            dept_a,
+            dept_b,
+            staff_a,
+            head_a,
+            staff_a_id,
+            staff_b,
+            head_b,
+            obs1,
+            obs2,
+            obs3,
+            obs1_id,
+            project_p,
+            milestone_m,
+            project_q,
+        }
+    }
+
+    pub async fn new_with(
+        db: Db,
+        tweak: impl FnOnce(&mut observer_desk::config::Settings),
+    ) -> County {
+        let app = TestApp::spawn_with(db, tweak).await;
         let admin = app.admin_token().await;
         let dept_a = app.create_department(&admin, "AAA").await;
         let dept_b = app.create_department(&admin, "BBB").await;

@@ -144,6 +144,9 @@ pub struct TestApp {
     pub client: awc::Client,
     /// Dropped with the app: the database goes too.
     _database: TestDatabase,
+    settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    stopped: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
 }
 
 /// A response, read whole.
@@ -215,11 +218,16 @@ impl TestApp {
         settings.jwt_secret = Some(Secret::new(JWT_SECRET));
         settings.db_pool_size = 4;
         tweak(&mut settings);
-        let app = Application::build(settings)
+        TestApp::start(database, settings).await
+    }
+
+    async fn start(database: TestDatabase, settings: Settings) -> TestApp {
+        let app = Application::build(settings.clone())
             .await
             .expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
-        actix_web::rt::spawn(app.run_until_stopped());
+        let handle = app.handle();
+        let stopped = actix_web::rt::spawn(app.run_until_stopped());
         let client = awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish();
@@ -227,7 +235,29 @@ impl TestApp {
             address,
             client,
             _database: database,
+            settings,
+            handle,
+            stopped,
         }
+    }
+
+    /// Stops the service (server and workers) and starts it again on the same database;
+    /// it stays down for `pause`.
+    pub async fn restart_after(self, pause: std::time::Duration) -> TestApp {
+        let TestApp {
+            _database: database,
+            settings,
+            handle,
+            stopped,
+            ..
+        } = self;
+        handle.stop(true).await;
+        stopped
+            .await
+            .expect("server task")
+            .expect("server stopped cleanly");
+        actix_web::rt::time::sleep(pause).await;
+        TestApp::start(database, settings).await
     }
 
     pub async fn request(

@@ -15,5 +15,6 @@ mod lifecycle_doc;
 mod lifecycle_matrix;
 mod openapi;
 mod process;
+mod sla;
 mod throttling;
 mod users;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::api::Fields;
 use crate::api::extract::{Json, etag};
-use crate::api::issues::view::IssueView;
+use crate::api::issues::present_one;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::issue::{Category, Priority};
@@ -87,12 +87,14 @@ pub async fn create(
                 location: b.location.map(|l| (l.lat, l.lng)),
                 private: b.private,
             };
-            filing::file(c, reporter, filing, db::now())
+            let row = filing::file(c, reporter, filing, db::now())?;
+            Ok((row.version, present_one(c, row)?))
         })
         .await?;
-    tracing::info!(issue_id = row.id, number = %row.number, "issue filed");
+    let (version, view) = row;
+    tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/issues/{}", row.id)))
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(IssueView::from(row)))
+        .insert_header((header::LOCATION, format!("/api/v1/issues/{}", view.id)))
+        .insert_header((header::ETAG, etag(version)))
+        .json(view))
 }

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::api::extract::etag;
-use crate::api::issues::{scope, view::IssueView};
+use crate::api::issues::{present_one, scope};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::ApiError;
@@ -17,12 +17,14 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let scope = scope(&auth);
-    let row = state
+    let (version, view) = state
         .db
-        .read(move |c| Ok(db::issues::find_visible(c, scope, id)?))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+        .read(move |c| {
+            let row = db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
+            Ok((row.version, present_one(c, row)?))
+        })
+        .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(IssueView::from(row)))
+        .insert_header((header::ETAG, etag(version)))
+        .json(view))
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::api::issues::{scope, view::IssueView};
+use crate::api::issues::{present, scope};
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db::{self, issues::IssueFilter};
@@ -73,9 +73,12 @@ pub async fn list(
         limit: page.fetch(),
     };
     let scope = scope(&auth);
-    let rows = state
+    let views = state
         .db
-        .read(move |c| Ok(db::issues::list(c, scope, &filter)?))
+        .read(move |c| {
+            let rows = db::issues::list(c, scope, &filter)?;
+            present(c, rows)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |r| r.id, IssueView::from)))
+    Ok(HttpResponse::Ok().json(Page::from_rows(views, &page, |v| v.id, |v| v)))
 }

@@ -10,3 +10,30 @@ pub mod transition;
 pub mod view;
 
 pub(crate) use crate::workflow::access::{scope, sees_internal};
+
+use crate::db::{self, DbConn, issues::IssueRow};
+use crate::error::ApiError;
+use view::{IssueView, SlaView};
+
+/// Issues as the API shows them, with their SLA clocks as of now.
+pub(crate) fn present(c: &mut DbConn, rows: Vec<IssueRow>) -> Result<Vec<IssueView>, ApiError> {
+    let cal = crate::workflow::sla::calendar(c)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let clocks = db::sla::clocks_of(c, &ids)?;
+    let now = db::now();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let clock = clocks.iter().find(|k| k.issue_id == row.id);
+            let sla = SlaView::new(&row, clock, &cal, now);
+            IssueView::from(row).with_sla(sla)
+        })
+        .collect())
+}
+
+/// One issue as the API shows it.
+pub(crate) fn present_one(c: &mut DbConn, row: IssueRow) -> Result<IssueView, ApiError> {
+    present(c, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("presented nothing"))
+}

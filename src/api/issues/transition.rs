@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::extract::{Json, Precondition, etag};
-use crate::api::issues::{scope, view::IssueView};
+use crate::api::issues::{present_one, scope};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::ApiError;
@@ -29,10 +29,12 @@ pub async fn transition(
             let issue =
                 db::issues::find_visible(c, scope(&auth), id)?.ok_or_else(ApiError::not_found)?;
             expected.check(issue.version)?;
-            transitions::apply(c, &auth, issue, &r, expected.0.is_some(), db::now())
+            let row = transitions::apply(c, &auth, issue, &r, expected.0.is_some(), db::now())?;
+            Ok((row.version, present_one(c, row)?))
         })
         .await?;
+    let (version, view) = row;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(IssueView::from(row)))
+        .insert_header((header::ETAG, etag(version)))
+        .json(view))
 }

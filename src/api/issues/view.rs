@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use crate::api::time::rfc3339;
 use crate::db::issues::{CommentRow, EventRow, IssueRow};
+use crate::db::sla::ClockRow;
+use crate::domain::calendar::Calendar;
+use crate::domain::issue::Status;
 
 #[derive(Debug, Serialize)]
 pub struct Location {
@@ -43,6 +46,83 @@ pub struct IssueView {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub updated_at: NaiveDateTime,
+    /// The SLA clocks as of the answer.
+    pub sla: SlaView,
+}
+
+/// One SLA clock: its deadline, its state, and the working time left (negative: overdue by).
+#[derive(Debug, Serialize)]
+pub struct ClockView {
+    pub due_at: String,
+    /// `running`, `paused`, `met` or `breached`.
+    pub state: &'static str,
+    /// Working seconds to the deadline while it runs or is paused; negative once breached.
+    pub remaining_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct SlaView {
+    pub acknowledge: Option<ClockView>,
+    pub resolve: Option<ClockView>,
+    pub auto_close_at: Option<String>,
+}
+
+impl SlaView {
+    /// The clocks of an issue at `now`, walked on `cal`.
+    pub fn new(
+        i: &IssueRow,
+        clock: Option<&ClockRow>,
+        cal: &Calendar,
+        now: NaiveDateTime,
+    ) -> SlaView {
+        let status = Status::parse(&i.status);
+        let held = matches!(
+            status,
+            Some(Status::Assigned | Status::InProgress | Status::AwaitingInfo)
+        );
+        let finished = |at: NaiveDateTime, due: NaiveDateTime| ClockView {
+            due_at: rfc3339(&due),
+            state: if at <= due { "met" } else { "breached" },
+            remaining_seconds: None,
+        };
+        let running = |due: NaiveDateTime, from: NaiveDateTime, paused: bool| {
+            let left = cal.between(from, due);
+            ClockView {
+                due_at: rfc3339(&due),
+                state: if left <= 0 && from >= due {
+                    "breached"
+                } else if paused {
+                    "paused"
+                } else {
+                    "running"
+                },
+                remaining_seconds: Some(left),
+            }
+        };
+        let acknowledge = match (i.ack_due_at, i.acknowledged_at) {
+            (Some(due), Some(at)) => Some(finished(at, due)),
+            (Some(due), None) if held => Some(running(due, now, false)),
+            _ => None,
+        };
+        let resolve = match (i.resolve_due_at, i.resolved_at) {
+            (Some(due), Some(at)) => Some(finished(at, due)),
+            (Some(due), None) if status == Some(Status::AwaitingInfo) => {
+                let since = clock.and_then(|c| c.resolve_paused_at).unwrap_or(now);
+                Some(running(due, since, true))
+            }
+            (Some(due), None) if held => Some(running(due, now, false)),
+            _ => None,
+        };
+        let auto_close_at = match status {
+            Some(Status::Resolved) => clock.and_then(|c| c.auto_close_at).as_ref().map(rfc3339),
+            _ => None,
+        };
+        SlaView {
+            acknowledge,
+            resolve,
+            auto_close_at,
+        }
+    }
 }
 
 fn ts(t: Option<NaiveDateTime>) -> Option<String> {
@@ -81,7 +161,15 @@ impl From<IssueRow> for IssueView {
             extension_requested_minutes: i.extension_requested_minutes,
             created_at: i.created_at,
             updated_at: i.updated_at,
+            sla: SlaView::default(),
         }
+    }
+}
+
+impl IssueView {
+    pub fn with_sla(mut self, sla: SlaView) -> IssueView {
+        self.sla = sla;
+        self
     }
 }
 

@@ -1,0 +1,449 @@
+//! The SLA engine end to end: policies and calendars over HTTP, deadlines on issues, and
+//! the worker firing warnings, breaches, escalations and auto-closes exactly once, across a
+//! restart.
+
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDateTime};
+use serde_json::{Value, json};
+
+use crate::county::County;
+use crate::helpers::Db;
+use crate::on_both_databases;
+
+on_both_databases!(
+    policies_and_calendars_are_read_by_all_and_set_by_supervisors,
+    a_filed_issue_carries_working_time_deadlines_on_the_official_calendar,
+    warning_breach_escalation_and_auto_close_each_fire_once_across_a_restart,
+    waiting_for_information_pauses_the_resolve_clock,
+    reopening_and_extensions_move_the_resolve_deadline,
+    a_calendar_change_moves_running_deadlines,
+);
+
+fn parse(ts: &Value) -> NaiveDateTime {
+    chrono::DateTime::parse_from_rfc3339(ts.as_str().expect("timestamp"))
+        .expect("rfc3339")
+        .naive_utc()
+}
+
+/// Every day, all day, in UTC: working time equals wall time.
+fn round_the_clock() -> Value {
+    json!({ "timezone": "UTC", "weekdays": [1, 2, 3, 4, 5, 6, 7], "hours": [["00:00", "24:00"]], "holidays": [], "workdays": [] })
+}
+
+/// A county whose clocks run all the time, with a fast worker.
+async fn fast_county(db: Db) -> County {
+    let c = County::new_with(db, |s| s.sla_tick = Duration::from_millis(100)).await;
+    let year = chrono::Utc::now().year();
+    for y in [year, year + 1] {
+        c.app
+            .request(
+                "PUT",
+                &format!("/api/v1/calendar/{y}"),
+                Some(&c.sup),
+                Some(&round_the_clock()),
+            )
+            .await
+            .assert_status(200);
+    }
+    c
+}
+
+async fn set_policy(
+    c: &County,
+    ack_minutes: f64,
+    resolve_minutes: f64,
+    warn_percent: i32,
+    auto_close_days: f64,
+) {
+    let body = json!([{
+        "category": "approval_delay", "priority": "normal",
+        "ack_minutes": ack_minutes, "resolve_minutes": resolve_minutes,
+        "warn_percent": warn_percent, "auto_close_days": auto_close_days,
+    }]);
+    c.app
+        .request("PUT", "/api/v1/sla-policies", Some(&c.sup), Some(&body))
+        .await
+        .assert_status(200);
+}
+
+async fn events(c: &County, id: i64) -> Vec<Value> {
+    c.app
+        .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn count(events: &[Value], kind: &str, clock: Option<&str>) -> usize {
+    events
+        .iter()
+        .filter(|e| e["kind"] == kind && clock.is_none_or(|k| e["data"]["clock"] == k))
+        .count()
+}
+
+/// Polls until `done` holds for the issue's events (at most `within`).
+async fn wait_for(
+    c: &County,
+    id: i64,
+    within: Duration,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let until = std::time::Instant::now() + within;
+    loop {
+        let e = events(c, id).await;
+        if done(&e) || std::time::Instant::now() > until {
+            return e;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn policies_and_calendars_are_read_by_all_and_set_by_supervisors(db: Db) {
+    let c = County::new(db).await;
+    let policies = c.app.get("/api/v1/sla-policies", &c.obs1).await;
+    let list = policies.assert_status(200).as_array().unwrap().clone();
+    assert_eq!(list.len(), 16, "every category in both priorities");
+    let urgent = list
+        .iter()
+        .find(|p| p["category"] == "approval_delay" && p["priority"] == "urgent")
+        .unwrap();
+    assert_eq!(
+        urgent["resolve_minutes"], 420.0,
+        "urgent: the same working day"
+    );
+    let normal = list
+        .iter()
+        .find(|p| p["category"] == "approval_delay" && p["priority"] == "normal")
+        .unwrap();
+    assert_eq!(
+        normal["ack_minutes"], 420.0,
+        "acknowledged within a working day"
+    );
+    assert_eq!(normal["resolve_minutes"], 5.0 * 420.0);
+
+    let body = json!([{ "category": "other", "priority": "urgent", "ack_minutes": 30, "resolve_minutes": 240, "warn_percent": 75, "auto_close_days": 2 }]);
+    for token in [&c.obs1, &c.staff_a, &c.head_a] {
+        c.app
+            .request("PUT", "/api/v1/sla-policies", Some(token), Some(&body))
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let set = c
+        .app
+        .request("PUT", "/api/v1/sla-policies", Some(&c.sup), Some(&body))
+        .await;
+    let other = set
+        .assert_status(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["category"] == "other" && p["priority"] == "urgent")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            other["ack_minutes"].as_f64(),
+            other["warn_percent"].as_i64()
+        ),
+        (Some(30.0), Some(75))
+    );
+    let bad = json!([{ "category": "other", "priority": "urgent", "ack_minutes": 0, "resolve_minutes": -5, "warn_percent": 150, "auto_close_days": 0 }]);
+    let r = c
+        .app
+        .request("PUT", "/api/v1/sla-policies", Some(&c.sup), Some(&bad))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"].as_array().unwrap().len(), 4);
+
+    let y2026 = c.app.get("/api/v1/calendar/2026", &c.staff_a).await;
+    let y2026 = y2026.assert_status(200);
+    assert_eq!(y2026["source"], "official");
+    assert_eq!(y2026["fallback"], false);
+    assert!(
+        y2026["workdays"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2026-02-14")),
+        "the make-up Saturday"
+    );
+    assert_eq!(
+        y2026["hours"],
+        json!([["08:30", "12:00"], ["14:30", "18:00"]])
+    );
+    let y2031 = c.app.get("/api/v1/calendar/2031", &c.staff_a).await;
+    assert_eq!(y2031.body["fallback"], true);
+    assert_eq!(y2031.body["weekdays"], json!([1, 2, 3, 4, 5]));
+    let mut cal = y2031.body.clone();
+    for k in ["year", "source", "fallback"] {
+        cal.as_object_mut().unwrap().remove(k);
+    }
+    cal["holidays"] = json!(["2031-10-01"]);
+    c.app
+        .request("PUT", "/api/v1/calendar/2031", Some(&c.staff_a), Some(&cal))
+        .await
+        .assert_problem(403, "forbidden");
+    let set = c
+        .app
+        .request("PUT", "/api/v1/calendar/2031", Some(&c.sup), Some(&cal))
+        .await;
+    assert_eq!(set.assert_status(200)["source"], "custom");
+    assert_eq!(
+        c.app.get("/api/v1/calendar/2031", &c.obs1).await.body["holidays"],
+        json!(["2031-10-01"])
+    );
+    cal["holidays"] = json!(["2030-10-01"]);
+    c.app
+        .request("PUT", "/api/v1/calendar/2031", Some(&c.sup), Some(&cal))
+        .await
+        .assert_problem(422, "validation_failed");
+    cal["holidays"] = json!([]);
+    cal["hours"] = json!([["18:00", "08:00"]]);
+    c.app
+        .request("PUT", "/api/v1/calendar/2031", Some(&c.sup), Some(&cal))
+        .await
+        .assert_problem(422, "validation_failed");
+    c.app
+        .get("/api/v1/calendar/1999", &c.sup)
+        .await
+        .assert_problem(400, "invalid_path_parameter");
+}
+
+async fn a_filed_issue_carries_working_time_deadlines_on_the_official_calendar(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("deadlines").await;
+    let issue = c.issue(&c.obs1, id).await.body;
+    let created = parse(&issue["created_at"]);
+    let (ack, resolve) = (parse(&issue["ack_due_at"]), parse(&issue["resolve_due_at"]));
+    // Whatever the hour now, a working day of acknowledgement is at least 7 wall hours away.
+    assert!(
+        ack - created >= chrono::Duration::hours(7),
+        "{created} → {ack}"
+    );
+    assert!(resolve > ack);
+    assert_eq!(issue["sla"]["acknowledge"]["state"], "running");
+    assert_eq!(issue["sla"]["resolve"]["state"], "running");
+    let left = issue["sla"]["acknowledge"]["remaining_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        (7 * 3600 - 60..=7 * 3600).contains(&left),
+        "working time left {left}"
+    );
+    let acked = c
+        .step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    assert_eq!(acked["sla"]["acknowledge"]["state"], "met");
+    assert_eq!(
+        acked["sla"]["acknowledge"]["remaining_seconds"],
+        Value::Null
+    );
+}
+
+async fn warning_breach_escalation_and_auto_close_each_fire_once_across_a_restart(db: Db) {
+    let c = fast_county(db).await;
+    // 3 s to acknowledge, 6 s to resolve, warnings at half time; escalation every 6 s.
+    set_policy(&c, 0.05, 0.1, 50, 0.00005).await;
+    let late = c.file("nobody answers").await;
+    let met = c.file("answered at once").await;
+    c.step(&c.staff_a, met, json!({ "action": "acknowledge" }))
+        .await;
+    c.step(
+        &c.staff_a,
+        met,
+        json!({ "action": "resolve", "comment": "已办结" }),
+    )
+    .await;
+
+    // Down before anything fell due, and down long enough for the breaches to fall due.
+    let c = c.restart_after(Duration::from_secs(7)).await;
+    let e = wait_for(&c, late, Duration::from_secs(30), |e| {
+        count(e, "sla_escalation", None) >= 1
+    })
+    .await;
+    assert_eq!(count(&e, "sla_warning", Some("acknowledge")), 1, "{e:?}");
+    assert_eq!(count(&e, "sla_warning", Some("resolve")), 1, "{e:?}");
+    assert_eq!(count(&e, "sla_breach", Some("acknowledge")), 1, "{e:?}");
+    assert_eq!(count(&e, "sla_breach", Some("resolve")), 1, "{e:?}");
+    let escalations = count(&e, "sla_escalation", None);
+    assert!(escalations >= 1);
+    let issue = c.issue(&c.sup, late).await.body;
+    assert_eq!(issue["overdue"], true);
+    assert!(issue["escalation_level"].as_i64().unwrap() >= 2);
+    assert_eq!(issue["sla"]["resolve"]["state"], "breached");
+    assert!(
+        issue["sla"]["resolve"]["remaining_seconds"]
+            .as_i64()
+            .unwrap()
+            < 0,
+        "overdue by"
+    );
+    // The observer sees the red card, not the department's yellow ones.
+    let mine = c
+        .app
+        .get(&format!("/api/v1/issues/{late}/events"), &c.obs1)
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(count(&mine, "sla_breach", None), 2);
+    assert_eq!(count(&mine, "sla_warning", None), 0);
+
+    // The resolved issue nobody confirmed closed by itself, once, and was never late.
+    let e = wait_for(&c, met, Duration::from_secs(20), |e| {
+        count(e, "auto_close", None) >= 1
+    })
+    .await;
+    assert_eq!(count(&e, "auto_close", None), 1);
+    assert_eq!(count(&e, "sla_breach", None), 0);
+    let closed = c.issue(&c.obs1, met).await.body;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["sla"]["resolve"]["state"], "met");
+
+    // Another restart repeats nothing.
+    let c = c.restart_after(Duration::from_millis(200)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    let after = events(&c, late).await;
+    for (kind, clock) in [
+        ("sla_warning", "acknowledge"),
+        ("sla_warning", "resolve"),
+        ("sla_breach", "acknowledge"),
+        ("sla_breach", "resolve"),
+    ] {
+        assert_eq!(
+            count(&after, kind, Some(clock)),
+            1,
+            "{kind} {clock} after a second restart"
+        );
+    }
+    assert_eq!(count(&events(&c, met).await, "auto_close", None), 1);
+}
+
+async fn waiting_for_information_pauses_the_resolve_clock(db: Db) {
+    let c = fast_county(db).await;
+    set_policy(&c, 30.0, 60.0, 80, 5.0).await;
+    let id = c.file("paused").await;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    let before = parse(&c.issue(&c.sup, id).await.body["resolve_due_at"]);
+    let waiting = c
+        .step(
+            &c.staff_a,
+            id,
+            json!({ "action": "request_info", "comment": "请补充材料" }),
+        )
+        .await;
+    assert_eq!(waiting["sla"]["resolve"]["state"], "paused");
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    let frozen = c.issue(&c.sup, id).await.body["sla"]["resolve"]["remaining_seconds"]
+        .as_i64()
+        .unwrap();
+    let again = c.issue(&c.sup, id).await.body["sla"]["resolve"]["remaining_seconds"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(frozen, again, "a paused clock does not run");
+    let resumed = c
+        .step(
+            &c.obs1,
+            id,
+            json!({ "action": "provide_info", "comment": "已补充" }),
+        )
+        .await;
+    let after = parse(&resumed["resolve_due_at"]);
+    let added = (after - before).num_milliseconds();
+    assert!(
+        (1_000..=4_000).contains(&added),
+        "the waiting time (whole working seconds) is added back: {added} ms"
+    );
+    assert_eq!(resumed["sla"]["resolve"]["state"], "running");
+}
+
+async fn reopening_and_extensions_move_the_resolve_deadline(db: Db) {
+    let c = fast_county(db).await;
+    set_policy(&c, 30.0, 60.0, 80, 5.0).await;
+    let id = c.file("extended").await;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    let before = parse(&c.issue(&c.sup, id).await.body["resolve_due_at"]);
+    c.step(
+        &c.staff_a,
+        id,
+        json!({ "action": "request_extension", "comment": "需协调", "extension_minutes": 90 }),
+    )
+    .await;
+    let approved = c
+        .step(&c.sup, id, json!({ "action": "approve_extension" }))
+        .await;
+    assert_eq!(
+        parse(&approved["resolve_due_at"]) - before,
+        chrono::Duration::minutes(90)
+    );
+    c.step(
+        &c.staff_a,
+        id,
+        json!({ "action": "resolve", "comment": "已办结" }),
+    )
+    .await;
+    let resolved = c.issue(&c.sup, id).await.body;
+    assert!(resolved["sla"]["auto_close_at"].is_string());
+    let reopened = c
+        .step(
+            &c.obs1,
+            id,
+            json!({ "action": "reopen", "comment": "未解决" }),
+        )
+        .await;
+    let new_due = parse(&reopened["resolve_due_at"]);
+    let since = parse(&reopened["updated_at"]);
+    assert_eq!(
+        new_due - since,
+        chrono::Duration::minutes(150),
+        "a new deadline from the reopening, with the extension"
+    );
+    assert_eq!(reopened["sla"]["resolve"]["state"], "running");
+    assert_eq!(reopened["sla"]["auto_close_at"], Value::Null);
+}
+
+async fn a_calendar_change_moves_running_deadlines(db: Db) {
+    let c = County::new(db).await;
+    let running = c.file("running").await;
+    let acked = c.file("acknowledged").await;
+    c.step(&c.staff_a, acked, json!({ "action": "acknowledge" }))
+        .await;
+    let before = c.issue(&c.sup, running).await.body;
+    let acked_before = c.issue(&c.sup, acked).await.body;
+    let year = chrono::Utc::now().year();
+    for y in [year, year + 1] {
+        c.app
+            .request(
+                "PUT",
+                &format!("/api/v1/calendar/{y}"),
+                Some(&c.sup),
+                Some(&round_the_clock()),
+            )
+            .await
+            .assert_status(200);
+    }
+    let after = c.issue(&c.sup, running).await.body;
+    let created = parse(&after["created_at"]);
+    // Round the clock, a working day of 7 hours is 7 wall hours.
+    assert_eq!(
+        parse(&after["ack_due_at"]) - created,
+        chrono::Duration::hours(7)
+    );
+    assert_eq!(
+        parse(&after["resolve_due_at"]) - created,
+        chrono::Duration::hours(35)
+    );
+    assert_ne!(before["resolve_due_at"], after["resolve_due_at"]);
+    // A met clock stays where it was met; a running one moves.
+    let acked_after = c.issue(&c.sup, acked).await.body;
+    assert_eq!(acked_before["ack_due_at"], acked_after["ack_due_at"]);
+    assert_ne!(
+        acked_before["resolve_due_at"],
+        acked_after["resolve_due_at"]
+    );
+}
