@@ -17,8 +17,12 @@ const DUE: i64 = 100;
 
 fn seed(conn: &mut DbConn, open: i64, postgres: bool) -> Result<(), ApiError> {
     let now = db::now();
-    let future = (now + TimeDelta::days(30)).format("%Y-%m-%d %H:%M:%S").to_string();
-    let past = (now - TimeDelta::minutes(5)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let future = (now + TimeDelta::days(30))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let past = (now - TimeDelta::minutes(5))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
     let stamp = now.format("%Y-%m-%d %H:%M:%S").to_string();
     let sql = |s: &str| diesel::sql_query(s.to_string());
     sql(&format!(
@@ -34,7 +38,9 @@ fn seed(conn: &mut DbConn, open: i64, postgres: bool) -> Result<(), ApiError> {
     let series = if postgres {
         format!("SELECT g AS n FROM generate_series(1, {open}) AS g")
     } else {
-        format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {open}) SELECT n FROM s")
+        format!(
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {open}) SELECT n FROM s"
+        )
     };
     let f = if postgres { "FALSE" } else { "0" };
     sql(&format!(
@@ -63,7 +69,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn measure(label: &str, url: &str, open: i64, postgres: bool) -> Result<(), Box<dyn std::error::Error>> {
+async fn measure(
+    label: &str,
+    url: &str,
+    open: i64,
+    postgres: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let db = Db::connect(url, 4)?;
     db.migrate()?;
     let started = Instant::now();
@@ -113,11 +124,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Ok(admin) = std::env::var("OBSERVER_DESK_BENCH_PG") {
             for &open in &sizes {
                 let name = format!("od_bench_{}_{open}", std::process::id());
-                let mut admin_conn = <diesel::PgConnection as diesel::Connection>::establish(&admin)?;
+                let mut admin_conn =
+                    <diesel::PgConnection as diesel::Connection>::establish(&admin)?;
                 diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn)?;
-                let server = admin.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or(admin.clone());
+                let server = admin
+                    .rsplit_once('/')
+                    .map(|(s, _)| s.to_string())
+                    .unwrap_or(admin.clone());
                 let outcome = measure("PostgreSQL", &format!("{server}/{name}"), open, true).await;
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin_conn)?;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin_conn)?;
                 outcome?;
             }
         }

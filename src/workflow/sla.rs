@@ -85,7 +85,26 @@ pub fn calendar(c: &mut DbConn) -> Result<Calendar, ApiError> {
             years.insert(y, rules);
         }
     }
+    let this_year = chrono::Datelike::year(&crate::db::now());
+    if !years.contains_key(&this_year) {
+        warn_fallback_once(this_year);
+    }
     Ok(Calendar::new(years))
+}
+
+/// Logs, once per year and process, that a year has no calendar.
+fn warn_fallback_once(year: i32) {
+    use std::sync::Mutex;
+    static WARNED: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    if let Ok(mut warned) = WARNED.lock()
+        && !warned.contains(&year)
+    {
+        warned.push(year);
+        tracing::warn!(
+            year,
+            "no business calendar for this year: deadlines assume Monday to Friday in office hours until a supervisor sets it"
+        );
+    }
 }
 
 /// The policy for an issue's category and priority; a built-in one if a supervisor removed it.

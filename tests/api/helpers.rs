@@ -241,6 +241,17 @@ impl TestApp {
         }
     }
 
+    /// A second instance of the service on the same database, with its own workers; it
+    /// runs until the returned handle stops it.
+    pub async fn sibling(&self) -> actix_web::dev::ServerHandle {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("second instance starts");
+        let handle = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        handle
+    }
+
     /// Stops the service (server and workers) and starts it again on the same database;
     /// it stays down for `pause`.
     pub async fn restart_after(self, pause: std::time::Duration) -> TestApp {

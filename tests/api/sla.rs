@@ -18,7 +18,71 @@ on_both_databases!(
     waiting_for_information_pauses_the_resolve_clock,
     reopening_and_extensions_move_the_resolve_deadline,
     a_calendar_change_moves_running_deadlines,
+    two_instances_on_one_database_fire_each_timer_once,
+    a_timer_fired_twice_is_recorded_once,
 );
+
+async fn a_timer_fired_twice_is_recorded_once(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("fired twice").await;
+    let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
+    // The acknowledge warning, hours away: fire it by hand, twice, as two workers might.
+    let timer = store
+        .read(move |conn| {
+            use diesel::prelude::*;
+            use observer_desk::db::schema::sla_timers;
+            Ok(sla_timers::table
+                .filter(sla_timers::issue_id.eq(id))
+                .filter(sla_timers::kind.eq("ack_warn"))
+                .select(sla_timers::id)
+                .first::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    let now = observer_desk::db::now();
+    let first = store
+        .write(move |conn| observer_desk::workers::sla::fire(conn, timer, now))
+        .await
+        .unwrap();
+    let second = store
+        .write(move |conn| observer_desk::workers::sla::fire(conn, timer, now))
+        .await
+        .unwrap();
+    assert!(first && !second, "first {first}, second {second}");
+    assert_eq!(
+        count(&events(&c, id).await, "sla_warning", Some("acknowledge")),
+        1
+    );
+}
+
+async fn two_instances_on_one_database_fire_each_timer_once(db: Db) {
+    let c = fast_county(db).await;
+    let other = c.app.sibling().await;
+    set_policy(&c, 0.02, 0.04, 50, 0.00002).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(c.file(&format!("two workers {i}")).await);
+    }
+    for id in &ids {
+        let e = wait_for(&c, *id, Duration::from_secs(20), |e| {
+            count(e, "sla_breach", Some("resolve")) >= 1
+        })
+        .await;
+        for (kind, clock) in [
+            ("sla_warning", "acknowledge"),
+            ("sla_breach", "acknowledge"),
+            ("sla_warning", "resolve"),
+            ("sla_breach", "resolve"),
+        ] {
+            assert_eq!(
+                count(&e, kind, Some(clock)),
+                1,
+                "issue {id}: {kind} {clock}: {e:?}"
+            );
+        }
+    }
+    other.stop(true).await;
+}
 
 fn parse(ts: &Value) -> NaiveDateTime {
     chrono::DateTime::parse_from_rfc3339(ts.as_str().expect("timestamp"))
