@@ -602,7 +602,8 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
                 .map(|m| m.id),
             None => None,
         };
-        let mut at = start + TimeDelta::hours(30 * i as i64 + 9);
+        // Filed over the last twelve days, so the demo has fresh and overdue issues alike.
+        let at = std::cell::Cell::new(now - TimeDelta::days(12) + TimeDelta::hours(7 * i as i64));
         let issue = filing::file(
             c,
             reporter.id,
@@ -616,7 +617,7 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
                 location: Some((34.83 + (i as f64) * 0.002, 111.21 + (p as f64) * 0.003)),
                 private: i % 9 == 4,
             },
-            db::truncate(at),
+            db::truncate(at.get()),
         )?;
         filed += 1;
         let target = TARGETS[i % TARGETS.len()];
@@ -636,7 +637,7 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
                         comment: Option<&str>,
                         rating: Option<i32>|
          -> Result<(), ApiError> {
-            at += TimeDelta::hours(5);
+            at.set(at.get() + TimeDelta::hours(5));
             let current = db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)?;
             let request = TransitionRequest {
                 action,
@@ -646,7 +647,14 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
                 rating,
                 extension_minutes: None,
             };
-            transitions::apply(c, who, current, &request, false, db::truncate(at.min(now)))?;
+            transitions::apply(
+                c,
+                who,
+                current,
+                &request,
+                false,
+                db::truncate(at.get().min(now)),
+            )?;
             Ok(())
         };
         match target {
@@ -680,6 +688,8 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
                         None,
                     )?,
                     Status::Resolved => {
+                        // Resolved lately: still waiting for the observer, not yet auto-closed.
+                        at.set(at.get().max(now - TimeDelta::hours(7)));
                         step(&clerk, Action::Resolve, Some("已办结，请企业确认"), None)?
                     }
                     Status::Closed => {

@@ -16,6 +16,8 @@ use crate::workflow::sla::{self, TimerKind};
 
 /// Timers taken per query.
 const BATCH: i64 = 100;
+/// Queries per tick at most.
+const MAX_BATCHES_PER_TICK: usize = 50;
 
 /// Runs until the process stops.
 pub async fn run(db: Db, tick: Duration) {
@@ -36,13 +38,16 @@ pub async fn run(db: Db, tick: Duration) {
 /// Fires every timer due at `now`. Returns how many this call fired.
 pub async fn tick_once(db: &Db, now: NaiveDateTime) -> Result<usize, ApiError> {
     let mut fired = 0;
-    loop {
+    // Firing may schedule further timers already due (an escalation after a long outage):
+    // keep going while there is progress, within a bound so that one tick cannot run away.
+    for _ in 0..MAX_BATCHES_PER_TICK {
         let due = db.read(move |c| Ok(db::sla::due(c, now, BATCH)?)).await?;
-        let full = due.len() as i64 == BATCH;
+        if due.is_empty() {
+            break;
+        }
         let mut progressed = false;
         for timer in due {
-            let outcome = db.write(move |c| fire(c, timer.id, now)).await;
-            match outcome {
+            match db.write(move |c| fire(c, timer.id, now)).await {
                 Ok(true) => {
                     fired += 1;
                     progressed = true;
@@ -53,10 +58,11 @@ pub async fn tick_once(db: &Db, now: NaiveDateTime) -> Result<usize, ApiError> {
                 Err(e) => return Err(e),
             }
         }
-        if !full || !progressed {
-            return Ok(fired);
+        if !progressed {
+            break;
         }
     }
+    Ok(fired)
 }
 
 /// Fires one timer, unless another worker already did. All or nothing.
