@@ -8,6 +8,7 @@ pub mod health;
 pub mod issues;
 pub mod me;
 pub mod milestones;
+pub mod notifications;
 pub mod pagination;
 pub mod projects;
 pub mod routing_rules;
@@ -64,6 +65,9 @@ route_table! {
     "/api/v1/issues/{id}/transitions" { POST => issues::transition::transition }
     "/api/v1/issues/{id}/comments" { GET => issues::comments::list, POST => issues::comments::create }
     "/api/v1/issues/{id}/events" { GET => issues::events::list }
+    "/api/v1/notifications" { GET => notifications::list }
+    "/api/v1/notifications/read-all" { POST => notifications::read_all }
+    "/api/v1/notifications/{id}/read" { POST => notifications::read }
     "/api/v1/sla-policies" { GET => sla::policies::list, PUT => sla::policies::replace }
     "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
 }

@@ -5,6 +5,7 @@ pub mod departments;
 pub mod issues;
 pub mod login_throttle;
 pub mod milestones;
+pub mod notifications;
 pub mod projects;
 pub mod refresh_tokens;
 pub mod routing_rules;

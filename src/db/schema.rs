@@ -222,6 +222,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        issue_id -> Nullable<BigInt>,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(milestones -> projects (project_id));
@@ -249,4 +263,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     business_calendars,
     sla_timers,
     issue_clocks,
+    notifications,
 );

@@ -1,3 +1,4 @@
-//! Outgoing messages. For now only the mail transport, chosen from the settings.
+//! Outgoing messages: the notification outbox and the mail transport.
 
 pub mod mail;
+pub mod outbox;

@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::api::time::rfc3339;
 use crate::db::{self, Db, DbConn, issues::IssueChanges};
 use crate::error::{ApiError, ErrorCode};
+use crate::notify::outbox::{self, Notice};
 use crate::workflow::sla::{self, TimerKind};
 
 /// Timers taken per query.
@@ -159,5 +160,40 @@ pub fn fire(c: &mut DbConn, timer_id: i64, now: NaiveDateTime) -> Result<bool, A
         return Err(ApiError::new(ErrorCode::Conflict));
     }
     db::issues::add_event(c, issue.id, event, None, now, &data, internal)?;
+    // Told in the same transaction: a recorded breach always has its notifications.
+    match kind {
+        TimerKind::AckWarn | TimerKind::ResolveWarn => {
+            let (clock, due_at) = if kind == TimerKind::AckWarn {
+                ("acknowledge", issue.ack_due_at)
+            } else {
+                ("resolve", issue.resolve_due_at)
+            };
+            let to = outbox::department(c, &issue)?;
+            outbox::notify(c, &to, Notice::SlaWarning { clock, due_at }, &issue)?;
+        }
+        TimerKind::AckBreach | TimerKind::ResolveBreach => {
+            let clock = if kind == TimerKind::AckBreach {
+                "acknowledge"
+            } else {
+                "resolve"
+            };
+            let to = outbox::heads_and_supervisors(c, &issue)?;
+            outbox::notify(
+                c,
+                &to,
+                Notice::SlaBreach {
+                    clock,
+                    due_at: timer.due_at,
+                },
+                &issue,
+            )?;
+        }
+        TimerKind::Escalate => {
+            let to = outbox::heads_and_supervisors(c, &issue)?;
+            let level = issue.escalation_level + 1;
+            outbox::notify(c, &to, Notice::SlaEscalation { level }, &issue)?;
+        }
+        TimerKind::AutoClose => {}
+    }
     Ok(true)
 }

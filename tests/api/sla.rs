@@ -20,7 +20,154 @@ on_both_databases!(
     a_calendar_change_moves_running_deadlines,
     two_instances_on_one_database_fire_each_timer_once,
     a_timer_fired_twice_is_recorded_once,
+    the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red,
 );
+
+async fn feed(c: &County, token: &str, query: &str) -> Value {
+    c.app
+        .get(&format!("/api/v1/notifications{query}"), token)
+        .await
+        .assert_status(200)
+        .clone()
+}
+
+fn kinds_for(feed: &Value, issue: i64) -> Vec<String> {
+    let mut k: Vec<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["issue_id"] == issue)
+        .map(|n| n["kind"].as_str().unwrap().to_string())
+        .collect();
+    k.sort();
+    k
+}
+
+async fn the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red(db: Db) {
+    let c = fast_county(db).await;
+    set_policy(&c, 0.02, 0.04, 50, 5.0).await;
+    // The head reads English.
+    let head_id = c.app.get("/api/v1/me", &c.head_a).await.body["id"]
+        .as_i64()
+        .unwrap();
+    c.app
+        .patch(
+            &format!("/api/v1/users/{head_id}"),
+            &c.admin,
+            json!({ "locale": "en" }),
+        )
+        .await
+        .assert_status(200);
+    let id = c.file("heard").await;
+    wait_for(&c, id, Duration::from_secs(20), |e| {
+        count(e, "sla_breach", Some("resolve")) >= 1
+    })
+    .await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+
+    let staff = feed(&c, &c.staff_a, "").await;
+    assert_eq!(
+        kinds_for(&staff, id),
+        vec!["sla_warning", "sla_warning"],
+        "the clerk hears both yellow cards"
+    );
+    let head = feed(&c, &c.head_a, "?limit=200").await;
+    let head_kinds = kinds_for(&head, id);
+    assert_eq!(
+        head_kinds.iter().filter(|k| *k == "sla_breach").count(),
+        2,
+        "{head_kinds:?}"
+    );
+    let breach = head["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "sla_breach")
+        .unwrap();
+    let spec: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap(),
+    )
+    .unwrap();
+    let props = spec["components"]["schemas"]["Notification"]["properties"]
+        .as_object()
+        .unwrap();
+    assert!(
+        breach
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| props.contains_key(k)),
+        "Notification drifted from openapi.yaml"
+    );
+    assert!(
+        breach["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Red card: issue 20"),
+        "{breach}"
+    );
+    let sup = feed(&c, &c.sup, "?limit=200").await;
+    assert_eq!(
+        kinds_for(&sup, id)
+            .iter()
+            .filter(|k| *k == "sla_breach")
+            .count(),
+        2
+    );
+    assert!(
+        sup["items"][0]["title"].as_str().unwrap().contains("红牌")
+            || sup["items"][0]["title"].as_str().unwrap().contains("督办")
+    );
+    // Observers are not told of departments' cards; other departments hear nothing.
+    assert_eq!(feed(&c, &c.obs1, "").await["unread_count"], 0);
+    assert_eq!(feed(&c, &c.staff_b, "").await["unread_count"], 0);
+
+    // Unread counts, marking read, and nobody reads another's notification.
+    let before = staff["unread_count"].as_i64().unwrap();
+    assert_eq!(before, 2);
+    let first = staff["items"][0]["id"].as_i64().unwrap();
+    c.app
+        .post(
+            &format!("/api/v1/notifications/{first}/read"),
+            Some(&c.head_a),
+            json!({}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    let r = c
+        .app
+        .post(
+            &format!("/api/v1/notifications/{first}/read"),
+            Some(&c.staff_a),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["unread_count"], 1);
+    let unread = feed(&c, &c.staff_a, "?unread=true").await;
+    assert_eq!(unread["items"].as_array().unwrap().len(), 1);
+    assert_eq!(unread["unread_count"], 1);
+    let r = c
+        .app
+        .post(
+            "/api/v1/notifications/read-all",
+            Some(&c.staff_a),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["unread_count"], 0);
+    assert_eq!(
+        feed(&c, &c.staff_a, "").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "read ones stay in the feed"
+    );
+    c.app
+        .get("/api/v1/notifications?unread=maybe", &c.staff_a)
+        .await
+        .assert_problem(400, "invalid_query");
+}
 
 async fn a_timer_fired_twice_is_recorded_once(db: Db) {
     let c = County::new(db).await;
