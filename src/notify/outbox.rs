@@ -13,7 +13,7 @@ use crate::error::{ApiError, Lang};
 
 /// What someone is told about.
 #[derive(Debug, Clone, Copy)]
-pub enum Notice {
+pub enum Notice<'a> {
     /// The yellow card: a clock is nearly due.
     SlaWarning {
         clock: &'static str,
@@ -26,15 +26,69 @@ pub enum Notice {
     },
     /// Another full period overdue.
     SlaEscalation { level: i32 },
+    /// To the reporter: their issue moved to another status.
+    StatusChanged {
+        to: &'static str,
+        comment: Option<&'a str>,
+    },
+    /// To the reporter: a public comment by someone else.
+    Commented { comment: &'a str },
+    /// To a department: an issue reached it.
+    Assigned,
+    /// To the department: the observer reopened it.
+    Reopened { comment: Option<&'a str> },
+    /// To the department: the observer answered or wrote.
+    ObserverReplied { comment: Option<&'a str> },
+    /// To heads and supervisors: a department sent it back.
+    Returned { comment: Option<&'a str> },
+    /// To heads and supervisors: a supervisor escalated it (督办).
+    Escalated { level: i32 },
+    /// To the department: a supervisor chased it (催办).
+    Chased { comment: Option<&'a str> },
+    /// To the supervisors: an issue no rule or owner could route.
+    Unrouted,
 }
 
-impl Notice {
+impl Notice<'_> {
     pub fn kind(self) -> &'static str {
         match self {
             Notice::SlaWarning { .. } => "sla_warning",
             Notice::SlaBreach { .. } => "sla_breach",
             Notice::SlaEscalation { .. } => "sla_escalation",
+            Notice::StatusChanged { .. } => "status_changed",
+            Notice::Commented { .. } => "comment",
+            Notice::Assigned => "assigned",
+            Notice::Reopened { .. } => "reopened",
+            Notice::ObserverReplied { .. } => "observer_replied",
+            Notice::Returned { .. } => "returned",
+            Notice::Escalated { .. } => "escalated",
+            Notice::Chased { .. } => "chased",
+            Notice::Unrouted => "unrouted",
         }
+    }
+}
+
+fn status_name(status: &str, lang: Lang) -> &str {
+    match (status, lang) {
+        ("submitted", Lang::Zh) => "已提交",
+        ("unassigned", Lang::Zh) => "待派单",
+        ("assigned", Lang::Zh) => "已派单",
+        ("in_progress", Lang::Zh) => "办理中",
+        ("awaiting_info", Lang::Zh) => "待补充材料",
+        ("resolved", Lang::Zh) => "已办结待确认",
+        ("closed", Lang::Zh) => "已关闭",
+        ("withdrawn", Lang::Zh) => "已撤回",
+        ("awaiting_info", Lang::En) => "awaiting information",
+        ("in_progress", Lang::En) => "in progress",
+        (other, _) => other,
+    }
+}
+
+fn with_comment(text: String, comment: Option<&str>, lang: Lang) -> String {
+    match (comment, lang) {
+        (Some(c), Lang::Zh) => format!("{text}\n意见：{c}"),
+        (Some(c), Lang::En) => format!("{text}\nComment: {c}"),
+        (None, _) => text,
     }
 }
 
@@ -60,7 +114,7 @@ fn clock_name(clock: &str, lang: Lang) -> &'static str {
 }
 
 /// The title and body of a notice in a language.
-pub fn render(notice: Notice, issue: &IssueRow, lang: Lang) -> (String, String) {
+pub fn render(notice: Notice<'_>, issue: &IssueRow, lang: Lang) -> (String, String) {
     let n = &issue.number;
     let t = &issue.title;
     match (notice, lang) {
@@ -103,6 +157,93 @@ pub fn render(notice: Notice, issue: &IssueRow, lang: Lang) -> (String, String) 
         (Notice::SlaEscalation { level }, Lang::En) => (
             format!("Escalated: issue {n} is at level {level}"),
             format!("\"{t}\" is still overdue; escalation level {level}."),
+        ),
+        (Notice::StatusChanged { to, comment }, Lang::Zh) => (
+            format!("您反映的问题 {n} {}", status_name(to, lang)),
+            with_comment(
+                format!("「{t}」当前状态：{}。", status_name(to, lang)),
+                comment,
+                lang,
+            ),
+        ),
+        (Notice::StatusChanged { to, comment }, Lang::En) => (
+            format!("Your issue {n} is {}", status_name(to, lang)),
+            with_comment(
+                format!("\"{t}\" is now {}.", status_name(to, lang)),
+                comment,
+                lang,
+            ),
+        ),
+        (Notice::Commented { comment }, Lang::Zh) => {
+            (format!("问题 {n} 有新回复"), format!("「{t}」：{comment}"))
+        }
+        (Notice::Commented { comment }, Lang::En) => (
+            format!("New reply on issue {n}"),
+            format!("\"{t}\": {comment}"),
+        ),
+        (Notice::Assigned, Lang::Zh) => (
+            format!("新派单：问题 {n}"),
+            format!("「{t}」已派至本单位，请及时受理。"),
+        ),
+        (Notice::Assigned, Lang::En) => (
+            format!("New issue {n} for your department"),
+            format!("\"{t}\" is now with your department; please acknowledge it."),
+        ),
+        (Notice::Reopened { comment }, Lang::Zh) => (
+            format!("问题 {n} 被观察员重新打开"),
+            with_comment(format!("「{t}」观察员认为尚未解决。"), comment, lang),
+        ),
+        (Notice::Reopened { comment }, Lang::En) => (
+            format!("Issue {n} was reopened"),
+            with_comment(
+                format!("The observer says \"{t}\" is not solved."),
+                comment,
+                lang,
+            ),
+        ),
+        (Notice::ObserverReplied { comment }, Lang::Zh) => (
+            format!("问题 {n} 观察员已回复"),
+            with_comment(format!("「{t}」"), comment, lang),
+        ),
+        (Notice::ObserverReplied { comment }, Lang::En) => (
+            format!("The observer replied on issue {n}"),
+            with_comment(format!("\"{t}\""), comment, lang),
+        ),
+        (Notice::Returned { comment }, Lang::Zh) => (
+            format!("退单：问题 {n} 待重新派单"),
+            with_comment(format!("「{t}」被责任单位退回。"), comment, lang),
+        ),
+        (Notice::Returned { comment }, Lang::En) => (
+            format!("Returned: issue {n} needs dispatching"),
+            with_comment(
+                format!("\"{t}\" was sent back by its department."),
+                comment,
+                lang,
+            ),
+        ),
+        (Notice::Escalated { level }, Lang::Zh) => (
+            format!("督办：问题 {n}"),
+            format!("「{t}」已被督办，督办等级 {level}。"),
+        ),
+        (Notice::Escalated { level }, Lang::En) => (
+            format!("Escalated by a supervisor: issue {n}"),
+            format!("\"{t}\" is under supervision, level {level}."),
+        ),
+        (Notice::Chased { comment }, Lang::Zh) => (
+            format!("催办：问题 {n}"),
+            with_comment(format!("「{t}」请加快办理。"), comment, lang),
+        ),
+        (Notice::Chased { comment }, Lang::En) => (
+            format!("Reminder: issue {n}"),
+            with_comment(format!("Please speed up \"{t}\"."), comment, lang),
+        ),
+        (Notice::Unrouted, Lang::Zh) => (
+            format!("待派单：问题 {n}"),
+            format!("「{t}」未能自动派单，请督查人员派单。"),
+        ),
+        (Notice::Unrouted, Lang::En) => (
+            format!("To dispatch: issue {n}"),
+            format!("\"{t}\" could not be routed; please dispatch it."),
         ),
     }
 }
@@ -155,4 +296,160 @@ pub fn department(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<UserRow>, ApiE
         Some(d) => notifications::department_users(c, d, &["department_staff", "department_head"])?,
         None => Vec::new(),
     })
+}
+
+fn user(c: &mut DbConn, id: i64) -> Result<Vec<UserRow>, ApiError> {
+    Ok(crate::db::users::find(c, id)?.into_iter().collect())
+}
+
+fn department_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, ApiError> {
+    Ok(match department_id {
+        Some(d) => notifications::department_users(c, d, &["department_staff", "department_head"])?,
+        None => Vec::new(),
+    })
+}
+
+fn heads_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, ApiError> {
+    Ok(match department_id {
+        Some(d) => notifications::department_users(c, d, &["department_head"])?,
+        None => Vec::new(),
+    })
+}
+
+/// Who hears of a newly filed issue: its department, or the supervisors when unrouted.
+pub fn after_filing(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
+    if issue.department_id.is_some() {
+        let to = department_of(c, issue.department_id)?;
+        notify(c, &to, Notice::Assigned, issue)
+    } else {
+        let to = notifications::supervisors(c)?;
+        notify(c, &to, Notice::Unrouted, issue)
+    }
+}
+
+/// Who hears of a step (DESIGN §6). `comment` is `None` when the step's comment is internal,
+/// so that it never reaches the observer.
+pub fn after_transition(
+    c: &mut DbConn,
+    before: &IssueRow,
+    after: &IssueRow,
+    action: &str,
+    actor_id: i64,
+    public_comment: Option<&str>,
+    internal_comment: Option<&str>,
+) -> Result<(), ApiError> {
+    // The observer, on every status change they did not make themselves.
+    if before.status != after.status && actor_id != after.reporter_id {
+        let to = user(c, after.reporter_id)?;
+        let status = crate::domain::issue::Status::parse(&after.status)
+            .map(|s| s.as_str())
+            .unwrap_or("submitted");
+        notify(
+            c,
+            &to,
+            Notice::StatusChanged {
+                to: status,
+                comment: public_comment,
+            },
+            after,
+        )?;
+    }
+    // A department that just received the issue.
+    if after.department_id.is_some() && after.department_id != before.department_id {
+        let to = department_of(c, after.department_id)?;
+        notify(c, &to, Notice::Assigned, after)?;
+    }
+    match action {
+        "reopen" => {
+            let to = department_of(c, after.department_id)?;
+            notify(
+                c,
+                &to,
+                Notice::Reopened {
+                    comment: public_comment,
+                },
+                after,
+            )?;
+        }
+        "provide_info" => {
+            let to = department_of(c, after.department_id)?;
+            notify(
+                c,
+                &to,
+                Notice::ObserverReplied {
+                    comment: public_comment,
+                },
+                after,
+            )?;
+        }
+        "return" => {
+            let mut to = heads_of(c, before.department_id)?;
+            to.extend(notifications::supervisors(c)?);
+            notify(
+                c,
+                &to,
+                Notice::Returned {
+                    comment: internal_comment,
+                },
+                after,
+            )?;
+        }
+        "escalate" => {
+            let mut to = heads_of(c, after.department_id)?;
+            to.extend(
+                notifications::supervisors(c)?
+                    .into_iter()
+                    .filter(|u| u.id != actor_id),
+            );
+            notify(
+                c,
+                &to,
+                Notice::Escalated {
+                    level: after.escalation_level,
+                },
+                after,
+            )?;
+        }
+        "chase" => {
+            let to = department_of(c, after.department_id)?;
+            notify(
+                c,
+                &to,
+                Notice::Chased {
+                    comment: internal_comment,
+                },
+                after,
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Who hears of a comment: a public one reaches the observer (unless they wrote it); one
+/// the observer wrote reaches the department. Internal comments reach no observer.
+pub fn after_comment(
+    c: &mut DbConn,
+    issue: &IssueRow,
+    author_id: i64,
+    body: &str,
+    internal: bool,
+) -> Result<(), ApiError> {
+    if internal {
+        return Ok(());
+    }
+    if author_id == issue.reporter_id {
+        let to = department_of(c, issue.department_id)?;
+        notify(
+            c,
+            &to,
+            Notice::ObserverReplied {
+                comment: Some(body),
+            },
+            issue,
+        )
+    } else {
+        let to = user(c, issue.reporter_id)?;
+        notify(c, &to, Notice::Commented { comment: body }, issue)
+    }
 }

@@ -109,6 +109,7 @@ pub fn file(
         },
     )?;
     record_filing(c, &row, reporter, decision)?;
+    crate::notify::outbox::after_filing(c, &row)?;
     if row.department_id.is_some() {
         let mut changes = issues::IssueChanges::default();
         let cal = sla::calendar(c)?;

@@ -13,6 +13,7 @@ use crate::domain::issue::Status;
 use crate::domain::lifecycle::{self, Action, Refusal};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::notify::outbox;
 use crate::workflow::access::parties;
 use crate::workflow::sla;
 
@@ -150,7 +151,22 @@ pub fn apply(
         &Value::Object(data),
         rule.internal,
     )?;
-    db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)
+    let after = db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)?;
+    let (public, internal) = if rule.internal {
+        (None, comment)
+    } else {
+        (comment, None)
+    };
+    outbox::after_transition(
+        c,
+        &issue,
+        &after,
+        r.action.as_str(),
+        auth.id,
+        public,
+        internal,
+    )?;
+    Ok(after)
 }
 
 /// What each action does to the SLA clocks (the extension is handled with its effects).

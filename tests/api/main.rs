@@ -13,6 +13,7 @@ mod health;
 mod issues;
 mod lifecycle_doc;
 mod lifecycle_matrix;
+mod notifications;
 mod openapi;
 mod process;
 mod sla;

@@ -58,7 +58,7 @@ pub async fn create(
     let row = state
         .db
         .write(move |c| {
-            db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
+            let issue = db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
             let now = db::now();
             let row = db::issues::add_comment(c, id, author, &text, b.internal, now)?;
             db::issues::add_event(
@@ -71,6 +71,7 @@ pub async fn create(
                 row.internal,
             )?;
             db::issues::touch(c, id, now)?;
+            crate::notify::outbox::after_comment(c, &issue, author, &row.body, row.internal)?;
             Ok(row)
         })
         .await?;
