@@ -23,7 +23,7 @@ pub struct YearCalendar {
 }
 
 /// The official calendars the service ships (State Council notices), by year.
-const SHIPPED: &str = include_str!("../../data/cn-calendar.json");
+const SHIPPED: &str = include_str!("../../assets/cn-calendar.json");
 
 #[derive(Deserialize)]
 struct ShippedFile {
