@@ -7,7 +7,7 @@
 2. Write latency and throughput: concurrent POST /api/v1/departments (one write transaction
    each) on SQLite (one writer connection) and on PostgreSQL.
 
-Usage: cargo build --release && python3 bench/auth_and_writes.py [--pg postgres://postgres@127.0.0.1:5432/postgres]
+Usage: cargo build --release && python3 benches/auth_and_writes.py [--pg postgres://postgres@127.0.0.1:5432/postgres]
 Every loop is bounded in count and time. Only the standard library is used.
 """
 
