@@ -81,6 +81,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER` / `..._PER_ADDRESS` / `OBSERVER_DESK_LOGIN_LOCKOUT_SECS`.
     pub throttle: ThrottleSettings,
+    /// `OBSERVER_DESK_DELIVERY_TICK_MS`: how often the delivery worker looks for messages to send; default 2000.
+    pub delivery_tick: Duration,
+    /// `OBSERVER_DESK_DELIVERY_BACKOFF_MS`: the wait after a first failed try, doubled each time (capped at an hour); default 30000.
+    pub delivery_backoff: Duration,
+    /// `OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS`: tries before a message is dead-lettered; default 12 (about six hours).
+    pub delivery_max_attempts: u32,
     /// `OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish on SIGTERM; default 30.
     pub shutdown_timeout: Duration,
 }
@@ -110,6 +116,9 @@ impl Settings {
             max_body_bytes: 64 * 1024,
             throttle: ThrottleSettings::default(),
             shutdown_timeout: Duration::from_secs(30),
+            delivery_tick: Duration::from_millis(2000),
+            delivery_backoff: Duration::from_millis(30_000),
+            delivery_max_attempts: 12,
         }
     }
 
@@ -181,6 +190,26 @@ impl Settings {
                 1,
                 3600,
             )?);
+        }
+        if let Some(ms) = var("OBSERVER_DESK_DELIVERY_TICK_MS") {
+            s.delivery_tick = Duration::from_millis(parse_num(
+                "OBSERVER_DESK_DELIVERY_TICK_MS",
+                &ms,
+                10,
+                3_600_000,
+            )?);
+        }
+        if let Some(ms) = var("OBSERVER_DESK_DELIVERY_BACKOFF_MS") {
+            s.delivery_backoff = Duration::from_millis(parse_num(
+                "OBSERVER_DESK_DELIVERY_BACKOFF_MS",
+                &ms,
+                10,
+                3_600_000,
+            )?);
+        }
+        if let Some(n) = var("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS") {
+            s.delivery_max_attempts =
+                parse_num("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS", &n, 1, 100)? as u32;
         }
         s.trust_forwarded_for =
             var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));

@@ -27,7 +27,7 @@ pub struct AppState {
     /// cost the same time as known ones.
     pub dummy_hash: String,
     pub metrics: Arc<Metrics>,
-    pub mailer: Mailer,
+    pub mailer: Arc<Mailer>,
 }
 
 pub struct Application {
@@ -39,6 +39,7 @@ pub struct Application {
     /// What `--demo` loaded on this start, if anything.
     pub demo: Option<crate::demo::DemoLoaded>,
     sla_worker: actix_web::rt::task::JoinHandle<()>,
+    delivery_worker: actix_web::rt::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -69,9 +70,20 @@ impl Application {
             run_blocking(|| crate::auth::password::hash(&crate::auth::tokens::random_token(16)))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mailer = Mailer::from_settings(&settings)?;
+        let mailer = Arc::new(Mailer::from_settings(&settings)?);
         let sla_worker =
             actix_web::rt::spawn(crate::workers::sla::run(db.clone(), settings.sla_tick));
+        let delivery = crate::workers::delivery::Delivery {
+            mailer: mailer.clone(),
+            from: settings.mail_from.clone(),
+            backoff: settings.delivery_backoff,
+            max_attempts: settings.delivery_max_attempts,
+        };
+        let delivery_worker = actix_web::rt::spawn(crate::workers::delivery::run(
+            db.clone(),
+            delivery,
+            settings.delivery_tick,
+        ));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
@@ -98,6 +110,7 @@ impl Application {
             generated_admin_password,
             demo,
             sla_worker,
+            delivery_worker,
         })
     }
 
@@ -118,6 +131,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.sla_worker.abort();
+        self.delivery_worker.abort();
         served
     }
 }

@@ -33,11 +33,19 @@ pub struct NewNotification<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConn, n: &NewNotification<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, n: &NewNotification<'_>) -> QueryResult<i64> {
     diesel::insert_into(notifications::table)
         .values(n)
-        .execute(conn)?;
-    Ok(())
+        .returning(notifications::id)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<NotificationRow>> {
+    notifications::table
+        .find(id)
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// A user's notifications, newest first, before `before_id`.

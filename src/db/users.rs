@@ -22,6 +22,7 @@ pub struct UserRow {
     pub password_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub notify_email: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -53,6 +54,7 @@ pub struct UserChanges {
     pub active: Option<bool>,
     pub password_hash: Option<String>,
     pub password_changed_at: Option<NaiveDateTime>,
+    pub notify_email: Option<bool>,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<UserRow> {

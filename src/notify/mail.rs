@@ -1,7 +1,10 @@
 //! The mail transport: SMTP when `OBSERVER_DESK_SMTP_URL` is set, else one `.eml` file per
 //! message under `DATA_DIR/mail/` for development.
 
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, Tokio1Executor};
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Settings;
 
@@ -18,6 +21,7 @@ impl Mailer {
                     .map_err(|e| {
                         anyhow::anyhow!("OBSERVER_DESK_SMTP_URL is not a valid SMTP URL: {e}")
                     })?
+                    .timeout(Some(Duration::from_secs(20)))
                     .build();
                 Ok(Mailer::Smtp(transport))
             }
@@ -29,10 +33,43 @@ impl Mailer {
         }
     }
 
+    /// Sends one message, plain text and HTML. The error is a line for the delivery log.
+    pub async fn send(
+        &self,
+        from: &str,
+        to: &str,
+        subject: &str,
+        plain: &str,
+    ) -> Result<(), String> {
+        let from: Mailbox = from.parse().map_err(|e| format!("sender {from:?}: {e}"))?;
+        let to: Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
+        let html = format!(
+            "<!doctype html><html><body><p>{}</p></body></html>",
+            escape_html(plain).replace('\n', "<br>")
+        );
+        let message = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .multipart(MultiPart::alternative_plain_html(plain.to_string(), html))
+            .map_err(|e| e.to_string())?;
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+        }
+    }
+
     pub fn describe(&self) -> &'static str {
         match self {
             Mailer::Smtp(_) => "smtp",
             Mailer::File(_) => "file",
         }
     }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

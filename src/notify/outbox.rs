@@ -264,7 +264,7 @@ pub fn notify(
         let (title, body) = render(notice, issue, Lang::from_locale(&user.locale));
         let data = json!({ "issue_id": issue.id, "number": issue.number, "status": issue.status })
             .to_string();
-        notifications::insert(
+        let id = notifications::insert(
             c,
             &NewNotification {
                 user_id: user.id,
@@ -276,6 +276,10 @@ pub fn notify(
                 created_at: at,
             },
         )?;
+        // By email too, for those who have an address and want it.
+        if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
+            crate::db::deliveries::enqueue(c, id, "email", email, at)?;
+        }
     }
     Ok(())
 }

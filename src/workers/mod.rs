@@ -1,3 +1,4 @@
-//! Background work: the SLA clock.
+//! Background work: the SLA clock and the delivery of outgoing messages.
 
+pub mod delivery;
 pub mod sla;

@@ -26,6 +26,7 @@ pub struct UpdateUser {
     pub email: Option<Option<String>>,
     pub locale: Option<String>,
     pub active: Option<bool>,
+    pub notify_email: Option<bool>,
     /// Admin only: sets a new password and ends the user's sessions.
     pub password: Option<String>,
 }
@@ -79,6 +80,7 @@ pub async fn update(
             .as_deref()
             .and_then(|v| f.check(parse_locale("locale", v))),
         active: b.active,
+        notify_email: b.notify_email,
         ..Default::default()
     };
     changes.email = match &b.email {

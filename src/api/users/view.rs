@@ -15,6 +15,8 @@ pub struct UserView {
     pub email: Option<String>,
     pub locale: String,
     pub active: bool,
+    /// Whether notifications also come by email (when `email` is set).
+    pub notify_email: bool,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::api::time::serialize")]
@@ -32,6 +34,7 @@ impl From<UserRow> for UserView {
             email: u.email,
             locale: u.locale,
             active: u.active,
+            notify_email: u.notify_email,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }

@@ -1,0 +1,2 @@
+DROP TABLE deliveries;
+ALTER TABLE users DROP COLUMN notify_email;

@@ -1,0 +1,126 @@
+//! The delivery worker: sends what the outbox holds, at least once, oldest first for each
+//! recipient. A failed try is retried after an exponential back-off with jitter; after the
+//! last try the delivery is dead-lettered. A lease keeps two instances from sending the same
+//! message; a crash after sending and before recording can send it again (at least once).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use crate::notify::mail::Mailer;
+
+/// What the worker needs besides the database.
+#[derive(Clone)]
+pub struct Delivery {
+    pub mailer: Arc<Mailer>,
+    pub from: String,
+    pub backoff: Duration,
+    pub max_attempts: u32,
+}
+
+const BATCH: i64 = 50;
+const LEASE: TimeDelta = TimeDelta::minutes(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+pub async fn run(db: Db, delivery: Delivery, tick: Duration) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match tick_once(&db, &delivery).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "messages delivered"),
+            Err(e) => tracing::warn!(error = %e, "delivery tick failed; messages stay queued"),
+        }
+    }
+}
+
+/// The wait before try `attempt + 1`: `base × 2^(attempt−1)`, at most an hour, ±20 %.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+        .min(MAX_BACKOFF);
+    let jitter = 0.8 + f64::from(OsRng.next_u32() % 4001) / 10_000.0;
+    exp.mul_f64(jitter)
+}
+
+/// Sends what is due now. Returns how many were sent.
+pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, ApiError> {
+    let mut sent = 0;
+    for _ in 0..20 {
+        let now = db::now();
+        let due = db
+            .read(move |c| Ok(db::deliveries::due(c, now, BATCH)?))
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        let mut progressed = false;
+        for delivery in due {
+            let id = delivery.id;
+            let leased = db
+                .write(move |c| Ok(db::deliveries::lease(c, id, now, now + LEASE)?))
+                .await?;
+            if !leased {
+                continue;
+            }
+            let notification_id = delivery.notification_id;
+            let notification = db
+                .read(move |c| Ok(db::notifications::find(c, notification_id)?))
+                .await?;
+            let outcome = match (delivery.channel.as_str(), notification) {
+                ("email", Some(n)) => {
+                    d.mailer
+                        .send(&d.from, &delivery.target, &n.title, &n.body)
+                        .await
+                }
+                (_, None) => Err("the notification is gone".into()),
+                (other, _) => Err(format!("unknown channel {other}")),
+            };
+            let at = db::now();
+            match outcome {
+                Ok(()) => {
+                    db.write(move |c| Ok(db::deliveries::mark_sent(c, id, at)?))
+                        .await?;
+                    sent += 1;
+                    progressed = true;
+                }
+                Err(error) => {
+                    let attempt = delivery.attempts as u32 + 1;
+                    let dead = attempt >= d.max_attempts;
+                    let wait = TimeDelta::from_std(backoff(d.backoff, attempt))
+                        .unwrap_or(TimeDelta::hours(1));
+                    let next: NaiveDateTime = db::truncate(at + wait);
+                    tracing::warn!(delivery = id, attempt, dead, %error, "delivery failed");
+                    db.write(move |c| Ok(db::deliveries::mark_failed(c, id, &error, next, dead)?))
+                        .await?;
+                }
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_with_jitter_and_stops_at_an_hour() {
+        let base = Duration::from_secs(30);
+        for _ in 0..100 {
+            let first = backoff(base, 1).as_secs_f64();
+            assert!((24.0..=36.0).contains(&first), "{first}");
+            let fourth = backoff(base, 4).as_secs_f64();
+            assert!((192.0..=288.0).contains(&fourth), "{fourth}");
+            assert!(backoff(base, 30).as_secs_f64() <= 3600.0 * 1.2);
+        }
+    }
+}

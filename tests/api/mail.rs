@@ -1,0 +1,177 @@
+//! Email through a real SMTP server started by the test: the right people, the right
+//! language, and nothing lost or doubled while the mail server is down.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use observer_desk::config::Secret;
+use serde_json::json;
+
+use crate::county::County;
+use crate::helpers::Db;
+use crate::on_both_databases;
+use crate::smtp::SmtpSink;
+
+on_both_databases!(
+    mail_reaches_the_right_people_and_survives_a_mail_server_outage,
+    a_message_nobody_can_take_is_dead_lettered
+);
+
+async fn county_with_mail(db: Db, sink: &SmtpSink, max_attempts: u32) -> County {
+    let port = sink.port;
+    County::new_with(db, move |s| {
+        s.smtp_url = Some(Secret::new(format!("smtp://127.0.0.1:{port}")));
+        s.delivery_tick = Duration::from_millis(100);
+        s.delivery_backoff = Duration::from_millis(200);
+        s.delivery_max_attempts = max_attempts;
+    })
+    .await
+}
+
+async fn set_email(c: &County, token: &str, email: &str, locale: &str, notify: bool) {
+    let id = c.app.get("/api/v1/me", token).await.body["id"]
+        .as_i64()
+        .unwrap();
+    c.app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            &c.admin,
+            json!({ "email": email, "locale": locale, "notify_email": notify }),
+        )
+        .await
+        .assert_status(200);
+}
+
+async fn wait_for_mail(sink: &SmtpSink, n: usize) {
+    for _ in 0..150 {
+        if sink.messages().len() >= n {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn mail_reaches_the_right_people_and_survives_a_mail_server_outage(db: Db) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = SmtpSink::start(0, received.clone()).await;
+    let c = county_with_mail(db, &sink, 12).await;
+    set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
+    set_email(&c, &c.head_a, "head-a@pinglu.gov.cn", "en", true).await;
+    set_email(&c, &c.staff_b, "staff-b@pinglu.gov.cn", "zh-CN", false).await;
+
+    c.file("first").await;
+    wait_for_mail(&sink, 2).await;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let to_staff = mails
+        .iter()
+        .find(|m| m.to == ["staff-a@pinglu.gov.cn"])
+        .expect("mail to the clerk");
+    let to_head = mails
+        .iter()
+        .find(|m| m.to == ["head-a@pinglu.gov.cn"])
+        .expect("mail to the head");
+    assert!(
+        to_staff.subject().contains("新派单"),
+        "{}",
+        to_staff.subject()
+    );
+    assert!(
+        to_head.subject().starts_with("New issue"),
+        "{}",
+        to_head.subject()
+    );
+
+    // The mail server goes down; work goes on.
+    sink.stop();
+    c.file("second").await;
+    let third = c.file("third").await;
+    actix_web::rt::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        sink.messages().len(),
+        2,
+        "nothing can arrive while it is down"
+    );
+    // It comes back on the same address: everything arrives, once, in order.
+    let sink = SmtpSink::start(sink.port, received.clone()).await;
+    wait_for_mail(&sink, 6).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let mails = sink.messages();
+    assert_eq!(
+        mails.len(),
+        6,
+        "{:?}",
+        mails.iter().map(|m| m.subject()).collect::<Vec<_>>()
+    );
+    for who in ["staff-a@pinglu.gov.cn", "head-a@pinglu.gov.cn"] {
+        let subjects: Vec<String> = mails
+            .iter()
+            .filter(|m| m.to == [who])
+            .map(|m| m.subject())
+            .collect();
+        assert_eq!(subjects.len(), 3, "{who}: {subjects:?}");
+        // The issue number, `YYYY-NNNNNN`, is in every subject.
+        let seq: Vec<u32> = subjects
+            .iter()
+            .map(|s| {
+                let word = s
+                    .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+                    .find(|w| w.len() == 11 && w.as_bytes()[4] == b'-')
+                    .unwrap();
+                word[5..].parse().unwrap()
+            })
+            .collect();
+        assert_eq!(seq, vec![1, 2, 3], "{who} gets them in order, once each");
+    }
+    // staff B turned email off: the feed only.
+    c.step(
+        &c.sup,
+        third,
+        json!({ "action": "transfer", "department_id": c.dept_b }),
+    )
+    .await;
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|m| m.to != ["staff-b@pinglu.gov.cn"])
+    );
+    assert!(
+        c.app.get("/api/v1/notifications", &c.staff_b).await.body["unread_count"]
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
+    sink.stop();
+}
+
+async fn a_message_nobody_can_take_is_dead_lettered(db: Db) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = SmtpSink::start(0, received.clone()).await;
+    let c = county_with_mail(db, &sink, 3).await;
+    set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
+    sink.stop();
+    c.file("undeliverable").await;
+    let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
+    let mut state = String::new();
+    for _ in 0..100 {
+        let rows = store
+            .read(|conn| {
+                Ok(observer_desk::db::deliveries::for_target(
+                    conn,
+                    "staff-a@pinglu.gov.cn",
+                )?)
+            })
+            .await
+            .unwrap();
+        let row = rows.first().expect("a delivery was queued");
+        state = row.state.clone();
+        if state == "dead" {
+            assert_eq!(row.attempts, 3);
+            assert!(row.last_error.as_deref().is_some_and(|e| !e.is_empty()));
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "dead");
+}
