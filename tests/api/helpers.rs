@@ -201,6 +201,10 @@ impl Resp {
 }
 
 impl TestApp {
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.settings.data_dir
+    }
+
     pub fn database_url(&self) -> &str {
         &self._database.url
     }

@@ -14,8 +14,31 @@ use crate::smtp::SmtpSink;
 
 on_both_databases!(
     mail_reaches_the_right_people_and_survives_a_mail_server_outage,
-    a_message_nobody_can_take_is_dead_lettered
+    a_message_nobody_can_take_is_dead_lettered,
+    without_an_smtp_server_mail_is_written_to_the_data_folder,
 );
+
+async fn without_an_smtp_server_mail_is_written_to_the_data_folder(db: Db) {
+    let c = County::new_with(db, |s| s.delivery_tick = Duration::from_millis(100)).await;
+    set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
+    c.file("to a file").await;
+    let dir = c.app.data_dir().join("mail");
+    let mut files = Vec::new();
+    for _ in 0..100 {
+        files = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(files.len(), 1, "one .eml in {}", dir.display());
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(files[0].extension().is_some_and(|e| e == "eml"));
+    assert!(eml.contains("To: staff-a@pinglu.gov.cn"), "{eml}");
+    assert!(eml.contains("text/html") && eml.contains("text/plain"));
+}
 
 async fn county_with_mail(db: Db, sink: &SmtpSink, max_attempts: u32) -> County {
     let port = sink.port;
