@@ -1,6 +1,7 @@
 //! The HTTP surface: the route table (which the OpenAPI test reads too) and one module per
 //! resource with one file per action.
 
+pub mod admin;
 pub mod auth;
 pub mod departments;
 pub mod extract;
@@ -68,6 +69,8 @@ route_table! {
     "/api/v1/notifications" { GET => notifications::list }
     "/api/v1/notifications/read-all" { POST => notifications::read_all }
     "/api/v1/notifications/{id}/read" { POST => notifications::read }
+    "/api/v1/admin/deliveries" { GET => admin::deliveries::list }
+    "/api/v1/admin/deliveries/{id}/retry" { POST => admin::deliveries::retry }
     "/api/v1/sla-policies" { GET => sla::policies::list, PUT => sla::policies::replace }
     "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
 }

@@ -10,7 +10,9 @@ use super::schema::deliveries;
 #[diesel(table_name = deliveries)]
 pub struct DeliveryRow {
     pub id: i64,
-    pub notification_id: i64,
+    pub notification_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub payload: Option<String>,
     pub channel: String,
     pub target: String,
     pub state: String,
@@ -41,6 +43,70 @@ pub fn enqueue(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A webhook call for a department: `payload` is the JSON body.
+pub fn enqueue_webhook(
+    conn: &mut DbConn,
+    department_id: i64,
+    url: &str,
+    payload: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(deliveries::table)
+        .values((
+            deliveries::department_id.eq(Some(department_id)),
+            deliveries::payload.eq(Some(payload)),
+            deliveries::channel.eq("webhook"),
+            deliveries::target.eq(url),
+            deliveries::state.eq("pending"),
+            deliveries::attempts.eq(0),
+            deliveries::next_attempt_at.eq(now),
+            deliveries::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Failed or dead-lettered deliveries (or all, for `None`), newest first.
+pub fn list(
+    conn: &mut DbConn,
+    state: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let mut q = deliveries::table
+        .select(DeliveryRow::as_select())
+        .into_boxed();
+    match state {
+        Some("failed") => {
+            q = q
+                .filter(deliveries::state.eq("pending"))
+                .filter(deliveries::attempts.gt(0))
+        }
+        Some(s) => q = q.filter(deliveries::state.eq(s.to_string())),
+        None => {}
+    }
+    if let Some(before) = before_id {
+        q = q.filter(deliveries::id.lt(before));
+    }
+    q.order(deliveries::id.desc()).limit(limit).load(conn)
+}
+
+/// Puts a delivery back in the queue for an immediate try.
+pub fn retry(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        deliveries::table
+            .find(id)
+            .filter(deliveries::state.ne("sent")),
+    )
+    .set((
+        deliveries::state.eq("pending"),
+        deliveries::attempts.eq(0),
+        deliveries::next_attempt_at.eq(now),
+        deliveries::leased_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
 }
 
 /// Deliveries ready to go: pending, due, not leased by another worker, and the oldest

@@ -240,7 +240,9 @@ diesel::table! {
 diesel::table! {
     deliveries (id) {
         id -> BigInt,
-        notification_id -> BigInt,
+        notification_id -> Nullable<BigInt>,
+        department_id -> Nullable<BigInt>,
+        payload -> Nullable<Text>,
         channel -> Text,
         target -> Text,
         state -> Text,

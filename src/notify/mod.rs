@@ -1,4 +1,5 @@
-//! Outgoing messages: the notification outbox and the mail transport.
+//! Outgoing messages: the notification outbox, the mail transport and department webhooks.
 
 pub mod mail;
 pub mod outbox;
+pub mod webhook;

@@ -294,14 +294,6 @@ pub fn heads_and_supervisors(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<Use
     Ok(out)
 }
 
-/// Everyone in the issue's department: who hears the yellow card.
-pub fn department(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<UserRow>, ApiError> {
-    Ok(match issue.department_id {
-        Some(d) => notifications::department_users(c, d, &["department_staff", "department_head"])?,
-        None => Vec::new(),
-    })
-}
-
 fn user(c: &mut DbConn, id: i64) -> Result<Vec<UserRow>, ApiError> {
     Ok(crate::db::users::find(c, id)?.into_iter().collect())
 }
@@ -323,8 +315,7 @@ fn heads_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, 
 /// Who hears of a newly filed issue: its department, or the supervisors when unrouted.
 pub fn after_filing(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
     if issue.department_id.is_some() {
-        let to = department_of(c, issue.department_id)?;
-        notify(c, &to, Notice::Assigned, issue)
+        tell_department(c, issue.department_id, Notice::Assigned, issue)
     } else {
         let to = notifications::supervisors(c)?;
         notify(c, &to, Notice::Unrouted, issue)
@@ -360,15 +351,13 @@ pub fn after_transition(
     }
     // A department that just received the issue.
     if after.department_id.is_some() && after.department_id != before.department_id {
-        let to = department_of(c, after.department_id)?;
-        notify(c, &to, Notice::Assigned, after)?;
+        tell_department(c, after.department_id, Notice::Assigned, after)?;
     }
     match action {
         "reopen" => {
-            let to = department_of(c, after.department_id)?;
-            notify(
+            tell_department(
                 c,
-                &to,
+                after.department_id,
                 Notice::Reopened {
                     comment: public_comment,
                 },
@@ -376,10 +365,9 @@ pub fn after_transition(
             )?;
         }
         "provide_info" => {
-            let to = department_of(c, after.department_id)?;
-            notify(
+            tell_department(
                 c,
-                &to,
+                after.department_id,
                 Notice::ObserverReplied {
                     comment: public_comment,
                 },
@@ -415,10 +403,9 @@ pub fn after_transition(
             )?;
         }
         "chase" => {
-            let to = department_of(c, after.department_id)?;
-            notify(
+            tell_department(
                 c,
-                &to,
+                after.department_id,
                 Notice::Chased {
                     comment: internal_comment,
                 },
@@ -443,10 +430,9 @@ pub fn after_comment(
         return Ok(());
     }
     if author_id == issue.reporter_id {
-        let to = department_of(c, issue.department_id)?;
-        notify(
+        tell_department(
             c,
-            &to,
+            issue.department_id,
             Notice::ObserverReplied {
                 comment: Some(body),
             },
@@ -456,4 +442,39 @@ pub fn after_comment(
         let to = user(c, issue.reporter_id)?;
         notify(c, &to, Notice::Commented { comment: body }, issue)
     }
+}
+
+/// Tells a department: its members in the feed (and by email), and its webhook, if it has one.
+pub fn tell_department(
+    c: &mut DbConn,
+    department_id: Option<i64>,
+    notice: Notice<'_>,
+    issue: &IssueRow,
+) -> Result<(), ApiError> {
+    let Some(id) = department_id else {
+        return Ok(());
+    };
+    let to = department_of(c, Some(id))?;
+    notify(c, &to, notice, issue)?;
+    if let Some(url) = crate::db::departments::find(c, id)?.and_then(|d| d.webhook_url) {
+        let at = now();
+        let stamp = |t: Option<NaiveDateTime>| t.as_ref().map(crate::api::time::rfc3339);
+        let payload = json!({
+            "event": notice.kind(),
+            "at": crate::api::time::rfc3339(&at),
+            "issue": {
+                "id": issue.id,
+                "number": issue.number,
+                "title": issue.title,
+                "status": issue.status,
+                "category": issue.category,
+                "priority": issue.priority,
+                "department_id": issue.department_id,
+                "ack_due_at": stamp(issue.ack_due_at),
+                "resolve_due_at": stamp(issue.resolve_due_at),
+            },
+        });
+        crate::db::deliveries::enqueue_webhook(c, id, &url, &payload.to_string(), at)?;
+    }
+    Ok(())
 }

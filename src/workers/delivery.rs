@@ -48,6 +48,47 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     exp.mul_f64(jitter)
 }
 
+/// One try at one delivery.
+async fn send(
+    db: &Db,
+    d: &Delivery,
+    delivery: &db::deliveries::DeliveryRow,
+) -> Result<Result<(), String>, ApiError> {
+    match delivery.channel.as_str() {
+        "email" => {
+            let Some(id) = delivery.notification_id else {
+                return Ok(Err("an email without a notification".into()));
+            };
+            let notification = db
+                .read(move |c| Ok(db::notifications::find(c, id)?))
+                .await?;
+            Ok(match notification {
+                Some(n) => {
+                    d.mailer
+                        .send(&d.from, &delivery.target, &n.title, &n.body)
+                        .await
+                }
+                None => Err("the notification is gone".into()),
+            })
+        }
+        "webhook" => {
+            // The secret is read at sending time, so that a rotated one applies at once.
+            let department = delivery.department_id;
+            let secret = db
+                .read(move |c| {
+                    Ok(match department {
+                        Some(id) => db::departments::find(c, id)?.and_then(|d| d.webhook_secret),
+                        None => None,
+                    })
+                })
+                .await?;
+            let body = delivery.payload.clone().unwrap_or_default();
+            Ok(crate::notify::webhook::post(&delivery.target, secret.as_deref(), &body).await)
+        }
+        other => Ok(Err(format!("unknown channel {other}"))),
+    }
+}
+
 /// Sends what is due now. Returns how many were sent.
 pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, ApiError> {
     let mut sent = 0;
@@ -68,19 +109,7 @@ pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, ApiError> {
             if !leased {
                 continue;
             }
-            let notification_id = delivery.notification_id;
-            let notification = db
-                .read(move |c| Ok(db::notifications::find(c, notification_id)?))
-                .await?;
-            let outcome = match (delivery.channel.as_str(), notification) {
-                ("email", Some(n)) => {
-                    d.mailer
-                        .send(&d.from, &delivery.target, &n.title, &n.body)
-                        .await
-                }
-                (_, None) => Err("the notification is gone".into()),
-                (other, _) => Err(format!("unknown channel {other}")),
-            };
+            let outcome = send(db, d, &delivery).await?;
             let at = db::now();
             match outcome {
                 Ok(()) => {

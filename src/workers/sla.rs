@@ -168,8 +168,12 @@ pub fn fire(c: &mut DbConn, timer_id: i64, now: NaiveDateTime) -> Result<bool, A
             } else {
                 ("resolve", issue.resolve_due_at)
             };
-            let to = outbox::department(c, &issue)?;
-            outbox::notify(c, &to, Notice::SlaWarning { clock, due_at }, &issue)?;
+            outbox::tell_department(
+                c,
+                issue.department_id,
+                Notice::SlaWarning { clock, due_at },
+                &issue,
+            )?;
         }
         TimerKind::AckBreach | TimerKind::ResolveBreach => {
             let clock = if kind == TimerKind::AckBreach {

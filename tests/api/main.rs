@@ -21,3 +21,4 @@ mod sla;
 mod smtp;
 mod throttling;
 mod users;
+mod webhooks;

@@ -1,12 +1,14 @@
 -- Whether a user wants notifications by email too (the in-app feed is always on).
 ALTER TABLE users ADD COLUMN notify_email BOOLEAN NOT NULL DEFAULT 1;
 
--- The outbox of outgoing messages: one row per notification and channel, written with the
--- notification, delivered by the delivery worker at least once, with back-off, then
+-- The outbox of outgoing messages: an email per notification, or a webhook call per
+-- department event, written in the same transaction, delivered by the delivery worker at least once, with back-off, then
 -- dead-lettered.
 CREATE TABLE deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    notification_id BIGINT NOT NULL REFERENCES notifications (id),
+    notification_id BIGINT REFERENCES notifications (id),
+    department_id BIGINT REFERENCES departments (id),
+    payload TEXT,
     channel TEXT NOT NULL,
     target TEXT NOT NULL,
     state TEXT NOT NULL,

@@ -1,0 +1,3 @@
+//! Admin views of the machinery: the delivery outbox, its failures and dead letters.
+
+pub mod deliveries;
