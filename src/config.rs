@@ -81,6 +81,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER` / `..._PER_ADDRESS` / `OBSERVER_DESK_LOGIN_LOCKOUT_SECS`.
     pub throttle: ThrottleSettings,
+    /// `OBSERVER_DESK_PUBLIC_URL`: where links in messages point; default `http://` and the bind address.
+    pub public_url: Option<String>,
     /// `OBSERVER_DESK_DELIVERY_TICK_MS`: how often the delivery worker looks for messages to send; default 2000.
     pub delivery_tick: Duration,
     /// `OBSERVER_DESK_DELIVERY_BACKOFF_MS`: the wait after a first failed try, doubled each time (capped at an hour); default 30000.
@@ -116,6 +118,7 @@ impl Settings {
             max_body_bytes: 64 * 1024,
             throttle: ThrottleSettings::default(),
             shutdown_timeout: Duration::from_secs(30),
+            public_url: None,
             delivery_tick: Duration::from_millis(2000),
             delivery_backoff: Duration::from_millis(30_000),
             delivery_max_attempts: 12,
@@ -191,6 +194,7 @@ impl Settings {
                 3600,
             )?);
         }
+        s.public_url = var("OBSERVER_DESK_PUBLIC_URL");
         if let Some(ms) = var("OBSERVER_DESK_DELIVERY_TICK_MS") {
             s.delivery_tick = Duration::from_millis(parse_num(
                 "OBSERVER_DESK_DELIVERY_TICK_MS",

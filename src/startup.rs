@@ -78,6 +78,10 @@ impl Application {
             from: settings.mail_from.clone(),
             backoff: settings.delivery_backoff,
             max_attempts: settings.delivery_max_attempts,
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.bind)),
         };
         let delivery_worker = actix_web::rt::spawn(crate::workers::delivery::run(
             db.clone(),

@@ -478,3 +478,27 @@ pub fn tell_department(
     }
     Ok(())
 }
+
+/// The lines under an email: number, title, status, deadline and a link.
+pub fn email_footer(issue: &IssueRow, lang: Lang, public_url: &str) -> String {
+    let link = format!(
+        "{}/api/v1/issues/{}",
+        public_url.trim_end_matches('/'),
+        issue.id
+    );
+    let due = issue
+        .resolve_due_at
+        .map(local)
+        .unwrap_or_else(|| "—".into());
+    let status = status_name(&issue.status, lang);
+    match lang {
+        Lang::Zh => format!(
+            "问题编号：{}\n标题：{}\n当前状态：{status}\n办结时限：{due}（北京时间）\n查看：{link}",
+            issue.number, issue.title
+        ),
+        Lang::En => format!(
+            "Issue: {}\nTitle: {}\nStatus: {status}\nResolve by: {due} (Beijing time)\nOpen: {link}",
+            issue.number, issue.title
+        ),
+    }
+}

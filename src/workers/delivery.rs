@@ -10,8 +10,9 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Lang};
 use crate::notify::mail::Mailer;
+use crate::notify::outbox::email_footer;
 
 /// What the worker needs besides the database.
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct Delivery {
     pub from: String,
     pub backoff: Duration,
     pub max_attempts: u32,
+    /// Where links in messages point.
+    pub public_url: String,
 }
 
 const BATCH: i64 = 50;
@@ -59,13 +62,33 @@ async fn send(
             let Some(id) = delivery.notification_id else {
                 return Ok(Err("an email without a notification".into()));
             };
-            let notification = db
-                .read(move |c| Ok(db::notifications::find(c, id)?))
+            let found = db
+                .read(move |c| {
+                    let Some(n) = db::notifications::find(c, id)? else {
+                        return Ok(None);
+                    };
+                    let issue = match n.issue_id {
+                        Some(i) => db::issues::find(c, i)?,
+                        None => None,
+                    };
+                    let lang = db::users::find(c, n.user_id)?
+                        .map(|u| Lang::from_locale(&u.locale))
+                        .unwrap_or(Lang::Zh);
+                    Ok(Some((n, issue, lang)))
+                })
                 .await?;
-            Ok(match notification {
-                Some(n) => {
+            Ok(match found {
+                Some((n, issue, lang)) => {
+                    let body = match issue {
+                        Some(issue) => format!(
+                            "{}\n\n{}",
+                            n.body,
+                            email_footer(&issue, lang, &d.public_url)
+                        ),
+                        None => n.body.clone(),
+                    };
                     d.mailer
-                        .send(&d.from, &delivery.target, &n.title, &n.body)
+                        .send(&d.from, &delivery.target, &n.title, &body)
                         .await
                 }
                 None => Err("the notification is gone".into()),

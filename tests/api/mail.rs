@@ -16,7 +16,52 @@ on_both_databases!(
     mail_reaches_the_right_people_and_survives_a_mail_server_outage,
     a_message_nobody_can_take_is_dead_lettered,
     without_an_smtp_server_mail_is_written_to_the_data_folder,
+    a_hanging_mail_server_never_holds_up_a_request,
 );
+
+async fn a_hanging_mail_server_never_holds_up_a_request(db: Db) {
+    // A "mail server" that accepts connections and never says a word.
+    let listener = actix_web::rt::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hang = actix_web::rt::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let c = County::new_with(db, move |s| {
+        s.smtp_url = Some(Secret::new(format!("smtp://127.0.0.1:{port}")));
+        s.delivery_tick = Duration::from_millis(50);
+    })
+    .await;
+    set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
+    c.file("first, while the worker connects").await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    // The worker is stuck on the silent server; filing and reading go on regardless.
+    for i in 0..5 {
+        let id = c.file(&format!("filed {i}")).await;
+        c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+            .await;
+    }
+    let queued = observer_desk::db::Db::connect(c.app.database_url(), 1)
+        .unwrap()
+        .read(|conn| {
+            Ok(observer_desk::db::deliveries::for_target(
+                conn,
+                "staff-a@pinglu.gov.cn",
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 6, "each filing queued its mail");
+    assert!(
+        queued.iter().all(|d| d.state == "pending"),
+        "nothing could be sent"
+    );
+    hang.abort();
+}
 
 async fn without_an_smtp_server_mail_is_written_to_the_data_folder(db: Db) {
     let c = County::new_with(db, |s| s.delivery_tick = Duration::from_millis(100)).await;
@@ -103,6 +148,14 @@ async fn mail_reaches_the_right_people_and_survives_a_mail_server_outage(db: Db)
         to_head.subject().starts_with("New issue"),
         "{}",
         to_head.subject()
+    );
+    // The body names the issue, its status and deadline, and links to it.
+    let plain = decoded_text(&to_head.data);
+    assert!(
+        plain.contains("Status: assigned")
+            && plain.contains("Resolve by: 20")
+            && plain.contains("/api/v1/issues/"),
+        "{plain}"
     );
 
     // The mail server goes down; work goes on.
@@ -197,4 +250,27 @@ async fn a_message_nobody_can_take_is_dead_lettered(db: Db) {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(state, "dead");
+}
+
+/// The text parts of a message, with base64 parts decoded (enough for these assertions).
+fn decoded_text(data: &str) -> String {
+    use base64::Engine;
+    let mut out = data.to_string();
+    let mut block = String::new();
+    for line in data.lines() {
+        if !line.is_empty()
+            && line.len() % 4 == 0
+            && line
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=')
+        {
+            block.push_str(line);
+        } else if !block.is_empty() {
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&block) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            block.clear();
+        }
+    }
+    out.replace("=\n", "")
 }
