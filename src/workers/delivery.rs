@@ -112,6 +112,42 @@ async fn send(
     }
 }
 
+/// Leases, sends and records one delivery. `true` when it was sent.
+async fn attempt(
+    db: &Db,
+    d: &Delivery,
+    delivery: db::deliveries::DeliveryRow,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let id = delivery.id;
+    let leased = db
+        .write(move |c| Ok(db::deliveries::lease(c, id, now, now + LEASE)?))
+        .await?;
+    if !leased {
+        return Ok(false);
+    }
+    let outcome = send(db, d, &delivery).await?;
+    let at = db::now();
+    match outcome {
+        Ok(()) => {
+            db.write(move |c| Ok(db::deliveries::mark_sent(c, id, at)?))
+                .await?;
+            Ok(true)
+        }
+        Err(error) => {
+            let attempt = delivery.attempts as u32 + 1;
+            let dead = attempt >= d.max_attempts;
+            let wait =
+                TimeDelta::from_std(backoff(d.backoff, attempt)).unwrap_or(TimeDelta::hours(1));
+            let next: NaiveDateTime = db::truncate(at + wait);
+            tracing::warn!(delivery = id, attempt, dead, %error, "delivery failed");
+            db.write(move |c| Ok(db::deliveries::mark_failed(c, id, &error, next, dead)?))
+                .await?;
+            Ok(false)
+        }
+    }
+}
+
 /// Sends what is due now. Returns how many were sent.
 pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, ApiError> {
     let mut sent = 0;
@@ -124,33 +160,17 @@ pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, ApiError> {
             break;
         }
         let mut progressed = false;
-        for delivery in due {
-            let id = delivery.id;
-            let leased = db
-                .write(move |c| Ok(db::deliveries::lease(c, id, now, now + LEASE)?))
-                .await?;
-            if !leased {
-                continue;
-            }
-            let outcome = send(db, d, &delivery).await?;
-            let at = db::now();
-            match outcome {
-                Ok(()) => {
-                    db.write(move |c| Ok(db::deliveries::mark_sent(c, id, at)?))
-                        .await?;
-                    sent += 1;
-                    progressed = true;
-                }
-                Err(error) => {
-                    let attempt = delivery.attempts as u32 + 1;
-                    let dead = attempt >= d.max_attempts;
-                    let wait = TimeDelta::from_std(backoff(d.backoff, attempt))
-                        .unwrap_or(TimeDelta::hours(1));
-                    let next: NaiveDateTime = db::truncate(at + wait);
-                    tracing::warn!(delivery = id, attempt, dead, %error, "delivery failed");
-                    db.write(move |c| Ok(db::deliveries::mark_failed(c, id, &error, next, dead)?))
-                        .await?;
-                }
+        // One delivery per recipient in a batch (see `due`): they may go out side by side
+        // without breaking any recipient's order.
+        let results = futures_util::future::join_all(
+            due.into_iter()
+                .map(|delivery| attempt(db, d, delivery, now)),
+        )
+        .await;
+        for result in results {
+            if result? {
+                sent += 1;
+                progressed = true;
             }
         }
         if !progressed {
