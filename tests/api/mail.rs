@@ -17,7 +17,36 @@ on_both_databases!(
     a_message_nobody_can_take_is_dead_lettered,
     without_an_smtp_server_mail_is_written_to_the_data_folder,
     a_hanging_mail_server_never_holds_up_a_request,
+    two_instances_send_each_message_once,
 );
+
+async fn two_instances_send_each_message_once(db: Db) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = SmtpSink::start(0, received.clone()).await;
+    let c = county_with_mail(db, &sink, 12).await;
+    let other = c.app.sibling().await;
+    set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
+    set_email(&c, &c.head_a, "head-a@pinglu.gov.cn", "zh-CN", true).await;
+    for i in 0..8 {
+        c.file(&format!("twice? {i}")).await;
+    }
+    wait_for_mail(&sink, 16).await;
+    actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+    let mails = sink.messages();
+    assert_eq!(
+        mails.len(),
+        16,
+        "two workers, each message once: {}",
+        mails.len()
+    );
+    let mut subjects: Vec<(Vec<String>, String)> =
+        mails.iter().map(|m| (m.to.clone(), m.subject())).collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), 16, "no message arrived twice");
+    other.stop(true).await;
+    sink.stop();
+}
 
 async fn a_hanging_mail_server_never_holds_up_a_request(db: Db) {
     // A "mail server" that accepts connections and never says a word.
