@@ -44,6 +44,44 @@ struct ShippedDay {
 
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
+/// The shipped calendars, parsed once per process.
+fn shipped_calendars() -> &'static BTreeMap<i32, YearCalendar> {
+    static SHIPPED_CALENDARS: std::sync::OnceLock<BTreeMap<i32, YearCalendar>> =
+        std::sync::OnceLock::new();
+    SHIPPED_CALENDARS.get_or_init(|| {
+        let Ok(file) = serde_json::from_str::<ShippedFile>(SHIPPED) else {
+            return BTreeMap::new();
+        };
+        file.years
+            .iter()
+            .filter_map(|(year, y)| {
+                let year: i32 = year.parse().ok()?;
+                Some((
+                    year,
+                    YearCalendar {
+                        timezone: file.timezone.clone(),
+                        weekdays: vec![1, 2, 3, 4, 5],
+                        hours: default_hours(),
+                        holidays: y.holidays.iter().map(|d| d.date).collect(),
+                        workdays: y.workdays.iter().map(|d| d.date).collect(),
+                    },
+                ))
+            })
+            .collect()
+    })
+}
+
+/// The shipped calendars, checked and ready for arithmetic, once per process.
+pub fn shipped_rules() -> &'static BTreeMap<i32, DayRules> {
+    static SHIPPED_RULES: std::sync::OnceLock<BTreeMap<i32, DayRules>> = std::sync::OnceLock::new();
+    SHIPPED_RULES.get_or_init(|| {
+        shipped_calendars()
+            .iter()
+            .filter_map(|(year, cal)| cal.validate(*year).ok().map(|rules| (*year, rules)))
+            .collect()
+    })
+}
+
 /// The county's usual office hours.
 pub fn default_hours() -> Vec<[String; 2]> {
     vec![
@@ -66,21 +104,11 @@ impl YearCalendar {
 
     /// The shipped official calendar of a year, if the service has one.
     pub fn shipped(year: i32) -> Option<YearCalendar> {
-        let file: ShippedFile = serde_json::from_str(SHIPPED).ok()?;
-        let y = file.years.get(&year.to_string())?;
-        Some(YearCalendar {
-            timezone: file.timezone,
-            weekdays: vec![1, 2, 3, 4, 5],
-            hours: default_hours(),
-            holidays: y.holidays.iter().map(|d| d.date).collect(),
-            workdays: y.workdays.iter().map(|d| d.date).collect(),
-        })
+        shipped_calendars().get(&year).cloned()
     }
 
     pub fn shipped_years() -> Vec<i32> {
-        serde_json::from_str::<ShippedFile>(SHIPPED)
-            .map(|f| f.years.keys().filter_map(|y| y.parse().ok()).collect())
-            .unwrap_or_default()
+        shipped_calendars().keys().copied().collect()
     }
 
     /// Checks the calendar for `year`; the message names what is wrong.
@@ -207,15 +235,7 @@ impl Calendar {
 
     /// The shipped official years only.
     pub fn shipped() -> Calendar {
-        let years = YearCalendar::shipped_years()
-            .into_iter()
-            .filter_map(|y| {
-                YearCalendar::shipped(y)
-                    .and_then(|c| c.validate(y).ok())
-                    .map(|r| (y, r))
-            })
-            .collect();
-        Calendar::new(years)
+        Calendar::new(shipped_rules().clone())
     }
 
     pub fn has_year(&self, year: i32) -> bool {

@@ -73,12 +73,9 @@ pub fn year_calendar(
 
 /// The calendar the arithmetic walks: every stored year over the shipped ones.
 pub fn calendar(c: &mut DbConn) -> Result<Calendar, ApiError> {
-    let mut years: std::collections::BTreeMap<i32, DayRules> = std::collections::BTreeMap::new();
-    for y in YearCalendar::shipped_years() {
-        if let Some(rules) = YearCalendar::shipped(y).and_then(|cal| cal.validate(y).ok()) {
-            years.insert(y, rules);
-        }
-    }
+    // The shipped years are parsed and checked once per process; stored years override them.
+    let mut years: std::collections::BTreeMap<i32, DayRules> =
+        crate::domain::calendar::shipped_rules().clone();
     for (y, body) in store::calendars(c)? {
         let cal: YearCalendar = serde_json::from_str(&body).map_err(ApiError::internal)?;
         if let Ok(rules) = cal.validate(y) {
