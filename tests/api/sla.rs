@@ -21,7 +21,40 @@ on_both_databases!(
     two_instances_on_one_database_fire_each_timer_once,
     a_timer_fired_twice_is_recorded_once,
     the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red,
+    an_extension_must_be_asked_for_before_the_resolve_deadline,
 );
+
+async fn an_extension_must_be_asked_for_before_the_resolve_deadline(db: Db) {
+    let c = fast_county(db).await;
+    // Resolve within 1.2 s of working time (round the clock).
+    set_policy(&c, 0.01, 0.02, 50, 5.0).await;
+    let late = c.file("too late to ask").await;
+    c.step(&c.staff_a, late, json!({ "action": "acknowledge" }))
+        .await;
+    let due = parse(&c.issue(&c.sup, late).await.body["resolve_due_at"]);
+    while chrono::Utc::now().naive_utc() <= due + chrono::Duration::milliseconds(200) {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = c.act(&c.staff_a, late, json!({ "action": "request_extension", "comment": "来不及了", "extension_minutes": 60 })).await;
+    r.assert_problem(409, "invalid_transition");
+    assert_eq!(
+        c.issue(&c.sup, late).await.body["extension_requested_minutes"],
+        Value::Null
+    );
+    // In time, it is accepted.
+    set_policy(&c, 30.0, 60.0, 80, 5.0).await;
+    let early = c.file("in time").await;
+    c.step(&c.staff_a, early, json!({ "action": "acknowledge" }))
+        .await;
+    let ok = c
+        .step(
+            &c.staff_a,
+            early,
+            json!({ "action": "request_extension", "comment": "需协调", "extension_minutes": 60 }),
+        )
+        .await;
+    assert_eq!(ok["extension_requested_minutes"], 60);
+}
 
 async fn feed(c: &County, token: &str, query: &str) -> Value {
     c.app
