@@ -183,6 +183,20 @@ impl County {
         r.body
     }
 
+    /// The kinds of an issue's timeline events the caller can see, oldest first.
+    pub async fn event_kinds(&self, token: &str, issue: i64) -> Vec<String> {
+        let r = self
+            .app
+            .get(&format!("/api/v1/issues/{issue}/events"), token)
+            .await;
+        r.assert_status(200)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
     pub async fn issue(&self, token: &str, issue: i64) -> Resp {
         self.app
             .get(&format!("/api/v1/issues/{issue}"), token)

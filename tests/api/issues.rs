@@ -599,16 +599,7 @@ async fn reopen_extension_escalation_and_chase_leave_their_marks(db: Db) {
         .await;
     assert_eq!(head_assigns["assignee_id"], c.staff_a_id);
     // Supervisors see every step; the observer sees none of the internal ones.
-    let all = c
-        .app
-        .get(&format!("/api/v1/issues/{id}/events"), &c.sup)
-        .await;
-    let kinds: Vec<&str> = all.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = c.event_kinds(&c.sup, id).await;
     assert_eq!(
         kinds,
         vec![
@@ -624,16 +615,7 @@ async fn reopen_extension_escalation_and_chase_leave_their_marks(db: Db) {
             "assign"
         ]
     );
-    let mine = c
-        .app
-        .get(&format!("/api/v1/issues/{id}/events"), &c.obs1)
-        .await;
-    let kinds: Vec<&str> = mine.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = c.event_kinds(&c.obs1, id).await;
     assert_eq!(
         kinds,
         vec![
