@@ -268,7 +268,8 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => ApiError::not_found(),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+            | Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::new(ErrorCode::Conflict)
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {

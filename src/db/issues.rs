@@ -133,6 +133,20 @@ pub fn find_visible(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Opt
         .optional()
 }
 
+/// Takes the issue's row lock for the rest of the write transaction, so that what the
+/// caller reads next is what its write will change. Every writer that reads an issue and
+/// then changes it (transitions, comments, the SLA worker, a calendar change) takes this
+/// first, in the same order, so they queue instead of failing each other's version check.
+/// On SQLite the single writer and `BEGIN IMMEDIATE` already serialise writes: nothing to do.
+pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM issues WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<IssueRow>> {
     issues::table
         .find(id)

@@ -73,6 +73,8 @@ pub fn fire(c: &mut DbConn, timer_id: i64, now: NaiveDateTime) -> Result<bool, A
         .find(timer_id)
         .select(db::sla::TimerRow::as_select())
         .first(c)?;
+    // The issue's lock first, then the timer's: the order transitions take them in.
+    db::issues::lock(c, timer.issue_id)?;
     if !db::sla::claim(c, timer.id, now)? {
         return Ok(false);
     }

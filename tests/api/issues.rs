@@ -16,6 +16,7 @@ on_both_databases!(
     concurrent_filings_get_distinct_consecutive_numbers,
     two_acknowledgements_at_once_have_exactly_one_winner,
     a_resolve_racing_a_withdraw_has_exactly_one_winner,
+    steps_that_keep_the_state_queue_at_the_same_moment_instead_of_failing,
     a_stale_if_match_is_refused_with_412,
     paging_loses_and_repeats_nothing_while_issues_are_filed,
     list_filters_narrow_the_result,
@@ -391,6 +392,43 @@ async fn a_resolve_racing_a_withdraw_has_exactly_one_winner(db: Db) {
         let expected = if a_won { "resolved" } else { "withdrawn" };
         assert_eq!(now.body["status"], expected);
     }
+}
+
+/// Without If-Match a caller asks for the step on whatever the issue is now: two such steps
+/// at one moment are applied one after the other, never refused for each other.
+async fn steps_that_keep_the_state_queue_at_the_same_moment_instead_of_failing(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("chased from all sides").await;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    let chases = (0..6).map(|i| {
+        c.act(
+            &c.sup,
+            id,
+            json!({ "action": "chase", "comment": format!("催办 {i}") }),
+        )
+    });
+    let path = format!("/api/v1/issues/{id}/comments");
+    let comments = (0..3).map(|i| {
+        c.app.post(
+            &path,
+            Some(&c.obs1),
+            json!({ "body": format!("现场补充 {i}") }),
+        )
+    });
+    let (chased, commented) = tokio::join!(
+        futures_util::future::join_all(chases),
+        futures_util::future::join_all(comments)
+    );
+    for r in &chased {
+        r.assert_status(200);
+    }
+    for r in &commented {
+        r.assert_status(201);
+    }
+    let kinds = c.event_kinds(&c.sup, id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "chase").count(), 6);
+    assert_eq!(kinds.iter().filter(|k| *k == "comment").count(), 3);
 }
 
 async fn a_stale_if_match_is_refused_with_412(db: Db) {

@@ -58,6 +58,7 @@ pub async fn create(
     let row = state
         .db
         .write(move |c| {
+            db::issues::lock(c, id)?;
             let issue = db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
             let now = db::now();
             let row = db::issues::add_comment(c, id, author, &text, b.internal, now)?;

@@ -26,6 +26,7 @@ pub async fn transition(
     let row = state
         .db
         .write(move |c| {
+            db::issues::lock(c, id)?;
             let issue =
                 db::issues::find_visible(c, scope(&auth), id)?.ok_or_else(ApiError::not_found)?;
             expected.check(issue.version)?;

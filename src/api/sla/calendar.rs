@@ -86,6 +86,7 @@ pub async fn put(
             let mut moved = 0;
             for (issue_id, changes) in sla::recompute_all(c, &walker)? {
                 if changes.ack_due_at.is_some() || changes.resolve_due_at.is_some() {
+                    db::issues::lock(c, issue_id)?;
                     let Some(issue) = db::issues::find(c, issue_id)? else {
                         continue;
                     };
