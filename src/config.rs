@@ -91,6 +91,13 @@ pub struct Settings {
     pub delivery_max_attempts: u32,
     /// `OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish on SIGTERM; default 30.
     pub shutdown_timeout: Duration,
+    /// `OBSERVER_DESK_IDEMPOTENCY_TTL_SECS`: how long an `Idempotency-Key` is remembered; default 86400 (24 hours).
+    pub idempotency_ttl: Duration,
+    /// `OBSERVER_DESK_MAX_UPLOAD_BYTES`: the largest attachment accepted; default 10485760 (10 MiB).
+    pub max_upload_bytes: u64,
+    /// `OBSERVER_DESK_STORAGE_URL`: where attachments are kept: unset, a folder under the data
+    /// directory; `s3://bucket/prefix` (build feature `s3`, credentials from the usual `AWS_*` variables).
+    pub storage_url: Option<String>,
 }
 
 pub const ISSUER: &str = "observer-desk";
@@ -122,6 +129,9 @@ impl Settings {
             delivery_tick: Duration::from_millis(2000),
             delivery_backoff: Duration::from_millis(30_000),
             delivery_max_attempts: 12,
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+            max_upload_bytes: 10 * 1024 * 1024,
+            storage_url: None,
         }
     }
 
@@ -215,6 +225,23 @@ impl Settings {
             s.delivery_max_attempts =
                 parse_num("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS", &n, 1, 100)? as u32;
         }
+        if let Some(n) = var("OBSERVER_DESK_IDEMPOTENCY_TTL_SECS") {
+            s.idempotency_ttl = Duration::from_secs(parse_num(
+                "OBSERVER_DESK_IDEMPOTENCY_TTL_SECS",
+                &n,
+                1,
+                90 * 86_400,
+            )?);
+        }
+        if let Some(n) = var("OBSERVER_DESK_MAX_UPLOAD_BYTES") {
+            s.max_upload_bytes = parse_num(
+                "OBSERVER_DESK_MAX_UPLOAD_BYTES",
+                &n,
+                1024,
+                1024 * 1024 * 1024,
+            )?;
+        }
+        s.storage_url = var("OBSERVER_DESK_STORAGE_URL");
         s.trust_forwarded_for =
             var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));
         s.demo = var("OBSERVER_DESK_DEMO").is_some_and(|v| is_truthy(&v));

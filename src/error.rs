@@ -70,6 +70,7 @@ macro_rules! error_codes {
 
 error_codes! {
     MalformedJson = "malformed_json", BAD_REQUEST, "The request body is not valid JSON", "请求体不是有效的 JSON";
+    MalformedMultipart = "malformed_multipart", BAD_REQUEST, "The multipart body is malformed", "multipart 请求体格式错误";
     InvalidQuery = "invalid_query", BAD_REQUEST, "A query parameter is invalid", "查询参数无效";
     InvalidPathParameter = "invalid_path_parameter", BAD_REQUEST, "A path parameter is invalid", "路径参数无效";
     InvalidCursor = "invalid_cursor", BAD_REQUEST, "The pagination cursor is invalid", "分页游标无效";
@@ -90,6 +91,11 @@ error_codes! {
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource has changed since you read it", "资源已被他人修改，请刷新后重试";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large", "请求体过大";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type", "不支持的内容类型";
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This Idempotency-Key was already used with another request", "该 Idempotency-Key 已用于另一个不同的请求";
+    FileTooLarge = "file_too_large", PAYLOAD_TOO_LARGE, "The file is larger than allowed", "文件超过大小上限";
+    UnsupportedFileType = "unsupported_file_type", UNSUPPORTED_MEDIA_TYPE, "Only JPEG, PNG, WebP, HEIC images and PDF files are accepted", "仅接受 JPEG、PNG、WebP、HEIC 图片和 PDF 文件";
+    RangeNotSatisfiable = "range_not_satisfiable", RANGE_NOT_SATISFIABLE, "The requested byte range is outside the file", "请求的字节范围超出文件";
+    NoThumbnail = "no_thumbnail", NOT_FOUND, "This file type has no thumbnail", "该文件类型没有缩略图";
     ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, "Some fields are invalid", "部分字段无效";
     TooManyRequests = "too_many_requests", TOO_MANY_REQUESTS, "Too many failed attempts; try again later", "失败次数过多，请稍后再试";
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly", "数据库暂不可用，请稍后重试";

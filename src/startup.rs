@@ -28,6 +28,7 @@ pub struct AppState {
     pub dummy_hash: String,
     pub metrics: Arc<Metrics>,
     pub mailer: Arc<Mailer>,
+    pub storage: crate::storage::Storage,
 }
 
 pub struct Application {
@@ -71,8 +72,11 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
-        let sla_worker =
-            actix_web::rt::spawn(crate::workers::sla::run(db.clone(), settings.sla_tick));
+        let sla_worker = actix_web::rt::spawn(crate::workers::sla::run(
+            db.clone(),
+            settings.sla_tick,
+            settings.idempotency_ttl,
+        ));
         let delivery = crate::workers::delivery::Delivery {
             mailer: mailer.clone(),
             from: settings.mail_from.clone(),
@@ -104,6 +108,7 @@ impl Application {
             dummy_hash,
             metrics: Arc::new(Metrics::default()),
             mailer,
+            storage: crate::storage::Storage::from_settings(&settings)?,
             settings: settings.clone(),
         });
         let server = run(listener, state, &settings)?;

@@ -179,6 +179,34 @@ impl Precondition {
     }
 }
 
+/// Whether the client's `If-None-Match` names `tag` (or is `*`): its copy is current.
+pub fn not_modified(req: &HttpRequest, tag: &str) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t == tag || t.strip_prefix("W/") == Some(tag))
+}
+
+/// A single read: 200 with the JSON and its `ETag`, or 304 (no body) when the client
+/// already holds this version.
+pub fn read_with_etag(
+    req: &HttpRequest,
+    tag: String,
+    body: &impl serde::Serialize,
+) -> actix_web::HttpResponse {
+    use actix_web::http::header::ETAG;
+    if not_modified(req, &tag) {
+        return actix_web::HttpResponse::NotModified()
+            .insert_header((ETAG, tag))
+            .finish();
+    }
+    actix_web::HttpResponse::Ok()
+        .insert_header((ETAG, tag))
+        .json(body)
+}
+
 /// The entity tag of an object at a version.
 pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")

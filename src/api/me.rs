@@ -1,10 +1,9 @@
 //! `GET /api/v1/me` and `POST /api/v1/me/password`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::api::extract::{Json, etag};
+use crate::api::extract::{Json, etag, read_with_etag};
 use crate::api::users::view::UserView;
 use crate::auth::{AuthUser, password};
 use crate::db::{self, refresh_tokens, run_blocking, users};
@@ -12,16 +11,22 @@ use crate::domain::user::NewPassword;
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 
-pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let id = auth.id;
     let row = state
         .db
         .read(move |c| Ok(db::users::find(c, id)?))
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(UserView::from(row)))
+    Ok(read_with_etag(
+        &req,
+        etag(row.version),
+        &UserView::from(row),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,10 +2,13 @@
 //! resource with one file per action.
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod departments;
+pub mod devices;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod issues;
 pub mod me;
 pub mod milestones;
@@ -66,6 +69,11 @@ route_table! {
     "/api/v1/issues/{id}/transitions" { POST => issues::transition::transition }
     "/api/v1/issues/{id}/comments" { GET => issues::comments::list, POST => issues::comments::create }
     "/api/v1/issues/{id}/events" { GET => issues::events::list }
+    "/api/v1/issues/{id}/attachments" { GET => attachments::upload::list, POST => attachments::upload::upload }
+    "/api/v1/attachments/{id}" { GET => attachments::download::get }
+    "/api/v1/attachments/{id}/thumbnail" { GET => attachments::download::thumbnail }
+    "/api/v1/devices" { GET => devices::list, POST => devices::register }
+    "/api/v1/devices/{id}" { DELETE => devices::remove }
     "/api/v1/notifications" { GET => notifications::list }
     "/api/v1/notifications/read-all" { POST => notifications::read_all }
     "/api/v1/notifications/{id}/read" { POST => notifications::read }

@@ -8,6 +8,11 @@ use serde::Serialize;
 use crate::error::{ApiError, ErrorCode};
 
 pub const DEFAULT_LIMIT: i64 = 50;
+/// How far `next_updated_since` reaches back before the read it comes with: a write that
+/// had taken its timestamp but not yet committed when the list was read commits within
+/// this, and is then caught by the next sync. The cost is that the last few seconds of
+/// changes may come twice, in two syncs (never twice in one).
+pub const SYNC_OVERLAP_SECS: i64 = 10;
 pub const MAX_LIMIT: i64 = 200;
 
 /// The paging part of a list query, parsed.
@@ -135,5 +140,25 @@ mod tests {
         let last = Page::from_rows(vec![3], &p, |r| *r, |r| r);
         assert_eq!(last.next_cursor, None);
         Ok(())
+    }
+}
+
+/// A page of a list a phone keeps in sync: the page, and what to pass as `updated_since`
+/// on the next sync once the last page of this one has been read.
+#[derive(Debug, Serialize)]
+pub struct SyncPage<T> {
+    #[serde(flatten)]
+    pub page: Page<T>,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub next_updated_since: NaiveDateTime,
+}
+
+impl<T> SyncPage<T> {
+    /// `read_at`: the time taken just before the rows were read.
+    pub fn new(page: Page<T>, read_at: NaiveDateTime) -> SyncPage<T> {
+        SyncPage {
+            page,
+            next_updated_since: read_at - chrono::Duration::seconds(SYNC_OVERLAP_SECS),
+        }
     }
 }

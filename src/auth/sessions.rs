@@ -92,9 +92,11 @@ pub fn rotate(
 }
 
 /// Ends the session the token belongs to. Unknown tokens are ignored.
-pub fn end(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+/// Ends the session of a refresh token; returns whose it was, if it was known.
+pub fn end(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Option<i64>, ApiError> {
     if let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? {
         refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+        return Ok(Some(row.user_id));
     }
-    Ok(())
+    Ok(None)
 }

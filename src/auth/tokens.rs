@@ -104,7 +104,7 @@ pub fn random_token(bytes: usize) -> String {
 /// entropy, so a fast hash is enough (no dictionary to attack).
 pub fn hash_refresh_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::encoding::hex(&digest)
 }
 
 #[cfg(test)]

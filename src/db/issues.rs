@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     issue_comments, issue_counters, issue_departments, issue_events, issues, project_observers,
+    visibility_changes,
 };
 use super::{DbConn, MultiBackend};
 
@@ -163,6 +164,8 @@ pub struct IssueFilter {
     pub reporter_id: Option<i64>,
     pub overdue: Option<bool>,
     pub updated_since: Option<NaiveDateTime>,
+    /// With `updated_since`: also the issues that entered this user's view since.
+    pub viewer_id: Option<i64>,
     /// The last id of the previous page: issues are listed newest first.
     pub before_id: Option<i64>,
     pub limit: i64,
@@ -186,7 +189,18 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
         q = q.filter(issues::overdue.eq(o));
     }
     if let Some(since) = f.updated_since {
-        q = q.filter(issues::updated_at.ge(since));
+        let viewer = f.viewer_id.unwrap_or(-1);
+        q = q.filter(
+            issues::updated_at
+                .ge(since)
+                .or(issues::id.nullable().eq_any(
+                    visibility_changes::table
+                        .filter(visibility_changes::user_id.eq(viewer))
+                        .filter(visibility_changes::visible.eq(true))
+                        .filter(visibility_changes::at.ge(since))
+                        .select(visibility_changes::issue_id),
+                )),
+        );
     }
     if let Some(before) = f.before_id {
         q = q.filter(issues::id.lt(before));
@@ -378,6 +392,9 @@ pub fn comments(
     conn: &mut DbConn,
     issue_id: i64,
     include_internal: bool,
+    since: Option<NaiveDateTime>,
+    after_id: Option<i64>,
+    limit: i64,
 ) -> QueryResult<Vec<CommentRow>> {
     let mut q = issue_comments::table
         .filter(issue_comments::issue_id.eq(issue_id))
@@ -386,5 +403,29 @@ pub fn comments(
     if !include_internal {
         q = q.filter(issue_comments::internal.eq(false));
     }
-    q.order(issue_comments::id.asc()).load(conn)
+    // Comments are never edited: "changed since" is "written since".
+    if let Some(since) = since {
+        q = q.filter(issue_comments::created_at.ge(since));
+    }
+    if let Some(after) = after_id {
+        q = q.filter(issue_comments::id.gt(after));
+    }
+    q.order(issue_comments::id.asc()).limit(limit).load(conn)
+}
+
+pub fn comment(conn: &mut DbConn, id: i64) -> QueryResult<Option<CommentRow>> {
+    issue_comments::table
+        .find(id)
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The ids of an issue's internal comments (hidden from observers, with their files).
+pub fn internal_comment_ids(conn: &mut DbConn, issue_id: i64) -> QueryResult<Vec<i64>> {
+    issue_comments::table
+        .filter(issue_comments::issue_id.eq(issue_id))
+        .filter(issue_comments::internal.eq(true))
+        .select(issue_comments::id)
+        .load(conn)
 }

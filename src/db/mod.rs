@@ -1,8 +1,11 @@
 //! The database: one connection type for SQLite and PostgreSQL, the pools, migrations,
 //! and the only place where the two backends are told apart.
 
+pub mod attachments;
 pub mod deliveries;
 pub mod departments;
+pub mod devices;
+pub mod idempotency;
 pub mod issues;
 pub mod login_throttle;
 pub mod milestones;
@@ -13,6 +16,7 @@ pub mod routing_rules;
 pub mod schema;
 pub mod sla;
 pub mod users;
+pub mod visibility;
 
 use std::path::PathBuf;
 use std::time::Duration;

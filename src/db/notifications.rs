@@ -19,6 +19,7 @@ pub struct NotificationRow {
     pub data: String,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
@@ -35,7 +36,7 @@ pub struct NewNotification<'a> {
 
 pub fn insert(conn: &mut DbConn, n: &NewNotification<'_>) -> QueryResult<i64> {
     diesel::insert_into(notifications::table)
-        .values(n)
+        .values((n, notifications::updated_at.eq(n.created_at)))
         .returning(notifications::id)
         .get_result(conn)
 }
@@ -53,6 +54,7 @@ pub fn list(
     conn: &mut DbConn,
     user_id: i64,
     unread_only: bool,
+    updated_since: Option<NaiveDateTime>,
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<NotificationRow>> {
@@ -62,6 +64,9 @@ pub fn list(
         .into_boxed();
     if unread_only {
         q = q.filter(notifications::read_at.is_null());
+    }
+    if let Some(since) = updated_since {
+        q = q.filter(notifications::updated_at.ge(since));
     }
     if let Some(before) = before_id {
         q = q.filter(notifications::id.lt(before));
@@ -96,7 +101,10 @@ pub fn mark_read(
             .filter(notifications::id.eq(id))
             .filter(notifications::read_at.is_null()),
     )
-    .set(notifications::read_at.eq(now))
+    .set((
+        notifications::read_at.eq(now),
+        notifications::updated_at.eq(now),
+    ))
     .execute(conn)?;
     Ok(1)
 }
@@ -107,7 +115,10 @@ pub fn mark_all_read(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Que
             .filter(notifications::user_id.eq(user_id))
             .filter(notifications::read_at.is_null()),
     )
-    .set(notifications::read_at.eq(now))
+    .set((
+        notifications::read_at.eq(now),
+        notifications::updated_at.eq(now),
+    ))
     .execute(conn)
 }
 

@@ -234,6 +234,59 @@ diesel::table! {
         data -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        headers -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        issue_id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        uploader_id -> BigInt,
+        file_name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        location_kept -> Bool,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        platform -> Text,
+        push_token -> Text,
+        app_version -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visibility_changes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        issue_id -> Nullable<BigInt>,
+        visible -> Bool,
+        at -> Timestamp,
     }
 }
 
@@ -264,6 +317,7 @@ diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::joinable!(issue_events -> issues (issue_id));
 diesel::joinable!(sla_timers -> issues (issue_id));
 diesel::joinable!(issue_clocks -> issues (issue_id));
+diesel::joinable!(attachments -> issues (issue_id));
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
     users,
@@ -284,4 +338,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_clocks,
     notifications,
     deliveries,
+    idempotency_keys,
+    attachments,
+    devices,
+    visibility_changes,
 );

@@ -21,13 +21,7 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     mac.update(b".");
     mac.update(body.as_bytes());
     let digest = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    format!("sha256={}", crate::encoding::hex(&digest))
 }
 
 /// POSTs the body; any answer but 2xx is a failure to retry.

@@ -20,8 +20,9 @@ const BATCH: i64 = 100;
 /// Queries per tick at most.
 const MAX_BATCHES_PER_TICK: usize = 50;
 
-/// Runs until the process stops.
-pub async fn run(db: Db, tick: Duration) {
+/// Runs until the process stops. Each tick also forgets the `Idempotency-Key`s older than
+/// `idempotency_ttl`.
+pub async fn run(db: Db, tick: Duration, idempotency_ttl: Duration) {
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -33,7 +34,21 @@ pub async fn run(db: Db, tick: Duration) {
                 tracing::warn!(error = %e, "SLA tick failed; the timers stay due for the next one")
             }
         }
+        if let Err(e) = purge_idempotency_keys(&db, idempotency_ttl).await {
+            tracing::warn!(error = %e, "purging old idempotency keys failed; tried again next tick");
+        }
     }
+}
+
+async fn purge_idempotency_keys(db: &Db, ttl: Duration) -> Result<(), ApiError> {
+    let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+    let purged = db
+        .write(move |c| Ok(db::idempotency::purge(c, db::now() - ttl)?))
+        .await?;
+    if purged > 0 {
+        tracing::debug!(purged, "idempotency keys past their retention forgotten");
+    }
+    Ok(())
 }
 
 /// Fires every timer due at `now`. Returns how many this call fired.

@@ -23,6 +23,16 @@ pub fn sees_internal(auth: &AuthUser) -> bool {
     auth.role != Role::Observer
 }
 
+/// Whether the caller may add photos and files to an issue they can see: its reporter,
+/// the departments it reached and the supervisors (not another follower, not an admin).
+pub fn may_attach(auth: &AuthUser, issue: &IssueRow) -> bool {
+    match auth.role {
+        Role::Observer => auth.id == issue.reporter_id,
+        Role::DepartmentStaff | Role::DepartmentHead | Role::Supervisor => true,
+        Role::Admin => false,
+    }
+}
+
 /// What the caller is to this issue, for the state machine.
 pub fn parties(auth: &AuthUser, issue: &IssueRow) -> Vec<Party> {
     let mut out = Vec::new();

@@ -4,7 +4,7 @@
 //! wins. Used by `POST /api/v1/issues/{id}/transitions` and by the demo loader.
 
 use chrono::NaiveDateTime;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::auth::AuthUser;
@@ -20,7 +20,7 @@ use crate::workflow::sla;
 /// The most a department may ask for at once: 30 calendar days.
 const MAX_EXTENSION_MINUTES: i64 = 30 * 24 * 60;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
     pub action: Action,

@@ -147,7 +147,10 @@ async fn malformed_wrongly_typed_and_oversized_bodies_get_problem_json_on_every_
             "/api/v1/issues",
             "/api/v1/routing-rules",
         ] {
-            all.push_str(&app.get(path, &admin).await.text);
+            let mut list = app.get(path, &admin).await.body.clone();
+            // The sync watermark moves with the clock; the rows are what must not.
+            list.as_object_mut().unwrap().remove("next_updated_since");
+            all.push_str(&list.to_string());
         }
         all.push_str(
             &app.get(&format!("/api/v1/issues/{issue}/events"), &admin)

@@ -21,6 +21,7 @@ pub struct County {
     pub obs2: String,
     pub obs3: String,
     pub obs1_id: i64,
+    pub obs2_id: i64,
     /// Lead department A, park "SME park", followed by obs1 and obs2.
     pub project_p: i64,
     /// Of project P: power connection, owned by department B.
@@ -51,6 +52,7 @@ impl County {
             obs2,
             obs3,
             obs1_id,
+            obs2_id,
             project_p,
             milestone_m,
             project_q,
@@ -71,6 +73,7 @@ impl County {
             obs2,
             obs3,
             obs1_id,
+            obs2_id,
             project_p,
             milestone_m,
             project_q,
@@ -147,6 +150,7 @@ impl County {
             obs2,
             obs3,
             obs1_id,
+            obs2_id,
             project_p,
             milestone_m,
             project_q,

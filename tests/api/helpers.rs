@@ -156,6 +156,7 @@ pub struct Resp {
     pub headers: awc::http::header::HeaderMap,
     pub body: Value,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -301,6 +302,25 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<(&str, String)>,
     ) -> Resp {
+        self.send_bytes(
+            method,
+            path,
+            token,
+            headers,
+            body.map(|(ct, raw)| (ct.to_string(), raw.into_bytes())),
+        )
+        .await
+    }
+
+    /// As `send`, with a body of any bytes.
+    pub async fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<(String, Vec<u8>)>,
+    ) -> Resp {
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self
             .client
@@ -320,13 +340,14 @@ impl TestApp {
             None => req.send().await,
         }
         .expect("request sent");
-        let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body read");
+        let bytes = res.body().limit(32 * 1024 * 1024).await.expect("body read");
         let text = String::from_utf8_lossy(&bytes).to_string();
         Resp {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             text,
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod authorization;
 mod bad_input;
@@ -19,6 +20,7 @@ mod openapi;
 mod process;
 mod sla;
 mod smtp;
+mod sync;
 mod throttling;
 mod users;
 mod webhooks;

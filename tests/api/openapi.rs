@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::{ADMIN_PASSWORD, Db, TestApp};
 use crate::on_both_databases;
 
-fn spec() -> Value {
+pub(crate) fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
         .expect("openapi.yaml");
     serde_yaml::from_str(&text).expect("openapi.yaml parses")
@@ -101,7 +101,7 @@ fn the_spec_is_openapi_3_1_and_every_reference_resolves() {
 
 /// The keys a real answer has must be exactly the schema's properties, and include its
 /// required ones.
-fn assert_matches_schema(spec: &Value, schema: &str, value: &Value) {
+pub(crate) fn assert_matches_schema(spec: &Value, schema: &str, value: &Value) {
     let s = &spec["components"]["schemas"][schema];
     let props: BTreeSet<&str> = s["properties"]
         .as_object()

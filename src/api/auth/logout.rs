@@ -2,24 +2,44 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::api::auth::RefreshTokenBody;
+use serde::Deserialize;
+
 use crate::api::extract::Json;
 use crate::auth::sessions;
 use crate::db;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutBody {
+    pub refresh_token: String,
+    /// The phone's push token: its device registration is removed with the session, so
+    /// that a phone that logged out gets no more pushes.
+    #[serde(default)]
+    pub push_token: Option<String>,
+}
+
 /// Always 204, whether or not the token was known: logging out twice is not an error,
 /// and the answer tells nothing about which tokens exist.
 pub async fn logout(
     state: web::Data<AppState>,
-    body: Json<RefreshTokenBody>,
+    body: Json<LogoutBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = body.0.refresh_token;
+    let LogoutBody {
+        refresh_token: token,
+        push_token,
+    } = body.0;
     if token.len() <= 256 {
         state
             .db
-            .write(move |c| sessions::end(c, &token, db::now()))
+            .write(move |c| {
+                let user = sessions::end(c, &token, db::now())?;
+                if let (Some(user), Some(push)) = (user, push_token) {
+                    db::devices::delete_token(c, user, &push)?;
+                }
+                Ok(())
+            })
             .await?;
     }
     Ok(HttpResponse::NoContent().finish())

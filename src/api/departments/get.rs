@@ -1,10 +1,9 @@
 //! `GET /api/v1/departments/{id}`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::departments::view::DepartmentView;
-use crate::api::extract::etag;
+use crate::api::extract::{etag, read_with_etag};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::ApiError;
@@ -13,6 +12,7 @@ use crate::startup::AppState;
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -21,7 +21,9 @@ pub async fn get(
         .read(move |c| Ok(db::departments::find(c, id)?))
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(DepartmentView::for_role(row, auth.role)))
+    Ok(read_with_etag(
+        &req,
+        etag(row.version),
+        &DepartmentView::for_role(row, auth.role),
+    ))
 }

@@ -1,12 +1,14 @@
 //! `POST /api/v1/issues`: an observer files an issue against a project they follow; it is
 //! numbered and routed in the same transaction.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
 
 use crate::api::Fields;
 use crate::api::extract::{Json, etag};
+use crate::api::idempotency::{Answer, Once};
 use crate::api::issues::present_one;
 use crate::auth::AuthUser;
 use crate::db;
@@ -17,14 +19,14 @@ use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 use crate::workflow::filing::{self, Filing};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     pub lat: f64,
     pub lng: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIssue {
     pub project_id: i64,
@@ -44,11 +46,13 @@ pub struct CreateIssue {
 pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: HttpRequest,
     body: Json<CreateIssue>,
 ) -> Result<HttpResponse, ApiError> {
     if auth.role != Role::Observer {
         return Err(ApiError::forbidden());
     }
+    let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let b = body.0;
     let mut f = Fields::default();
     let title = f.check(parse_text("title", &b.title, 200));
@@ -74,27 +78,41 @@ pub async fn create(
         return Err(ApiError::internal("validated fields missing"));
     };
     let reporter = auth.id;
-    let row = state
+    let (answer, replayed) = state
         .db
         .write(move |c| {
-            let filing = Filing {
-                project_id: b.project_id,
-                milestone_id: b.milestone_id,
-                category: b.category,
-                priority: b.priority.unwrap_or(Priority::Normal),
-                title,
-                description,
-                location: b.location.map(|l| (l.lat, l.lng)),
-                private: b.private,
-            };
-            let row = filing::file(c, reporter, filing, db::now())?;
-            Ok((row.version, present_one(c, row)?))
+            let now = db::now();
+            once.run(c, reporter, now, |c| {
+                file(c, reporter, b, title, description, now)
+            })
         })
         .await?;
-    let (version, view) = row;
+    Ok(answer.into_response(replayed))
+}
+
+fn file(
+    c: &mut db::DbConn,
+    reporter: i64,
+    b: CreateIssue,
+    title: String,
+    description: String,
+    now: chrono::NaiveDateTime,
+) -> Result<Answer, ApiError> {
+    let filing = Filing {
+        project_id: b.project_id,
+        milestone_id: b.milestone_id,
+        category: b.category,
+        priority: b.priority.unwrap_or(Priority::Normal),
+        title,
+        description,
+        location: b.location.map(|l| (l.lat, l.lng)),
+        private: b.private,
+    };
+    let row = filing::file(c, reporter, filing, now)?;
+    let version = row.version;
+    let view = present_one(c, row)?;
     tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/issues/{}", view.id)))
-        .insert_header((header::ETAG, etag(version)))
-        .json(view))
+    Ok(Answer::json(StatusCode::CREATED, &view)?
+        .header(header::LOCATION, format!("/api/v1/issues/{}", view.id))
+        .header(header::ETAG, etag(version)))
 }

@@ -1,9 +1,8 @@
 //! `GET /api/v1/issues/{id}`: 404 for an issue the caller may not see.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::api::extract::etag;
+use crate::api::extract::{etag, read_with_etag};
 use crate::api::issues::{present_one, scope};
 use crate::auth::AuthUser;
 use crate::db;
@@ -13,6 +12,7 @@ use crate::startup::AppState;
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -24,7 +24,5 @@ pub async fn get(
             Ok((row.version, present_one(c, row)?))
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(version)))
-        .json(view))
+    Ok(read_with_etag(&req, etag(version), &view))
 }

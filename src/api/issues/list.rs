@@ -1,10 +1,11 @@
 //! `GET /api/v1/issues`: newest first, filtered in SQL by what the caller may see.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::api::issues::view::IssueView;
 use crate::api::issues::{present, scope};
-use crate::api::pagination::{Page, PageParams};
+use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db::{self, issues::IssueFilter};
 use crate::domain::issue::Status;
@@ -69,16 +70,47 @@ pub async fn list(
         reporter_id: id_param("reporter_id", q.reporter_id.as_deref())?,
         overdue,
         updated_since: page.updated_since,
+        viewer_id: Some(auth.id),
         before_id: page.after_id,
         limit: page.fetch(),
     };
     let scope = scope(&auth);
-    let views = state
+    let viewer = auth.id;
+    let first_page = page.after_id.is_none();
+    let read_at = db::now();
+    let (views, changes) = state
         .db
         .read(move |c| {
+            // On the first page of a sync: what left the caller's view since.
+            let changes = match filter.updated_since {
+                Some(since) if first_page => Some(db::visibility::since(c, viewer, since)?),
+                _ => None,
+            };
             let rows = db::issues::list(c, scope, &filter)?;
-            present(c, rows)
+            Ok((present(c, rows)?, changes))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(views, &page, |v| v.id, |v| v)))
+    let page = SyncPage::new(Page::from_rows(views, &page, |v| v.id, |v| v), read_at);
+    let (removed_ids, resync) = match changes {
+        Some(ch) => (Some(ch.left), Some(ch.resync)),
+        None => (None, None),
+    };
+    Ok(HttpResponse::Ok().json(IssuePage {
+        page,
+        removed_ids,
+        resync,
+    }))
+}
+
+/// A page of issues; with `updated_since`, the first page also says which issues left the
+/// caller's view since (`removed_ids`) and whether the whole view changed (`resync`: drop
+/// everything and sync without `updated_since`).
+#[derive(Serialize)]
+struct IssuePage {
+    #[serde(flatten)]
+    page: SyncPage<IssueView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed_ids: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resync: Option<bool>,
 }

@@ -1,10 +1,12 @@
 //! `POST /api/v1/issues/{id}/transitions`: one step of the lifecycle, applied by
 //! `workflow::transitions` in one write transaction.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::extract::{Json, Precondition, etag};
+use crate::api::idempotency::{Answer, Once};
 use crate::api::issues::{present_one, scope};
 use crate::auth::AuthUser;
 use crate::db;
@@ -21,21 +23,24 @@ pub async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let expected = Precondition::from_request(&req)?;
+    let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let r = body.0;
     transitions::check_fields(&r)?;
-    let row = state
+    let (answer, replayed) = state
         .db
         .write(move |c| {
-            db::issues::lock(c, id)?;
-            let issue =
-                db::issues::find_visible(c, scope(&auth), id)?.ok_or_else(ApiError::not_found)?;
-            expected.check(issue.version)?;
-            let row = transitions::apply(c, &auth, issue, &r, expected.0.is_some(), db::now())?;
-            Ok((row.version, present_one(c, row)?))
+            let now = db::now();
+            once.run(c, auth.id, now, |c| {
+                db::issues::lock(c, id)?;
+                let issue = db::issues::find_visible(c, scope(&auth), id)?
+                    .ok_or_else(ApiError::not_found)?;
+                expected.check(issue.version)?;
+                let row = transitions::apply(c, &auth, issue, &r, expected.0.is_some(), now)?;
+                let version = row.version;
+                Ok(Answer::json(StatusCode::OK, &present_one(c, row)?)?
+                    .header(header::ETAG, etag(version)))
+            })
         })
         .await?;
-    let (version, view) = row;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(version)))
-        .json(view))
+    Ok(answer.into_response(replayed))
 }

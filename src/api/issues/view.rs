@@ -182,6 +182,9 @@ pub struct CommentView {
     pub internal: bool,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub created_at: NaiveDateTime,
+    /// Equal to `created_at`: comments are never edited. There for delta sync.
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub updated_at: NaiveDateTime,
 }
 
 impl From<CommentRow> for CommentView {
@@ -193,6 +196,7 @@ impl From<CommentRow> for CommentView {
             body: c.body,
             internal: c.internal,
             created_at: c.created_at,
+            updated_at: c.created_at,
         }
     }
 }

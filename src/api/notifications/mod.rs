@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::api::pagination::{Page, PageParams};
+use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db::{self, notifications::NotificationRow};
 use crate::error::{ApiError, ErrorCode};
@@ -23,6 +23,8 @@ pub struct NotificationView {
     pub read: bool,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub updated_at: NaiveDateTime,
 }
 
 impl From<NotificationRow> for NotificationView {
@@ -36,6 +38,7 @@ impl From<NotificationRow> for NotificationView {
             data: serde_json::from_str(&n.data).unwrap_or(serde_json::Value::Null),
             read: n.read_at.is_some(),
             created_at: n.created_at,
+            updated_at: n.updated_at,
         }
     }
 }
@@ -43,6 +46,7 @@ impl From<NotificationRow> for NotificationView {
 #[derive(Debug, Deserialize)]
 pub struct ListNotifications {
     pub unread: Option<String>,
+    pub updated_since: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
 }
@@ -50,7 +54,7 @@ pub struct ListNotifications {
 #[derive(Serialize)]
 struct Feed {
     #[serde(flatten)]
-    page: Page<NotificationView>,
+    page: SyncPage<NotificationView>,
     unread_count: i64,
 }
 
@@ -60,7 +64,11 @@ pub async fn list(
     q: web::Query<ListNotifications>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let page = PageParams::parse(q.limit.as_deref(), q.cursor.as_deref(), None)?;
+    let page = PageParams::parse(
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+        q.updated_since.as_deref(),
+    )?;
     let unread = match q.unread.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -72,15 +80,26 @@ pub async fn list(
         }
     };
     let user = auth.id;
+    let read_at = db::now();
     let (rows, unread_count) = state
         .db
         .read(move |c| {
-            let rows = db::notifications::list(c, user, unread, page.after_id, page.fetch())?;
+            let rows = db::notifications::list(
+                c,
+                user,
+                unread,
+                page.updated_since,
+                page.after_id,
+                page.fetch(),
+            )?;
             Ok((rows, db::notifications::unread_count(c, user)?))
         })
         .await?;
     let page = Page::from_rows(rows, &page, |r| r.id, NotificationView::from);
-    Ok(HttpResponse::Ok().json(Feed { page, unread_count }))
+    Ok(HttpResponse::Ok().json(Feed {
+        page: SyncPage::new(page, read_at),
+        unread_count,
+    }))
 }
 
 pub async fn read(

@@ -1,9 +1,8 @@
 //! `GET /api/v1/projects/{id}`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::api::extract::etag;
+use crate::api::extract::{etag, read_with_etag};
 use crate::api::projects::{view::ProjectView, visible_project};
 use crate::auth::AuthUser;
 use crate::db;
@@ -13,6 +12,7 @@ use crate::startup::AppState;
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -24,7 +24,9 @@ pub async fn get(
             Ok((row, observers))
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(ProjectView::new(row, observers)))
+    Ok(read_with_etag(
+        &req,
+        etag(row.version),
+        &ProjectView::new(row, observers),
+    ))
 }

@@ -114,7 +114,16 @@ pub async fn update(
             }
             if let Some(ids) = &b.observer_ids {
                 let ids = check_observers(c, ids)?;
+                let before = projects::observers(c, id)?;
                 projects::set_observers(c, id, &ids)?;
+                // Delta sync: their issues enter or leave these observers' view.
+                let now = db::now();
+                for u in before.iter().filter(|u| !ids.contains(u)) {
+                    db::visibility::record_following(c, id, *u, false, now)?;
+                }
+                for u in ids.iter().filter(|u| !before.contains(u)) {
+                    db::visibility::record_following(c, id, *u, true, now)?;
+                }
             }
             let row = db::projects::find(c, id)?.ok_or_else(ApiError::not_found)?;
             Ok((row, db::projects::observers(c, id)?))

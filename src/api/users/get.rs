@@ -1,9 +1,8 @@
 //! `GET /api/v1/users/{id}`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::api::extract::etag;
+use crate::api::extract::{etag, read_with_etag};
 use crate::api::users::view::UserView;
 use crate::auth::AuthUser;
 use crate::db;
@@ -14,6 +13,7 @@ use crate::startup::AppState;
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -23,7 +23,9 @@ pub async fn get(
         .await?
         .filter(|u| auth.actor().may_read_user(u.id, u.department_id))
         .ok_or_else(ApiError::not_found)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(UserView::from(row)))
+    Ok(read_with_etag(
+        &req,
+        etag(row.version),
+        &UserView::from(row),
+    ))
 }

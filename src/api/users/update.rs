@@ -130,6 +130,14 @@ pub async fn update(
             if users::update_if_version(c, id, current.version, &changes, now)? == 0 {
                 return Err(expected.lost_race());
             }
+            if changes.role.as_deref() != Some(current.role.as_str()) && changes.role.is_some()
+                || changes
+                    .department_id
+                    .is_some_and(|d| d != current.department_id)
+            {
+                // Delta sync: what this user may see changed as a whole.
+                db::visibility::record_whole_view(c, id, now)?;
+            }
             if changes.password_hash.is_some() || !active {
                 refresh_tokens::revoke_all_for_user(c, id, now)?;
             }

@@ -1,0 +1,241 @@
+//! `POST /api/v1/issues/{id}/attachments` and `GET /api/v1/issues/{id}/attachments`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::api::attachments::AttachmentView;
+use crate::api::attachments::receive::{Received, TempFile, receive};
+use crate::api::idempotency::{Answer, Once};
+use crate::api::issues::{scope, sees_internal};
+use crate::auth::AuthUser;
+use crate::db::{self, run_blocking};
+use crate::error::ApiError;
+use crate::media::sniff::Kind;
+use crate::startup::AppState;
+use crate::workflow::access::may_attach;
+
+/// The file as it will be kept.
+struct Prepared {
+    size: i64,
+    sha256: String,
+    width: Option<i32>,
+    height: Option<i32>,
+}
+
+pub async fn upload(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let issue_id = id.into_inner();
+    // Who may attach is known before a byte of the body is read.
+    let scope = scope(&auth);
+    let issue = state
+        .db
+        .read(move |c| Ok(db::issues::find_visible(c, scope, issue_id)?))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if !may_attach(&auth, &issue) {
+        return Err(ApiError::forbidden());
+    }
+    let temp_dir = state.settings.data_dir.join("tmp");
+    let mut got = receive(&req, payload, &temp_dir, state.settings.max_upload_bytes).await?;
+    let fingerprint = json!({
+        "sha256": got.sent_sha256,
+        "file_name": got.file_name,
+        "comment_id": got.comment_id,
+        "keep_location": got.keep_location,
+    });
+    let once = Once::json(&req, state.settings.idempotency_ttl, &fingerprint)?;
+
+    // Location and other metadata out of photos, unless the observer chose to keep it.
+    let (kept, prepared) = prepare(&mut got, &temp_dir).await?;
+    let key = format!(
+        "issues/{issue_id}/{}.{}",
+        crate::auth::tokens::random_token(18),
+        got.kind.extension()
+    );
+    // The bytes are stored before the row that points at them is committed.
+    state
+        .storage
+        .put_file(&key, &kept.0)
+        .await
+        .map_err(|e| ApiError::internal(format!("storing an attachment: {e:#}")))?;
+    let uploader = auth.id;
+    let (file_name, kind, comment_id, keep) = (
+        got.file_name.clone(),
+        got.kind,
+        got.comment_id,
+        got.keep_location,
+    );
+    let stored_key = key.clone();
+    let written = state
+        .db
+        .write(move |c| {
+            let now = db::now();
+            once.run(c, uploader, now, |c| {
+                db::issues::lock(c, issue_id)?;
+                let issue = db::issues::find_visible(c, scope, issue_id)?
+                    .ok_or_else(ApiError::not_found)?;
+                let mut internal = false;
+                if let Some(cid) = comment_id {
+                    let comment = db::issues::comment(c, cid)?
+                        .filter(|k| k.issue_id == issue.id)
+                        .ok_or_else(|| {
+                            ApiError::field(
+                                "comment_id",
+                                "not_found",
+                                "no such comment on this issue",
+                            )
+                        })?;
+                    if comment.author_id != uploader {
+                        return Err(ApiError::field(
+                            "comment_id",
+                            "not_yours",
+                            "files go on your own comments",
+                        ));
+                    }
+                    internal = comment.internal;
+                }
+                let row = db::attachments::insert(
+                    c,
+                    &db::attachments::NewAttachment {
+                        issue_id,
+                        comment_id,
+                        uploader_id: uploader,
+                        file_name: &file_name,
+                        content_type: kind.content_type(),
+                        size: prepared.size,
+                        sha256: &prepared.sha256,
+                        storage_key: &stored_key,
+                        location_kept: keep,
+                        width: prepared.width,
+                        height: prepared.height,
+                        created_at: now,
+                    },
+                )?;
+                db::issues::add_event(
+                    c,
+                    issue_id,
+                    "attachment",
+                    Some(uploader),
+                    now,
+                    &json!({
+                        "attachment_id": row.id,
+                        "comment_id": row.comment_id,
+                        "file_name": row.file_name,
+                        "content_type": row.content_type,
+                        "size": row.size,
+                    }),
+                    internal,
+                )?;
+                db::issues::touch(c, issue_id, now)?;
+                let view = AttachmentView::from(row);
+                Ok(Answer::json(StatusCode::CREATED, &view)?
+                    .header(header::LOCATION, view.url.clone())
+                    .header(header::ETAG, format!("\"{}\"", view.sha256)))
+            })
+        })
+        .await;
+    match written {
+        Ok((answer, replayed)) => {
+            if replayed {
+                // The first request stored its own copy: this one is not needed.
+                discard(&state, &key).await;
+            }
+            Ok(answer.into_response(replayed))
+        }
+        Err(e) => {
+            discard(&state, &key).await;
+            Err(e)
+        }
+    }
+}
+
+async fn discard(state: &AppState, key: &str) {
+    if let Err(e) = state.storage.delete(key).await {
+        tracing::warn!(key, error = %e, "could not remove an unused attachment from storage");
+    }
+}
+
+/// Strips a JPEG's metadata into a second temporary file unless the location is to be
+/// kept; then measures what will be stored.
+async fn prepare(
+    got: &mut Received,
+    temp_dir: &std::path::Path,
+) -> Result<(TempFile, Prepared), ApiError> {
+    let source = std::mem::replace(&mut got.temp, TempFile(std::path::PathBuf::new()));
+    let strip = got.kind == Kind::Jpeg && !got.keep_location;
+    let kind = got.kind;
+    let out = if strip {
+        Some(TempFile::new(temp_dir)?)
+    } else {
+        None
+    };
+    run_blocking(move || -> Result<(TempFile, Prepared), ApiError> {
+        let kept = match out {
+            Some(out) => {
+                let mut input = std::io::BufReader::new(
+                    std::fs::File::open(&source.0).map_err(ApiError::internal)?,
+                );
+                let mut output = std::io::BufWriter::new(
+                    std::fs::File::create(&out.0).map_err(ApiError::internal)?,
+                );
+                crate::media::jpeg::strip(&mut input, &mut output).map_err(|e| {
+                    ApiError::with_detail(
+                        crate::error::ErrorCode::UnsupportedFileType,
+                        format!("the JPEG could not be read: {e}"),
+                    )
+                })?;
+                std::io::Write::flush(&mut output).map_err(ApiError::internal)?;
+                out
+            }
+            None => source,
+        };
+        let mut f = std::fs::File::open(&kept.0).map_err(ApiError::internal)?;
+        let mut sha = <sha2::Sha256 as sha2::Digest>::new();
+        let size = std::io::copy(&mut f, &mut sha).map_err(ApiError::internal)?;
+        let dims = if kind.has_thumbnail() {
+            crate::media::thumbnail::dimensions(&kept.0)
+        } else {
+            None
+        };
+        Ok((
+            kept,
+            Prepared {
+                size: i64::try_from(size).map_err(ApiError::internal)?,
+                sha256: crate::encoding::hex(&sha2::Digest::finalize(sha)),
+                width: dims.and_then(|d| i32::try_from(d.0).ok()),
+                height: dims.and_then(|d| i32::try_from(d.1).ok()),
+            },
+        ))
+    })
+    .await
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let issue_id = id.into_inner();
+    let scope = scope(&auth);
+    let internal = sees_internal(&auth);
+    let rows = state
+        .db
+        .read(move |c| {
+            db::issues::find_visible(c, scope, issue_id)?.ok_or_else(ApiError::not_found)?;
+            let hidden = if internal {
+                Vec::new()
+            } else {
+                db::issues::internal_comment_ids(c, issue_id)?
+            };
+            Ok(db::attachments::of_issue(c, issue_id, &hidden)?)
+        })
+        .await?;
+    let items: Vec<AttachmentView> = rows.into_iter().map(AttachmentView::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": null })))
+}

@@ -1,0 +1,5 @@
+//! What an uploaded file is, by its content, and what is taken out of it before it is kept.
+
+pub mod jpeg;
+pub mod sniff;
+pub mod thumbnail;
