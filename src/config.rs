@@ -98,6 +98,8 @@ pub struct Settings {
     /// `OBSERVER_DESK_STORAGE_URL`: where attachments are kept: unset, a folder under the data
     /// directory; `s3://bucket/prefix` (build feature `s3`, credentials from the usual `AWS_*` variables).
     pub storage_url: Option<String>,
+    /// `OBSERVER_DESK_RANKING_MIN_ISSUES`: issues a department must have received in a quarter to be ranked; default 5.
+    pub ranking_min_issues: i64,
 }
 
 pub const ISSUER: &str = "observer-desk";
@@ -132,6 +134,7 @@ impl Settings {
             idempotency_ttl: Duration::from_secs(24 * 3600),
             max_upload_bytes: 10 * 1024 * 1024,
             storage_url: None,
+            ranking_min_issues: 5,
         }
     }
 
@@ -242,6 +245,10 @@ impl Settings {
             )?;
         }
         s.storage_url = var("OBSERVER_DESK_STORAGE_URL");
+        if let Some(n) = var("OBSERVER_DESK_RANKING_MIN_ISSUES") {
+            s.ranking_min_issues =
+                parse_num("OBSERVER_DESK_RANKING_MIN_ISSUES", &n, 0, 100_000)? as i64;
+        }
         s.trust_forwarded_for =
             var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));
         s.demo = var("OBSERVER_DESK_DEMO").is_some_and(|v| is_truthy(&v));

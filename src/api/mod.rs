@@ -15,6 +15,7 @@ pub mod milestones;
 pub mod notifications;
 pub mod pagination;
 pub mod projects;
+pub mod reports;
 pub mod routing_rules;
 pub mod sla;
 pub mod time;
@@ -79,6 +80,11 @@ route_table! {
     "/api/v1/notifications/{id}/read" { POST => notifications::read }
     "/api/v1/admin/deliveries" { GET => admin::deliveries::list }
     "/api/v1/admin/deliveries/{id}/retry" { POST => admin::deliveries::retry }
+    "/api/v1/reports/departments" { GET => reports::figures::departments }
+    "/api/v1/reports/projects" { GET => reports::figures::projects }
+    "/api/v1/reports/observers" { GET => reports::figures::observers }
+    "/api/v1/reports/monthly" { GET => reports::bulletin::monthly }
+    "/api/v1/reports/ranking" { GET => reports::bulletin::quarterly }
     "/api/v1/sla-policies" { GET => sla::policies::list, PUT => sla::policies::replace }
     "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
 }

@@ -82,6 +82,8 @@ pub struct IssueChanges {
     pub rating: Option<Option<i32>>,
     pub reopen_count: Option<i32>,
     pub extension_requested_minutes: Option<Option<i64>>,
+    pub ack_work_seconds: Option<Option<i64>>,
+    pub resolve_work_seconds: Option<Option<i64>>,
 }
 
 /// Which issues a caller may see.
@@ -242,10 +244,14 @@ pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewIssue) -> QueryResult<IssueRow> {
-    diesel::insert_into(issues::table)
+    let id: i64 = diesel::insert_into(issues::table)
         .values(new)
-        .returning(issues::all_columns)
-        .get_result(conn)
+        .returning(issues::id)
+        .get_result(conn)?;
+    issues::table
+        .find(id)
+        .select(IssueRow::as_select())
+        .first(conn)
 }
 
 /// Compare-and-set: applies only at `expected_version`; 0 rows means another change won.
@@ -329,6 +335,30 @@ pub fn add_event(
     data: &serde_json::Value,
     internal: bool,
 ) -> QueryResult<()> {
+    // Addressed to the department that has the issue now (after the change it records).
+    let department: Option<i64> = issues::table
+        .find(issue_id)
+        .select(issues::department_id)
+        .first(conn)
+        .optional()?
+        .flatten();
+    add_event_for(
+        conn, issue_id, kind, actor_id, at, data, internal, department,
+    )
+}
+
+/// An event addressed to a named department (a return: the department that gave it back).
+#[allow(clippy::too_many_arguments)]
+pub fn add_event_for(
+    conn: &mut DbConn,
+    issue_id: i64,
+    kind: &str,
+    actor_id: Option<i64>,
+    at: NaiveDateTime,
+    data: &serde_json::Value,
+    internal: bool,
+    department_id: Option<i64>,
+) -> QueryResult<()> {
     diesel::insert_into(issue_events::table)
         .values((
             issue_events::issue_id.eq(issue_id),
@@ -337,6 +367,7 @@ pub fn add_event(
             issue_events::at.eq(at),
             issue_events::data.eq(data.to_string()),
             issue_events::internal.eq(internal),
+            issue_events::department_id.eq(department_id),
         ))
         .execute(conn)?;
     Ok(())

@@ -12,6 +12,7 @@ pub mod milestones;
 pub mod notifications;
 pub mod projects;
 pub mod refresh_tokens;
+pub mod reports;
 pub mod routing_rules;
 pub mod schema;
 pub mod sla;

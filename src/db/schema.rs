@@ -145,6 +145,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ack_work_seconds -> Nullable<BigInt>,
+        resolve_work_seconds -> Nullable<BigInt>,
     }
 }
 
@@ -220,6 +222,7 @@ diesel::table! {
         at -> Timestamp,
         data -> Text,
         internal -> Bool,
+        department_id -> Nullable<BigInt>,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod department;
 pub mod issue;
 pub mod lifecycle;
+pub mod report;
 pub mod role;
 pub mod routing;
 pub mod throttle;

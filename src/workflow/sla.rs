@@ -199,9 +199,19 @@ fn clock_of(c: &mut DbConn, issue_id: i64) -> Result<Option<ClockRow>, ApiError>
     Ok(store::clock(c, issue_id)?)
 }
 
-/// The department acknowledged: the acknowledge clock is met.
-pub fn acknowledged(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
+/// The department acknowledged: the acknowledge clock is met, and the working time it
+/// took is kept for the reports.
+pub fn acknowledged(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+) -> Result<(), ApiError> {
     store::cancel(c, issue.id, ACK)?;
+    if let Some(start) = clock_of(c, issue.id)?.and_then(|k| k.ack_started_at) {
+        changes.ack_work_seconds = Some(Some(cal.between(start, now).max(0)));
+    }
     Ok(())
 }
 
@@ -259,9 +269,15 @@ pub fn resolved(
     cal: &Calendar,
     issue: &IssueRow,
     now: NaiveDateTime,
+    changes: &mut IssueChanges,
 ) -> Result<(), ApiError> {
     store::cancel(c, issue.id, ALL)?;
     if let Some(mut clock) = clock_of(c, issue.id)? {
+        // The working time the resolve clock ran (time waiting for the observer left out).
+        if let Some(start) = clock.resolve_started_at {
+            let ran = cal.between(start, now) - clock.resolve_paused_seconds;
+            changes.resolve_work_seconds = Some(Some(ran.max(0)));
+        }
         let seconds = (clock.auto_close_days * cal.working_day_seconds(now) as f64).round() as i64;
         let at = add(cal, now, seconds.max(1))?;
         clock.auto_close_at = Some(at);

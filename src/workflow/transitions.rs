@@ -142,7 +142,13 @@ pub fn apply(
     if let Some(Some(d)) = changes.department_id {
         db::issues::remember_department(c, issue.id, d)?;
     }
-    db::issues::add_event(
+    // A return is addressed to the department that gave the issue back; every other step
+    // to the department that has it after the step.
+    let addressed = match r.action {
+        Action::Return => issue.department_id,
+        _ => changes.department_id.unwrap_or(issue.department_id),
+    };
+    db::issues::add_event_for(
         c,
         issue.id,
         r.action.as_str(),
@@ -150,6 +156,7 @@ pub fn apply(
         now,
         &Value::Object(data),
         rule.internal,
+        addressed,
     )?;
     let after = db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)?;
     let (public, internal) = if rule.internal {
@@ -179,7 +186,8 @@ fn clocks(
 ) -> Result<(), ApiError> {
     let needs_calendar = matches!(
         action,
-        Action::ProvideInfo
+        Action::Acknowledge
+            | Action::ProvideInfo
             | Action::Resolve
             | Action::Reopen
             | Action::Dispatch
@@ -195,10 +203,10 @@ fn clocks(
             .ok_or_else(|| ApiError::internal("calendar not loaded"))
     };
     match action {
-        Action::Acknowledge => sla::acknowledged(c, issue),
+        Action::Acknowledge => sla::acknowledged(c, cal()?, issue, now, changes),
         Action::RequestInfo => sla::pause(c, issue, now),
         Action::ProvideInfo => sla::resume(c, cal()?, issue, now, changes),
-        Action::Resolve => sla::resolved(c, cal()?, issue, now),
+        Action::Resolve => sla::resolved(c, cal()?, issue, now, changes),
         Action::Reopen => sla::reopened(c, cal()?, issue, now, changes),
         Action::Dispatch | Action::Transfer => sla::start(c, cal()?, issue, now, changes),
         Action::Confirm | Action::Withdraw | Action::Return => sla::stopped(c, issue),
@@ -260,6 +268,7 @@ fn effects(
         Action::Reopen => {
             changes.reopen_count = Some(issue.reopen_count + 1);
             changes.resolved_at = Some(None);
+            changes.resolve_work_seconds = Some(None);
         }
         Action::Withdraw => changes.closed_at = Some(Some(now)),
         Action::Return => {
@@ -293,6 +302,7 @@ fn effects(
             changes.assignee_id = Some(None);
             // The new department acknowledges afresh.
             changes.acknowledged_at = Some(None);
+            changes.ack_work_seconds = Some(None);
             data.insert("department_id".into(), json!(department));
             data.insert("previous_department_id".into(), json!(issue.department_id));
         }

@@ -18,6 +18,7 @@ mod mail;
 mod notifications;
 mod openapi;
 mod process;
+mod reports;
 mod sla;
 mod smtp;
 mod sync;

@@ -277,7 +277,7 @@ fn round_the_clock() -> Value {
 }
 
 /// A county whose clocks run all the time, with a fast worker.
-async fn fast_county(db: Db) -> County {
+pub(crate) async fn fast_county(db: Db) -> County {
     let c = County::new_with(db, |s| s.sla_tick = Duration::from_millis(100)).await;
     let year = chrono::Utc::now().year();
     for y in [year, year + 1] {
@@ -294,7 +294,7 @@ async fn fast_county(db: Db) -> County {
     c
 }
 
-async fn set_policy(
+pub(crate) async fn set_policy(
     c: &County,
     ack_minutes: f64,
     resolve_minutes: f64,

@@ -1,0 +1,14 @@
+-- Reports: the department each timeline event was addressed to, the working time an issue
+-- took to be acknowledged and resolved, and the index the period queries go through.
+ALTER TABLE issue_events DISABLE TRIGGER issue_events_no_change;
+ALTER TABLE issue_events ADD COLUMN department_id BIGINT REFERENCES departments (id);
+-- Events written before this change: the issue's department now (the best that is known).
+UPDATE issue_events e SET department_id = i.department_id FROM issues i WHERE i.id = e.issue_id;
+ALTER TABLE issue_events ENABLE TRIGGER issue_events_no_change;
+CREATE INDEX issue_events_department ON issue_events (department_id, kind);
+
+ALTER TABLE issues ADD COLUMN ack_work_seconds BIGINT;
+ALTER TABLE issues ADD COLUMN resolve_work_seconds BIGINT;
+CREATE INDEX issues_created ON issues (created_at, department_id);
+CREATE INDEX issues_open_overdue ON issues (overdue, status);
+CREATE INDEX issue_events_actor ON issue_events (actor_id, at);

@@ -1,0 +1,255 @@
+//! `GET /api/v1/reports/departments`, `/reports/projects` and `/reports/observers`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::api::reports::table::{Cell, Table};
+use crate::api::reports::{Figures, Format, Reader, county_today, period, reader, respond};
+use crate::auth::AuthUser;
+use crate::db::{self, reports::By};
+use crate::domain::report::{Counts, Period, ratio};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentRow {
+    pub department_id: i64,
+    pub department_code: String,
+    pub department_name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report<T> {
+    pub from: String,
+    pub to: String,
+    pub items: Vec<T>,
+}
+
+/// Every department's figures for a period (all departments, also those with no issues).
+pub fn department_rows(
+    c: &mut db::DbConn,
+    p: Period,
+    now: NaiveDateTime,
+) -> Result<Vec<DepartmentRow>, ApiError> {
+    let (start, end) = p.utc_bounds();
+    let mut counts = db::reports::counts(c, By::Department, start, end, now)?;
+    Ok(db::reports::departments(c)?
+        .into_iter()
+        .map(|(id, code, name)| DepartmentRow {
+            department_id: id,
+            department_code: code,
+            department_name: name,
+            figures: Figures::new(&counts.remove(&id).unwrap_or_default()),
+        })
+        .collect())
+}
+
+pub fn department_table(name: &str, rows: &[DepartmentRow]) -> Table {
+    let mut columns = vec![
+        ("department_code", "单位编码"),
+        ("department_name", "责任单位"),
+    ];
+    columns.extend_from_slice(Figures::COLUMNS);
+    Table {
+        name: name.into(),
+        columns,
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut cells = vec![
+                    Cell::Text(r.department_code.clone()),
+                    Cell::Text(r.department_name.clone()),
+                ];
+                cells.extend(r.figures.cells());
+                cells
+            })
+            .collect(),
+    }
+}
+
+fn stem(kind: &str, p: &Period) -> String {
+    format!("{kind}-{}-{}", p.from, p.to)
+}
+
+pub async fn departments(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let who = reader(&auth, true)?;
+    let format = Format::from_request(&req, q.format.as_deref())?;
+    let now = db::now();
+    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    let mut rows = state.db.read(move |c| department_rows(c, p, now)).await?;
+    if let Reader::Department(own) = who {
+        rows.retain(|r| r.department_id == own);
+    }
+    let table = department_table("部门", &rows);
+    let report = Report {
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        items: rows,
+    };
+    respond(format, &report, &[table], &stem("departments", &p))
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProjectRow {
+    pub project_id: i64,
+    pub project_code: String,
+    pub project_name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+pub async fn projects(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    reader(&auth, false)?;
+    let format = Format::from_request(&req, q.format.as_deref())?;
+    let now = db::now();
+    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    let rows = state
+        .db
+        .read(move |c| {
+            let (start, end) = p.utc_bounds();
+            let mut counts = db::reports::counts(c, By::Project, start, end, now)?;
+            Ok(db::reports::projects(c)?
+                .into_iter()
+                .map(|(id, code, name)| ProjectRow {
+                    project_id: id,
+                    project_code: code,
+                    project_name: name,
+                    figures: Figures::new(&counts.remove(&id).unwrap_or_default()),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let mut columns = vec![("project_code", "项目编码"), ("project_name", "项目名称")];
+    columns.extend_from_slice(Figures::COLUMNS);
+    let table = Table {
+        name: "项目".into(),
+        columns,
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut cells = vec![
+                    Cell::Text(r.project_code.clone()),
+                    Cell::Text(r.project_name.clone()),
+                ];
+                cells.extend(r.figures.cells());
+                cells
+            })
+            .collect(),
+    };
+    let report = Report {
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        items: rows,
+    };
+    respond(format, &report, &[table], &stem("projects", &p))
+}
+
+#[derive(Debug, Serialize)]
+pub struct ObserverRow {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub filed: i64,
+    pub closed: i64,
+    pub confirmed: i64,
+    /// Of the issues filed in the period, the share the observer confirmed fixed.
+    pub confirmed_share: Option<f64>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub last_activity_at: Option<NaiveDateTime>,
+}
+
+pub async fn observers(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    reader(&auth, false)?;
+    let format = Format::from_request(&req, q.format.as_deref())?;
+    let now = db::now();
+    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    let rows = state
+        .db
+        .read(move |c| {
+            let (start, end) = p.utc_bounds();
+            Ok(db::reports::observers(c, start, end)?)
+        })
+        .await?;
+    let rows: Vec<ObserverRow> = rows
+        .into_iter()
+        .map(|r| ObserverRow {
+            user_id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            filed: r.filed,
+            closed: r.closed,
+            confirmed: r.confirmed,
+            confirmed_share: ratio(r.confirmed, r.filed),
+            last_activity_at: r.last_activity,
+        })
+        .collect();
+    let table = Table {
+        name: "观察员".into(),
+        columns: vec![
+            ("username", "账号"),
+            ("display_name", "观察员"),
+            ("filed", "反映问题数"),
+            ("closed", "已闭环"),
+            ("confirmed", "确认解决"),
+            ("confirmed_share", "确认解决占比"),
+            ("last_activity_at", "最近活动时间"),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.username.clone()),
+                    Cell::Text(r.display_name.clone()),
+                    Cell::Int(r.filed),
+                    Cell::Int(r.closed),
+                    Cell::Int(r.confirmed),
+                    Cell::Rate(r.confirmed_share),
+                    Cell::Text(
+                        r.last_activity_at
+                            .map(|t| crate::api::time::rfc3339(&t))
+                            .unwrap_or_default(),
+                    ),
+                ]
+            })
+            .collect(),
+    };
+    let report = Report {
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        items: rows,
+    };
+    respond(format, &report, &[table], &stem("observers", &p))
+}
+
+/// Counts of the whole county for a period.
+pub fn county(c: &mut db::DbConn, p: Period, now: NaiveDateTime) -> Result<Counts, ApiError> {
+    let (start, end) = p.utc_bounds();
+    Ok(db::reports::counts(c, By::County, start, end, now)?
+        .remove(&0)
+        .unwrap_or_default())
+}
