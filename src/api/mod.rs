@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod dashboard;
 pub mod departments;
 pub mod devices;
 pub mod extract;
@@ -50,6 +51,9 @@ route_table! {
     "/readyz" { GET => health::readyz }
     "/metrics" { GET => health::metrics }
     "/openapi.yaml" { GET => health::openapi }
+    "/dashboard" { GET => dashboard::page }
+    "/dashboard/app.js" { GET => dashboard::script }
+    "/dashboard/app.css" { GET => dashboard::style }
     "/api/v1/auth/login" { POST => auth::login::login }
     "/api/v1/auth/refresh" { POST => auth::refresh::refresh }
     "/api/v1/auth/logout" { POST => auth::logout::logout }

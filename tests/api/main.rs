@@ -8,6 +8,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod county;
+mod dashboard;
 mod demo;
 mod departments;
 mod health;

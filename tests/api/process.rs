@@ -107,6 +107,32 @@ impl Drop for Running {
     }
 }
 
+/// A login written whole on a fresh connection; waits on `sent` once written, then reads
+/// the answer.
+fn raw_login(address: &str, sent: &std::sync::Barrier) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let host = address.trim_start_matches("http://");
+    let body = json!({ "username": "admin", "password": ADMIN_PASSWORD }).to_string();
+    let mut s = std::net::TcpStream::connect(host).expect("connected");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request written");
+    sent.wait();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let json = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or_default();
+    (status, json)
+}
+
 async fn post_json(address: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -166,20 +192,20 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_nothing(db: Db) {
     );
     let address = server.address.clone();
     // Logins are slow on purpose (argon2): several are in flight when the signal lands.
+    // Each request is written whole on its own connection before the signal is sent, so
+    // that "in flight" does not depend on how fast a loaded client connects.
+    let sent = std::sync::Arc::new(std::sync::Barrier::new(7));
     let logins: Vec<_> = (0..6)
         .map(|_| {
-            let address = address.clone();
-            actix_web::rt::spawn(async move {
-                post_json(
-                    &address,
-                    "/api/v1/auth/login",
-                    json!({ "username": "admin", "password": ADMIN_PASSWORD }),
-                )
-                .await
-            })
+            let (address, sent) = (address.clone(), sent.clone());
+            actix_web::rt::task::spawn_blocking(move || raw_login(&address, &sent))
         })
         .collect();
-    actix_web::rt::time::sleep(Duration::from_millis(30)).await;
+    let wait = sent.clone();
+    actix_web::rt::task::spawn_blocking(move || wait.wait())
+        .await
+        .unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     server.terminate();
     let mut tokens = Vec::new();
     for login in logins {
