@@ -303,10 +303,12 @@ pub fn remember_department(
     ))
     .get_result(conn)?;
     if !known {
+        let filed = filed_at(conn, issue_id)?;
         diesel::insert_into(issue_departments::table)
             .values((
                 issue_departments::issue_id.eq(issue_id),
                 issue_departments::department_id.eq(department_id),
+                issue_departments::issue_created_at.eq(filed),
             ))
             .execute(conn)?;
     }
@@ -347,6 +349,15 @@ pub fn add_event(
     )
 }
 
+/// When an issue was filed (kept on its timeline rows and routing rows for the reports).
+fn filed_at(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    issues::table
+        .find(issue_id)
+        .select(issues::created_at)
+        .first(conn)
+        .optional()
+}
+
 /// An event addressed to a named department (a return: the department that gave it back).
 #[allow(clippy::too_many_arguments)]
 pub fn add_event_for(
@@ -359,6 +370,7 @@ pub fn add_event_for(
     internal: bool,
     department_id: Option<i64>,
 ) -> QueryResult<()> {
+    let filed = filed_at(conn, issue_id)?;
     diesel::insert_into(issue_events::table)
         .values((
             issue_events::issue_id.eq(issue_id),
@@ -368,6 +380,7 @@ pub fn add_event_for(
             issue_events::data.eq(data.to_string()),
             issue_events::internal.eq(internal),
             issue_events::department_id.eq(department_id),
+            issue_events::issue_created_at.eq(filed),
         ))
         .execute(conn)?;
     Ok(())

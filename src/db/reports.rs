@@ -100,12 +100,18 @@ struct RankedValue {
 
 const OPEN: &str = "('assigned', 'in_progress', 'awaiting_info')";
 
+/// Marks where a query reads a period of issues: SQLite is told to use the covering index
+/// (its planner would otherwise scan the whole table once a period holds a quarter of it).
+const BY_PERIOD: &str = "/*by_period*/";
+
 /// The query text for this backend: parameters are written `$1`, `$2`… (PostgreSQL); SQLite
-/// numbers named parameters by first appearance, so it gets the explicit `?1`, `?2`… form.
+/// numbers named parameters by first appearance, so it gets the explicit `?1`, `?2`… form,
+/// and the period marker becomes its index hint.
 fn numbered(conn: &DbConn, sql: &str) -> String {
     match conn {
-        DbConn::Pg(_) => sql.to_string(),
+        DbConn::Pg(_) => sql.replace(BY_PERIOD, ""),
         DbConn::Sqlite(_) => {
+            let sql = sql.replace(BY_PERIOD, "INDEXED BY issues_report");
             let mut out = String::with_capacity(sql.len());
             let mut chars = sql.chars().peekable();
             while let Some(ch) = chars.next() {
@@ -130,6 +136,15 @@ pub fn counts(
 ) -> QueryResult<BTreeMap<i64, Counts>> {
     let key = by.column();
     let mut out: BTreeMap<i64, Counts> = BTreeMap::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |what: &str| {
+        tracing::debug!(
+            query = what,
+            ms = clock.elapsed().as_secs_f64() * 1000.0,
+            "report query"
+        );
+        clock = std::time::Instant::now();
+    };
     let held_sql = format!(
         "SELECT {key} AS k,
             COUNT(*) AS held,
@@ -149,7 +164,7 @@ pub fn counts(
             COALESCE(SUM(i.rating), 0) AS rating_sum,
             SUM(CASE WHEN i.rating >= 4 THEN 1 ELSE 0 END) AS satisfied,
             SUM(CASE WHEN i.overdue AND i.status IN {OPEN} THEN 1 ELSE 0 END) AS overdue_now
-         FROM issues i
+         FROM issues i {BY_PERIOD}
          WHERE i.created_at >= $1 AND i.created_at < $2 AND {key} IS NOT NULL
          GROUP BY {key}"
     );
@@ -158,6 +173,7 @@ pub fn counts(
         .bind::<Timestamp, _>(end)
         .bind::<Timestamp, _>(now)
         .load(conn)?;
+    lap("held");
     for r in rows {
         let c = out.entry(r.k).or_default();
         c.held = r.held;
@@ -180,40 +196,40 @@ pub fn counts(
     // Received: every issue filed in the period that reached the department, whoever has
     // it now. For a project, every issue filed on it.
     let received_sql = match by {
-        By::Department => {
-            "SELECT x.department_id AS k, COUNT(*) AS n
-             FROM issue_departments x JOIN issues i ON i.id = x.issue_id
-             WHERE i.created_at >= $1 AND i.created_at < $2
+        By::Department => "SELECT x.department_id AS k, COUNT(*) AS n
+             FROM issue_departments x
+             WHERE x.issue_created_at >= $1 AND x.issue_created_at < $2
              GROUP BY x.department_id"
-        }
-        By::Project => {
-            "SELECT i.project_id AS k, COUNT(*) AS n FROM issues i
+            .to_string(),
+        By::Project => format!(
+            "SELECT i.project_id AS k, COUNT(*) AS n FROM issues i {BY_PERIOD}
              WHERE i.created_at >= $1 AND i.created_at < $2 GROUP BY i.project_id"
-        }
-        By::County => {
-            "SELECT CAST(0 AS BIGINT) AS k, COUNT(*) AS n FROM issues i
+        ),
+        By::County => format!(
+            "SELECT CAST(0 AS BIGINT) AS k, COUNT(*) AS n FROM issues i {BY_PERIOD}
              WHERE i.created_at >= $1 AND i.created_at < $2"
-        }
+        ),
     };
-    let rows: Vec<KeyCount> = diesel::sql_query(numbered(conn, received_sql))
+    let rows: Vec<KeyCount> = diesel::sql_query(numbered(conn, &received_sql))
         .bind::<Timestamp, _>(start)
         .bind::<Timestamp, _>(end)
         .load(conn)?;
+    lap("received");
     for r in rows {
         out.entry(r.k).or_default().received = r.n;
     }
 
     // Returns, chases and extensions: events on those issues, counted for the department
     // each was addressed to (or the issue's project).
-    let event_key = match by {
-        By::Department => "e.department_id",
-        By::Project => "i.project_id",
-        By::County => "CAST(0 AS BIGINT)",
+    let (event_key, join) = match by {
+        By::Department => ("e.department_id", ""),
+        By::Project => ("i.project_id", "JOIN issues i ON i.id = e.issue_id"),
+        By::County => ("CAST(0 AS BIGINT)", ""),
     };
     let events_sql = format!(
         "SELECT {event_key} AS k, e.kind AS kind, COUNT(*) AS events, COUNT(DISTINCT e.issue_id) AS issues
-         FROM issue_events e JOIN issues i ON i.id = e.issue_id
-         WHERE i.created_at >= $1 AND i.created_at < $2 AND {event_key} IS NOT NULL
+         FROM issue_events e {join}
+         WHERE e.issue_created_at >= $1 AND e.issue_created_at < $2 AND {event_key} IS NOT NULL
            AND e.kind IN ('return', 'chase', 'request_extension', 'approve_extension')
          GROUP BY {event_key}, e.kind"
     );
@@ -221,6 +237,7 @@ pub fn counts(
         .bind::<Timestamp, _>(start)
         .bind::<Timestamp, _>(end)
         .load(conn)?;
+    lap("events");
     for r in rows {
         let c = out.entry(r.k).or_default();
         match r.kind.as_str() {
@@ -239,7 +256,7 @@ pub fn counts(
                 SELECT {key} AS k, i.{column} AS v,
                        ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY i.{column}) AS rn,
                        COUNT(*) OVER (PARTITION BY {key}) AS n
-                FROM issues i
+                FROM issues i {BY_PERIOD}
                 WHERE i.created_at >= $1 AND i.created_at < $2 AND {key} IS NOT NULL
                   AND i.{column} IS NOT NULL
              ) t
@@ -249,6 +266,7 @@ pub fn counts(
             .bind::<Timestamp, _>(start)
             .bind::<Timestamp, _>(end)
             .load(conn)?;
+        lap(column);
         for r in rows {
             let c = out.entry(r.k).or_default();
             let (median, p90) = crate::domain::report::percentile_ranks(r.n);

@@ -199,6 +199,7 @@ diesel::table! {
     issue_departments (issue_id, department_id) {
         issue_id -> BigInt,
         department_id -> BigInt,
+        issue_created_at -> Nullable<Timestamp>,
     }
 }
 
@@ -223,6 +224,7 @@ diesel::table! {
         data -> Text,
         internal -> Bool,
         department_id -> Nullable<BigInt>,
+        issue_created_at -> Nullable<Timestamp>,
     }
 }
 

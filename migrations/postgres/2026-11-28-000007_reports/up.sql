@@ -2,10 +2,13 @@
 -- took to be acknowledged and resolved, and the index the period queries go through.
 ALTER TABLE issue_events DISABLE TRIGGER issue_events_no_change;
 ALTER TABLE issue_events ADD COLUMN department_id BIGINT REFERENCES departments (id);
+-- The filing time of the event's issue, so that "events on the issues of a period" is a range.
+ALTER TABLE issue_events ADD COLUMN issue_created_at TIMESTAMP;
 -- Events written before this change: the issue's department now (the best that is known).
-UPDATE issue_events e SET department_id = i.department_id FROM issues i WHERE i.id = e.issue_id;
+UPDATE issue_events e SET department_id = i.department_id, issue_created_at = i.created_at
+FROM issues i WHERE i.id = e.issue_id;
 ALTER TABLE issue_events ENABLE TRIGGER issue_events_no_change;
-CREATE INDEX issue_events_department ON issue_events (department_id, kind);
+CREATE INDEX issue_events_report ON issue_events (issue_created_at, kind, department_id, issue_id);
 
 ALTER TABLE issues ADD COLUMN ack_work_seconds BIGINT;
 ALTER TABLE issues ADD COLUMN resolve_work_seconds BIGINT;
@@ -16,3 +19,8 @@ CREATE INDEX issues_report ON issues (created_at, department_id, project_id, sta
     ack_work_seconds, resolve_work_seconds);
 CREATE INDEX issues_open_overdue ON issues (overdue, status);
 CREATE INDEX issue_events_actor ON issue_events (actor_id, at);
+
+-- The same for the departments an issue reached: "received in a period" is a range.
+ALTER TABLE issue_departments ADD COLUMN issue_created_at TIMESTAMP;
+UPDATE issue_departments x SET issue_created_at = i.created_at FROM issues i WHERE i.id = x.issue_id;
+CREATE INDEX issue_departments_report ON issue_departments (issue_created_at, department_id);
