@@ -6,7 +6,11 @@
 //!
 //! Figures are written to stdout; benches/README.md keeps the measured ones.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
+
+use common::{median, series, with_pg_database};
 
 use chrono::NaiveDate;
 use diesel::RunQueryDsl;
@@ -51,13 +55,7 @@ fn seed(conn: &mut DbConn, issues: i64, postgres: bool) -> Result<(), ApiError> 
         ))
         .execute(conn)?;
     }
-    let series = if postgres {
-        format!("SELECT g AS n FROM generate_series(1, {issues}) AS g")
-    } else {
-        format!(
-            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {issues}) SELECT n FROM s"
-        )
-    };
+    let series = series(issues, postgres);
     // A year of filings, spread over the departments, projects and every state.
     let created = if postgres {
         "TIMESTAMP '2026-01-01 00:00:00' + (n % 365) * INTERVAL '1 day' + (n % 86400) * INTERVAL '1 second'".to_string()
@@ -113,11 +111,6 @@ fn seed(conn: &mut DbConn, issues: i64, postgres: bool) -> Result<(), ApiError> 
         sql("ANALYZE".into()).execute(conn)?;
     }
     Ok(())
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 async fn measure(
@@ -200,16 +193,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Ok(admin) = std::env::var("OBSERVER_DESK_BENCH_PG") {
             let name = format!("od_bench_reports_{}", std::process::id());
-            let mut admin_conn = <diesel::PgConnection as diesel::Connection>::establish(&admin)?;
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn)?;
-            let server = admin
-                .rsplit_once('/')
-                .map(|(s, _)| s.to_string())
-                .unwrap_or(admin.clone());
-            let outcome = measure("PostgreSQL", &format!("{server}/{name}"), issues, true).await;
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin_conn)?;
-            outcome?;
+            with_pg_database(&admin, &name, |url| async move {
+                measure("PostgreSQL", &url, issues, true).await
+            })
+            .await?;
         }
         Ok(())
     })

@@ -6,7 +6,11 @@
 //!
 //! Figures are written to stdout; benches/README.md keeps the measured ones.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
+
+use common::{median, series, with_pg_database};
 
 use chrono::TimeDelta;
 use diesel::RunQueryDsl;
@@ -35,13 +39,7 @@ fn seed(conn: &mut DbConn, open: i64, postgres: bool) -> Result<(), ApiError> {
         "INSERT INTO projects (code, name, stage, version, created_at, updated_at) VALUES ('BENCH', 'bench', 'signed', 1, '{stamp}', '{stamp}')"
     ))
     .execute(conn)?;
-    let series = if postgres {
-        format!("SELECT g AS n FROM generate_series(1, {open}) AS g")
-    } else {
-        format!(
-            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {open}) SELECT n FROM s"
-        )
-    };
+    let series = series(open, postgres);
     let f = if postgres { "FALSE" } else { "0" };
     sql(&format!(
         "INSERT INTO issues (number, project_id, reporter_id, category, priority, title, description, private, status, overdue, escalation_level, reopen_count, version, created_at, updated_at) \
@@ -62,11 +60,6 @@ fn seed(conn: &mut DbConn, open: i64, postgres: bool) -> Result<(), ApiError> {
     .execute(conn)?;
     sql("ANALYZE").execute(conn)?;
     Ok(())
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 async fn measure(
@@ -124,17 +117,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Ok(admin) = std::env::var("OBSERVER_DESK_BENCH_PG") {
             for &open in &sizes {
                 let name = format!("od_bench_{}_{open}", std::process::id());
-                let mut admin_conn =
-                    <diesel::PgConnection as diesel::Connection>::establish(&admin)?;
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn)?;
-                let server = admin
-                    .rsplit_once('/')
-                    .map(|(s, _)| s.to_string())
-                    .unwrap_or(admin.clone());
-                let outcome = measure("PostgreSQL", &format!("{server}/{name}"), open, true).await;
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin_conn)?;
-                outcome?;
+                with_pg_database(&admin, &name, |url| async move {
+                    measure("PostgreSQL", &url, open, true).await
+                })
+                .await?;
             }
         }
         Ok(())

@@ -54,27 +54,49 @@ pub fn department_rows(
         .collect())
 }
 
-pub fn department_table(name: &str, rows: &[DepartmentRow]) -> Table {
-    let mut columns = vec![
-        ("department_code", "单位编码"),
-        ("department_name", "责任单位"),
-    ];
+/// A table of figures: a code and a name column (key, Chinese header each), then the figures.
+fn figures_table<'a>(
+    name: &str,
+    code: (&'static str, &'static str),
+    label: (&'static str, &'static str),
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a Figures)>,
+) -> Table {
+    let mut columns = vec![code, label];
     columns.extend_from_slice(Figures::COLUMNS);
     Table {
         name: name.into(),
         columns,
         rows: rows
-            .iter()
-            .map(|r| {
-                let mut cells = vec![
-                    Cell::Text(r.department_code.clone()),
-                    Cell::Text(r.department_name.clone()),
-                ];
-                cells.extend(r.figures.cells());
+            .map(|(code, label, figures)| {
+                let mut cells = vec![Cell::Text(code.into()), Cell::Text(label.into())];
+                cells.extend(figures.cells());
                 cells
             })
             .collect(),
     }
+}
+
+pub fn department_table(name: &str, rows: &[DepartmentRow]) -> Table {
+    figures_table(
+        name,
+        ("department_code", "单位编码"),
+        ("department_name", "责任单位"),
+        rows.iter().map(|r| {
+            (
+                r.department_code.as_str(),
+                r.department_name.as_str(),
+                &r.figures,
+            )
+        }),
+    )
+}
+
+/// The format, the period and the time of a figures request.
+fn parse(req: &HttpRequest, q: &PeriodQuery) -> Result<(Format, Period, NaiveDateTime), ApiError> {
+    let format = Format::from_request(req, q.format.as_deref())?;
+    let now = db::now();
+    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    Ok((format, p, now))
 }
 
 fn stem(kind: &str, p: &Period) -> String {
@@ -88,9 +110,7 @@ pub async fn departments(
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let who = reader(&auth, true)?;
-    let format = Format::from_request(&req, q.format.as_deref())?;
-    let now = db::now();
-    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    let (format, p, now) = parse(&req, &q)?;
     let mut rows = state.db.read(move |c| department_rows(c, p, now)).await?;
     if let Reader::Department(own) = who {
         rows.retain(|r| r.department_id == own);
@@ -120,9 +140,7 @@ pub async fn projects(
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
     reader(&auth, false)?;
-    let format = Format::from_request(&req, q.format.as_deref())?;
-    let now = db::now();
-    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    let (format, p, now) = parse(&req, &q)?;
     let rows = state
         .db
         .read(move |c| {
@@ -139,23 +157,13 @@ pub async fn projects(
                 .collect::<Vec<_>>())
         })
         .await?;
-    let mut columns = vec![("project_code", "项目编码"), ("project_name", "项目名称")];
-    columns.extend_from_slice(Figures::COLUMNS);
-    let table = Table {
-        name: "项目".into(),
-        columns,
-        rows: rows
-            .iter()
-            .map(|r| {
-                let mut cells = vec![
-                    Cell::Text(r.project_code.clone()),
-                    Cell::Text(r.project_name.clone()),
-                ];
-                cells.extend(r.figures.cells());
-                cells
-            })
-            .collect(),
-    };
+    let table = figures_table(
+        "项目",
+        ("project_code", "项目编码"),
+        ("project_name", "项目名称"),
+        rows.iter()
+            .map(|r| (r.project_code.as_str(), r.project_name.as_str(), &r.figures)),
+    );
     let report = Report {
         from: p.from.to_string(),
         to: p.to.to_string(),
@@ -185,9 +193,7 @@ pub async fn observers(
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
     reader(&auth, false)?;
-    let format = Format::from_request(&req, q.format.as_deref())?;
-    let now = db::now();
-    let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
+    let (format, p, _) = parse(&req, &q)?;
     let rows = state
         .db
         .read(move |c| {
