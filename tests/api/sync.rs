@@ -176,6 +176,28 @@ async fn a_key_is_forgotten_after_its_retention(db: Db) {
     let soon = with_key(&c, &c.obs1, "/api/v1/issues", "old", filing(&c, "t")).await;
     assert_eq!(soon.body["id"], first.body["id"]);
     actix_web::rt::time::sleep(Duration::from_millis(1600)).await;
+    // The worker has purged it from the database, not only stopped honouring it.
+    let url = c.app.database_url().to_string();
+    let db = actix_web::rt::task::spawn_blocking(move || {
+        observer_desk::db::Db::connect(&url, 1).unwrap()
+    })
+    .await
+    .unwrap();
+    let kept: i64 = db
+        .read(|conn| {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let n: N =
+                diesel::sql_query("SELECT COUNT(*) AS n FROM idempotency_keys").get_result(conn)?;
+            Ok(n.n)
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "keys past their retention are deleted");
     let late = with_key(
         &c,
         &c.obs1,
