@@ -294,39 +294,22 @@ async fn a_renamed_executable_is_refused_whatever_its_name(db: Db) {
     let issue = c.file("可疑文件").await;
     let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
     elf.extend(std::iter::repeat_n(0x90, 5000));
-    for (name, declared) in [("photo.jpg", "image/jpeg"), ("报告.pdf", "application/pdf")] {
-        let r = upload(&c, &c.obs1, issue, form(name, declared, &elf, &[]), &[]).await;
-        r.assert_problem(415, "unsupported_file_type");
-    }
-    // A GIF and a Windows program too.
-    let r = upload(
-        &c,
-        &c.obs1,
-        issue,
-        form(
-            "a.png",
-            "image/png",
-            b"GIF89a\x01\0\x01\0\x80\0\0\0\0\0",
-            &[],
-        ),
-        &[],
-    )
-    .await;
-    r.assert_problem(415, "unsupported_file_type");
-    let r = upload(
-        &c,
-        &c.obs1,
-        issue,
-        form(
+    // A program named and declared as a photo or a PDF, a GIF, a Windows program.
+    let refused: [(&str, &str, &[u8]); 4] = [
+        ("photo.jpg", "image/jpeg", &elf),
+        ("报告.pdf", "application/pdf", &elf),
+        ("a.png", "image/png", b"GIF89a\x01\0\x01\0\x80\0\0\0\0\0"),
+        (
             "a.png",
             "image/png",
             b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0",
-            &[],
         ),
-        &[],
-    )
-    .await;
-    r.assert_problem(415, "unsupported_file_type");
+    ];
+    for (name, declared, bytes) in refused {
+        upload(&c, &c.obs1, issue, form(name, declared, bytes, &[]), &[])
+            .await
+            .assert_problem(415, "unsupported_file_type");
+    }
     // Not multipart at all; no file field; an unknown field.
     let r = c
         .app

@@ -460,6 +460,12 @@ async fn comments_and_notifications_sync_by_updated_since(db: Db) {
     assert_eq!(items[0]["read"], true);
 }
 
+async fn if_none_match(c: &County, path: &str, token: &str, tag: &str) -> Resp {
+    c.app
+        .send("GET", path, Some(token), &[("If-None-Match", tag)], None)
+        .await
+}
+
 /// A millisecond after an instant, as a query value.
 fn just_after(t: &str) -> String {
     let t = chrono::DateTime::parse_from_rfc3339(t).unwrap() + chrono::Duration::milliseconds(1);
@@ -472,31 +478,13 @@ async fn an_unchanged_object_answers_304_and_a_stale_if_match_412(db: Db) {
     let path = format!("/api/v1/issues/{id}");
     let first = c.issue(&c.obs1, id).await;
     let tag = first.header("etag").unwrap();
-    let again = c
-        .app
-        .send(
-            "GET",
-            &path,
-            Some(&c.obs1),
-            &[("If-None-Match", &tag)],
-            None,
-        )
-        .await;
+    let again = if_none_match(&c, &path, &c.obs1, &tag).await;
     assert_eq!(again.status, 304);
     assert!(again.bytes.is_empty());
     assert_eq!(again.header("etag").as_deref(), Some(tag.as_str()));
     c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
         .await;
-    let changed = c
-        .app
-        .send(
-            "GET",
-            &path,
-            Some(&c.obs1),
-            &[("If-None-Match", &tag)],
-            None,
-        )
-        .await;
+    let changed = if_none_match(&c, &path, &c.obs1, &tag).await;
     assert_eq!(changed.status, 200);
     assert_ne!(changed.header("etag").unwrap(), tag);
     // The old tag on a step: 412, and the step did not happen.
@@ -526,10 +514,7 @@ async fn an_unchanged_object_answers_304_and_a_stale_if_match_412(db: Db) {
         let tag = r
             .header("etag")
             .unwrap_or_else(|| panic!("{p} has no ETag"));
-        let r = c
-            .app
-            .send("GET", &p, Some(&c.sup), &[("If-None-Match", &tag)], None)
-            .await;
+        let r = if_none_match(&c, &p, &c.sup, &tag).await;
         assert_eq!(r.status, 304, "{p}");
     }
 }
