@@ -198,7 +198,7 @@ pub async fn quarterly(
         weights: WEIGHTS,
         items,
     };
-    respond(format, &body, &[table], &format!("ranking-{raw}"))
+    respond(format, &body, vec![table], &format!("ranking-{raw}")).await
 }
 
 #[derive(Debug, Serialize)]
@@ -439,5 +439,5 @@ pub async fn monthly(
         changes,
         overdue,
     };
-    respond(format, &body, &tables, &format!("bulletin-{raw}"))
+    respond(format, &body, tables, &format!("bulletin-{raw}")).await
 }

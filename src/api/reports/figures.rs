@@ -121,7 +121,7 @@ pub async fn departments(
         to: p.to.to_string(),
         items: rows,
     };
-    respond(format, &report, &[table], &stem("departments", &p))
+    respond(format, &report, vec![table], &stem("departments", &p)).await
 }
 
 #[derive(Debug, Serialize)]
@@ -169,7 +169,7 @@ pub async fn projects(
         to: p.to.to_string(),
         items: rows,
     };
-    respond(format, &report, &[table], &stem("projects", &p))
+    respond(format, &report, vec![table], &stem("projects", &p)).await
 }
 
 #[derive(Debug, Serialize)]
@@ -249,7 +249,7 @@ pub async fn observers(
         to: p.to.to_string(),
         items: rows,
     };
-    respond(format, &report, &[table], &stem("observers", &p))
+    respond(format, &report, vec![table], &stem("observers", &p)).await
 }
 
 /// Counts of the whole county for a period.

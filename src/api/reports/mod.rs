@@ -222,12 +222,12 @@ impl Figures {
     }
 }
 
-/// The answer in the format asked for: `json` for JSON; `tables` (first one only for CSV)
+/// The answer in the format asked for: `json` for JSON; `tables` (the first one only for CSV)
 /// for the files, named `file_stem.csv` / `.xlsx`.
-pub fn respond(
+pub async fn respond(
     format: Format,
     json: &impl Serialize,
-    tables: &[Table],
+    tables: Vec<Table>,
     file_stem: &str,
 ) -> Result<HttpResponse, ApiError> {
     let disposition = |ext: &str| header::ContentDisposition {
@@ -248,7 +248,10 @@ pub fn respond(
                 .body(table::csv(first)))
         }
         Format::Xlsx => {
-            let bytes = table::xlsx(tables).map_err(ApiError::internal)?;
+            // Zipping a workbook is CPU work: off the async workers.
+            let bytes =
+                crate::db::run_blocking(move || table::xlsx(&tables).map_err(ApiError::internal))
+                    .await?;
             Ok(HttpResponse::Ok()
                 .content_type(XLSX_TYPE)
                 .insert_header(disposition("xlsx"))
