@@ -74,9 +74,11 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// `OBSERVER_DESK_DB_POOL_SIZE`: connections in the read pool (PostgreSQL: the only pool); default 8.
     pub db_pool_size: u32,
-    /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=1`: take the client address from `X-Forwarded-For`
-    /// (only behind a reverse proxy that sets it); default off, the peer address is used.
-    pub trust_forwarded_for: bool,
+    /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=N`: the service sits behind N reverse proxies that
+    /// each append to `X-Forwarded-For`; the client address is the entry the outermost of them
+    /// appended (the N-th from the right; `1` or `true`: the rightmost). Default `0`, off: the
+    /// peer address is used. Entries further left are the client's own words and never used.
+    pub trusted_proxy_hops: u8,
     /// `OBSERVER_DESK_MAX_BODY_BYTES`: the largest JSON body accepted; default 65536.
     pub max_body_bytes: usize,
     /// `OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER` / `..._PER_ADDRESS` / `OBSERVER_DESK_LOGIN_LOCKOUT_SECS`.
@@ -123,7 +125,7 @@ impl Settings {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             db_pool_size: 8,
-            trust_forwarded_for: false,
+            trusted_proxy_hops: 0,
             max_body_bytes: 64 * 1024,
             throttle: ThrottleSettings::default(),
             shutdown_timeout: Duration::from_secs(30),
@@ -249,8 +251,13 @@ impl Settings {
             s.ranking_min_issues =
                 parse_num("OBSERVER_DESK_RANKING_MIN_ISSUES", &n, 0, 100_000)? as i64;
         }
-        s.trust_forwarded_for =
-            var("OBSERVER_DESK_TRUST_FORWARDED_FOR").is_some_and(|v| is_truthy(&v));
+        if let Some(v) = var("OBSERVER_DESK_TRUST_FORWARDED_FOR") {
+            s.trusted_proxy_hops = match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" => 1,
+                "false" | "no" | "off" => 0,
+                n => parse_num("OBSERVER_DESK_TRUST_FORWARDED_FOR", n, 0, 10)? as u8,
+            };
+        }
         s.demo = var("OBSERVER_DESK_DEMO").is_some_and(|v| is_truthy(&v));
         for arg in args {
             match arg.as_str() {

@@ -128,6 +128,8 @@ pub struct ApiError {
     pub detail: Option<String>,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    /// The methods a route answers, sent as `Allow` with a 405.
+    pub allow: Option<&'static [&'static str]>,
     /// Logged, never sent.
     cause: Option<String>,
     location: &'static std::panic::Location<'static>,
@@ -141,6 +143,7 @@ impl ApiError {
             detail: None,
             errors: Vec::new(),
             retry_after_secs: None,
+            allow: None,
             cause: None,
             location: std::panic::Location::caller(),
         }
@@ -179,6 +182,14 @@ impl ApiError {
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let mut e = ApiError::new(ErrorCode::TooManyRequests);
         e.retry_after_secs = Some(retry_after_secs.max(1));
+        e
+    }
+
+    /// 405, naming the methods the route does answer (RFC 9110 §15.5.6).
+    #[track_caller]
+    pub fn method_not_allowed(allow: &'static [&'static str]) -> Self {
+        let mut e = ApiError::new(ErrorCode::MethodNotAllowed);
+        e.allow = Some(allow);
         e
     }
 
@@ -223,6 +234,9 @@ impl ApiError {
         ));
         if let Some(secs) = self.retry_after_secs {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(methods) = self.allow {
+            res.insert_header((header::ALLOW, methods.join(", ")));
         }
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

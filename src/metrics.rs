@@ -1,5 +1,7 @@
 //! Prometheus metrics: request counts by route and status, latency histograms by route.
-//! Routes are the matched patterns (`/api/v1/users/{id}`), so label values stay bounded.
+//! Every label comes from a closed set, so that no request can grow the table: routes are
+//! the matched patterns (`/api/v1/users/{id}`) or one label for anything unmatched, and a
+//! method outside the standard ones counts as `other`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -17,19 +19,35 @@ struct RouteStats {
     count: u64,
 }
 
+/// The label of an unmatched route; route patterns come from the route table.
+pub const UNMATCHED_ROUTE: &str = "<unmatched>";
+
+/// The method label: one of the standard methods, else `other`.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
 #[derive(Default)]
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    routes: Mutex<BTreeMap<(&'static str, String), RouteStats>>,
 }
 
 impl Metrics {
+    /// Counts one answer. `route` must be a pattern of the route table or
+    /// [`UNMATCHED_ROUTE`]; the method is reduced to its label here.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        let stats = routes
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
+        let key = (method_label(method), route.to_string());
+        let stats = routes.entry(key).or_default();
         *stats.by_status.entry(status).or_default() += 1;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
@@ -97,6 +115,30 @@ fn escape(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label_so_the_table_cannot_grow() {
+        let m = Metrics::default();
+        for i in 0..1000 {
+            m.observe(&format!("X{}", "A".repeat(i)), UNMATCHED_ROUTE, 405, 0.001);
+        }
+        m.observe("GET", UNMATCHED_ROUTE, 404, 0.001);
+        let text = m.render();
+        assert!(text.contains(
+            "http_requests_total{method=\"other\",route=\"<unmatched>\",status=\"405\"} 1000"
+        ));
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("http_requests_total"))
+                .count(),
+            2
+        );
+        assert!(
+            text.len() < 4096,
+            "the rendering grew to {} bytes",
+            text.len()
+        );
+    }
 
     #[test]
     fn counts_and_buckets_accumulate() {

@@ -26,6 +26,8 @@ pub struct AppState {
     /// A real argon2 hash of a random password, checked for unknown usernames so that they
     /// cost the same time as known ones.
     pub dummy_hash: String,
+    /// Every password hash and check goes through it (bounded concurrency).
+    pub hashing: crate::auth::password::HashingPool,
     pub metrics: Arc<Metrics>,
     pub mailer: Arc<Mailer>,
     pub storage: crate::storage::Storage,
@@ -106,6 +108,7 @@ impl Application {
             db,
             tokens: TokenService::new(&secret, settings.access_token_ttl),
             dummy_hash,
+            hashing: crate::auth::password::HashingPool::per_core(),
             metrics: Arc::new(Metrics::default()),
             mailer,
             storage: crate::storage::Storage::from_settings(&settings)?,
@@ -186,7 +189,7 @@ fn run(
             })
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();
-                let method = req.method().to_string();
+                let method = crate::metrics::method_label(req.method().as_str());
                 let metrics = metrics.clone();
                 let fut = srv.call(req);
                 async move {
@@ -194,7 +197,7 @@ fn run(
                     let route = res
                         .request()
                         .match_pattern()
-                        .unwrap_or_else(|| "<unmatched>".into());
+                        .unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.into());
                     metrics.observe(
                         &method,
                         &route,

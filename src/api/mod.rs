@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod client;
 pub mod dashboard;
 pub mod departments;
 pub mod devices;
@@ -39,7 +40,7 @@ macro_rules! route_table {
                 cfg.service(
                     web::resource($path)
                         $( .route(web::method(Method::$method).to($handler)) )+
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(web::to(|| method_not_allowed(&[ $( stringify!($method) ),+ ]))),
                 );
             )*
         }
@@ -93,8 +94,8 @@ route_table! {
     "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::MethodNotAllowed))
+async fn method_not_allowed(allow: &'static [&'static str]) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed(allow))
 }
 
 /// The answer for a path no route matches.

@@ -31,6 +31,36 @@ pub fn verify(password: &str, stored: &str) -> bool {
     }
 }
 
+/// The gate every password hash and check passes through: at most `permits` run at once
+/// (each holds 19 MiB for tens of milliseconds), the rest wait their turn, so a storm of
+/// logins costs bounded memory and leaves blocking threads for the database.
+pub struct HashingPool {
+    permits: tokio::sync::Semaphore,
+}
+
+impl HashingPool {
+    pub fn new(permits: usize) -> HashingPool {
+        HashingPool {
+            permits: tokio::sync::Semaphore::new(permits.max(1)),
+        }
+    }
+
+    /// One permit per core.
+    pub fn per_core() -> HashingPool {
+        HashingPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        crate::db::run_blocking(move || Ok(verify(&password, &stored))).await
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        crate::db::run_blocking(move || hash(&password)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

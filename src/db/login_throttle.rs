@@ -67,6 +67,69 @@ pub fn store(conn: &mut DbConn, key: &str, r: &FailureRecord) -> QueryResult<()>
     }
 }
 
+/// Admits one login attempt, or refuses it. Inside a write transaction: when no key is
+/// locked, the attempt is counted against every key *before* the password is checked, so
+/// that parallel guesses cannot all pass the check before any failure is recorded; the
+/// caller takes the count back with [`forgive`] when the password was right. Answers the
+/// seconds to wait when a key is locked (nothing is written then).
+pub fn admit(
+    conn: &mut DbConn,
+    keys: &[(&str, u32)],
+    now: chrono::NaiveDateTime,
+    policy: &crate::config::ThrottleSettings,
+) -> QueryResult<Option<u64>> {
+    use crate::domain::throttle;
+    let mut in_lock_order: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    in_lock_order.sort_unstable();
+    for key in in_lock_order {
+        lock(conn, key, now)?;
+    }
+    let mut records = Vec::with_capacity(keys.len());
+    let mut wait = None;
+    for (key, _) in keys {
+        let record = load(conn, key)?;
+        wait = wait.max(throttle::retry_after(record.as_ref(), now));
+        records.push(record);
+    }
+    if wait.is_some() {
+        return Ok(wait);
+    }
+    for ((key, limit), record) in keys.iter().zip(records) {
+        let after = throttle::after_failure(record.as_ref(), now, *limit, policy);
+        store(conn, key, &after)?;
+    }
+    Ok(None)
+}
+
+/// On PostgreSQL, makes sure the key's row exists and holds its row lock until the end
+/// of the transaction, so that concurrent attempts on one key count one after the other.
+/// (SQLite's write transactions are serial already.)
+fn lock(conn: &mut DbConn, key: &str, now: chrono::NaiveDateTime) -> QueryResult<()> {
+    use diesel::sql_types::{Text, Timestamp};
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query(
+            "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) \
+             VALUES ($1, 0, $2, NULL) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Timestamp, _>(now)
+        .execute(pg)?;
+        diesel::sql_query("SELECT key FROM login_throttle WHERE key = $1 FOR UPDATE")
+            .bind::<Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Takes back the attempt [`admit`] counted against `key`, after the right password.
+pub fn forgive(conn: &mut DbConn, key: &str, limit: u32) -> QueryResult<()> {
+    let Some(record) = load(conn, key)? else {
+        return Ok(());
+    };
+    let forgiven = crate::domain::throttle::forgive_one(&record, limit);
+    store(conn, key, &forgiven)
+}
+
 pub fn clear(conn: &mut DbConn, key: &str) -> QueryResult<usize> {
     diesel::delete(login_throttle::table.find(key)).execute(conn)
 }

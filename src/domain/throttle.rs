@@ -47,6 +47,17 @@ pub fn after_failure(
     }
 }
 
+/// The record with one counted attempt taken back (it turned out to be a right password).
+/// A lock that this attempt's count set is lifted with it.
+pub fn forgive_one(record: &FailureRecord, limit: u32) -> FailureRecord {
+    let failures = (record.failures - 1).max(0);
+    FailureRecord {
+        failures,
+        window_started_at: record.window_started_at,
+        locked_until: record.locked_until.filter(|_| failures >= i64::from(limit)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +89,19 @@ mod tests {
         assert_eq!(retry_after(Some(&r3), t(20)), Some(301));
         assert_eq!(retry_after(Some(&r3), t(319)), Some(2));
         assert_eq!(retry_after(Some(&r3), t(320)), None);
+    }
+
+    #[test]
+    fn forgiving_the_attempt_that_locked_a_key_lifts_the_lock() {
+        let p = policy();
+        let r1 = after_failure(None, t(0), 2, &p);
+        let r2 = after_failure(Some(&r1), t(1), 2, &p);
+        assert!(r2.locked_until.is_some());
+        let back = forgive_one(&r2, 2);
+        assert_eq!(back.failures, 1);
+        assert_eq!(back.locked_until, None);
+        assert_eq!(forgive_one(&back, 2).failures, 0);
+        assert_eq!(forgive_one(&forgive_one(&back, 2), 2).failures, 0);
     }
 
     #[test]

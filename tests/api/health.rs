@@ -10,8 +10,37 @@ use crate::on_both_databases;
 
 on_both_databases!(
     healthz_and_readyz_answer_when_all_is_well,
-    metrics_count_requests_by_route_and_status
+    metrics_count_requests_by_route_and_status,
+    made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics,
 );
+
+async fn made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let before = app.request("GET", "/metrics", None, None).await.text.len();
+    for i in 0..300 {
+        let method = format!("X{}", "A".repeat(i + 1));
+        let r = app.request(&method, "/healthz", None, None).await;
+        r.assert_problem(405, "method_not_allowed");
+        assert_eq!(r.header("allow").as_deref(), Some("GET"));
+        app.request(&method, "/no/such/route", None, None)
+            .await
+            .assert_problem(404, "route_not_found");
+    }
+    let r = app.request("PUT", "/api/v1/issues", None, None).await;
+    r.assert_problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
+    let text = app.request("GET", "/metrics", None, None).await.text;
+    assert!(!text.contains("XAA"), "a made-up method became a label");
+    assert!(
+        text.contains(r#"http_requests_total{method="other",route="/healthz",status="405"} 300"#),
+        "{text}"
+    );
+    assert!(
+        text.len() < before + 6000,
+        "/metrics grew from {before} to {} bytes",
+        text.len()
+    );
+}
 
 async fn healthz_and_readyz_answer_when_all_is_well(db: Db) {
     let app = TestApp::spawn(db).await;

@@ -22,7 +22,55 @@ on_both_databases!(
     list_filters_narrow_the_result,
     reopen_extension_escalation_and_chase_leave_their_marks,
     the_timeline_refuses_updates_and_deletes,
+    observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue,
 );
+
+async fn observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("internal facts").await;
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    c.step(
+        &c.staff_a,
+        id,
+        json!({ "action": "request_extension", "comment": "需协调", "extension_minutes": 600 }),
+    )
+    .await;
+    c.step(
+        &c.sup,
+        id,
+        json!({ "action": "escalate", "comment": "督办" }),
+    )
+    .await;
+    let internal = ["escalation_level", "extension_requested_minutes"];
+    let staff_view = c.issue(&c.staff_a, id).await.body;
+    assert_eq!(staff_view["escalation_level"], 1);
+    assert_eq!(staff_view["extension_requested_minutes"], 600);
+    // The reporter and another follower, through the single read, the list and a step.
+    let mut observer_views = vec![
+        c.issue(&c.obs1, id).await.body,
+        c.issue(&c.obs2, id).await.body,
+    ];
+    let list = c.app.get("/api/v1/issues", &c.obs1).await;
+    observer_views.extend(list.assert_status(200)["items"].as_array().unwrap().clone());
+    observer_views.push(
+        c.step(
+            &c.obs1,
+            id,
+            json!({ "action": "withdraw", "comment": "撤回" }),
+        )
+        .await,
+    );
+    for view in &observer_views {
+        assert_eq!(view["id"], id, "{view}");
+        for field in internal {
+            assert!(
+                view.get(field).is_none(),
+                "{field} shown to an observer: {view}"
+            );
+        }
+    }
+}
 
 async fn the_timeline_refuses_updates_and_deletes(db: Db) {
     let c = County::new(db).await;

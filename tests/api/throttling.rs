@@ -11,7 +11,107 @@ on_both_databases!(
     failures_from_one_address_lock_that_address_across_usernames,
     a_successful_login_forgives_earlier_failures,
     the_lock_lifts_after_the_lockout,
+    a_hundred_parallel_guesses_at_one_account_get_exactly_the_limit_of_password_checks,
+    a_hundred_parallel_guesses_from_one_address_get_exactly_its_limit_of_password_checks,
+    behind_a_proxy_the_address_is_the_one_the_proxy_appended_not_the_clients_own_entry,
+    successful_logins_from_one_office_address_never_lock_it,
 );
+
+/// Answers of `n` logins sent at the same moment: (401s, 429s).
+async fn parallel_logins(
+    app: &TestApp,
+    n: usize,
+    name: impl Fn(usize) -> String,
+) -> (usize, usize) {
+    let tries = (0..n).map(|i| {
+        let name = name(i);
+        async move { app.login(&name, "wrong-password").await.status }
+    });
+    let statuses = futures_util::future::join_all(tries).await;
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    (
+        statuses.iter().filter(|s| **s == 401).count(),
+        statuses.iter().filter(|s| **s == 429).count(),
+    )
+}
+
+async fn a_hundred_parallel_guesses_at_one_account_get_exactly_the_limit_of_password_checks(
+    db: Db,
+) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.throttle.max_failures_per_user = 5;
+        s.throttle.max_failures_per_address = 1000;
+    })
+    .await;
+    // Every 401 is a real password check; the rest were refused before hashing.
+    let (checked, refused) = parallel_logins(&app, 100, |_| "admin".into()).await;
+    assert_eq!((checked, refused), (5, 95));
+}
+
+async fn a_hundred_parallel_guesses_from_one_address_get_exactly_its_limit_of_password_checks(
+    db: Db,
+) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.throttle.max_failures_per_user = 1000;
+        s.throttle.max_failures_per_address = 20;
+    })
+    .await;
+    let (checked, refused) = parallel_logins(&app, 100, |i| format!("user-{i}")).await;
+    assert_eq!((checked, refused), (20, 80));
+}
+
+async fn behind_a_proxy_the_address_is_the_one_the_proxy_appended_not_the_clients_own_entry(
+    db: Db,
+) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.trusted_proxy_hops = 1;
+        s.throttle.max_failures_per_user = 1000;
+        s.throttle.max_failures_per_address = 3;
+    })
+    .await;
+    let login_via_proxy = |client_entry: String, proxy_entry: &'static str, user: String| {
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                &[("X-Forwarded-For", &format!("{client_entry}, {proxy_entry}"))],
+                Some((
+                    "application/json",
+                    serde_json::json!({"username": user, "password": "wrong-password"}).to_string(),
+                )),
+            )
+            .await
+        }
+    };
+    // A client rotating its own leftmost entry is still one address to the throttle.
+    for i in 0..3 {
+        login_via_proxy(format!("10.9.{i}.1"), "198.51.100.7", format!("spray-{i}"))
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    login_via_proxy("10.9.9.9".into(), "198.51.100.7", "spray-x".into())
+        .await
+        .assert_problem(429, "too_many_requests");
+    // Another client behind the same proxy is another address.
+    login_via_proxy("10.9.9.9".into(), "198.51.100.8", "spray-y".into())
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
+async fn successful_logins_from_one_office_address_never_lock_it(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.throttle.max_failures_per_address = 3;
+    })
+    .await;
+    for _ in 0..6 {
+        app.login("admin", ADMIN_PASSWORD).await.assert_status(200);
+    }
+}
 
 async fn strict(db: Db) -> TestApp {
     TestApp::spawn_with(db, |s| {

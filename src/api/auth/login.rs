@@ -6,9 +6,8 @@ use serde::Deserialize;
 
 use crate::api::auth::TokenResponse;
 use crate::api::extract::Json;
-use crate::auth::{password, sessions};
-use crate::db::{self, login_throttle, run_blocking};
-use crate::domain::throttle;
+use crate::auth::sessions;
+use crate::db::{self, login_throttle};
 use crate::domain::user::Username;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::startup::AppState;
@@ -18,17 +17,6 @@ use crate::startup::AppState;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
-}
-
-/// The address failures are counted against: the peer, or the first `X-Forwarded-For`
-/// hop when the service is configured to sit behind a proxy that sets it.
-fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for && let Some(ip) = req.connection_info().realip_remote_addr() {
-        return ip.to_string();
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 pub async fn login(
@@ -52,24 +40,24 @@ pub async fn login(
     let user_key = format!("user:{username}");
     let address_key = format!(
         "address:{}",
-        client_address(&req, state.settings.trust_forwarded_for)
+        crate::api::client::address(&req, state.settings.trusted_proxy_hops)
     );
 
-    // Refused before any account lookup, so a locked known username and a locked unknown
-    // one take the same path and the same time.
-    let now = db::now();
+    // Counted (or refused) before any account lookup and before the password is checked,
+    // in one transaction: a locked known username and a locked unknown one take the same
+    // path and the same time, and parallel guesses cannot outrun the count.
+    let policy = state.settings.throttle;
     let keys = (user_key.clone(), address_key.clone());
-    let (by_user, by_address) = state
+    let wait = state
         .db
-        .read(move |c| {
-            Ok((
-                login_throttle::load(c, &keys.0)?,
-                login_throttle::load(c, &keys.1)?,
-            ))
+        .write(move |c| {
+            let limits = [
+                (keys.0.as_str(), policy.max_failures_per_user),
+                (keys.1.as_str(), policy.max_failures_per_address),
+            ];
+            Ok(login_throttle::admit(c, &limits, db::now(), &policy)?)
         })
         .await?;
-    let wait = throttle::retry_after(by_user.as_ref(), now)
-        .max(throttle::retry_after(by_address.as_ref(), now));
     if let Some(secs) = wait {
         return Err(ApiError::too_many_requests(secs));
     }
@@ -84,26 +72,10 @@ pub async fn login(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| state.dummy_hash.clone());
-    let matches = run_blocking(move || Ok(password::verify(&password, &stored))).await?;
+    let matches = state.hashing.verify(password, stored).await?;
 
     match user.filter(|u| matches && u.active) {
         None => {
-            let policy = state.settings.throttle;
-            state
-                .db
-                .write(move |c| {
-                    let now = db::now();
-                    for (key, limit) in [
-                        (&user_key, policy.max_failures_per_user),
-                        (&address_key, policy.max_failures_per_address),
-                    ] {
-                        let before = login_throttle::load(c, key)?;
-                        let after = throttle::after_failure(before.as_ref(), now, limit, &policy);
-                        login_throttle::store(c, key, &after)?;
-                    }
-                    Ok(())
-                })
-                .await?;
             tracing::info!("failed login");
             Err(ApiError::new(ErrorCode::InvalidCredentials))
         }
@@ -115,6 +87,7 @@ pub async fn login(
                 .db
                 .write(move |c| {
                     login_throttle::clear(c, &user_key)?;
+                    login_throttle::forgive(c, &address_key, policy.max_failures_per_address)?;
                     sessions::start(c, user_id, ttl, db::now())
                 })
                 .await?;

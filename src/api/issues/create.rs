@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::Fields;
 use crate::api::extract::{Json, etag};
 use crate::api::idempotency::{Answer, Once};
-use crate::api::issues::present_one;
+use crate::api::issues::{Reader, present_one};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::issue::{Category, Priority};
@@ -110,7 +110,8 @@ fn file(
     };
     let row = filing::file(c, reporter, filing, now)?;
     let version = row.version;
-    let view = present_one(c, row)?;
+    // Only observers file, so the answer is an observer's view.
+    let view = present_one(c, row, Reader::Public)?;
     tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
     Ok(Answer::json(StatusCode::CREATED, &view)?
         .header(header::LOCATION, format!("/api/v1/issues/{}", view.id))

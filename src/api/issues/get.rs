@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::extract::{etag, read_with_etag};
-use crate::api::issues::{present_one, scope};
+use crate::api::issues::{Reader, present_one, scope};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::ApiError;
@@ -17,11 +17,12 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let scope = scope(&auth);
+    let reader = Reader::of(&auth);
     let (version, view) = state
         .db
         .read(move |c| {
             let row = db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
-            Ok((row.version, present_one(c, row)?))
+            Ok((row.version, present_one(c, row, reader)?))
         })
         .await?;
     Ok(read_with_etag(&req, etag(version), &view))

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::api::issues::view::IssueView;
-use crate::api::issues::{present, scope};
+use crate::api::issues::{Reader, present, scope};
 use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db::{self, issues::IssueFilter};
@@ -75,6 +75,7 @@ pub async fn list(
         limit: page.fetch(),
     };
     let scope = scope(&auth);
+    let reader = Reader::of(&auth);
     let viewer = auth.id;
     let first_page = page.after_id.is_none();
     let read_at = db::now();
@@ -87,7 +88,7 @@ pub async fn list(
                 _ => None,
             };
             let rows = db::issues::list(c, scope, &filter)?;
-            Ok((present(c, rows)?, changes))
+            Ok((present(c, rows, reader)?, changes))
         })
         .await?;
     let page = SyncPage::new(Page::from_rows(views, &page, |v| v.id, |v| v), read_at);

@@ -15,8 +15,31 @@ use crate::db::{self, DbConn, issues::IssueRow};
 use crate::error::ApiError;
 use view::{IssueView, SlaView};
 
-/// Issues as the API shows them, with their SLA clocks as of now.
-pub(crate) fn present(c: &mut DbConn, rows: Vec<IssueRow>) -> Result<Vec<IssueView>, ApiError> {
+/// Who reads an issue, as far as its view is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// Department users and supervisors (and admins): every fact.
+    Internal,
+    /// Observers: no escalation level, no pending extension.
+    Public,
+}
+
+impl Reader {
+    pub(crate) fn of(auth: &crate::auth::AuthUser) -> Reader {
+        if sees_internal(auth) {
+            Reader::Internal
+        } else {
+            Reader::Public
+        }
+    }
+}
+
+/// Issues as the API shows them to `reader`, with their SLA clocks as of now.
+pub(crate) fn present(
+    c: &mut DbConn,
+    rows: Vec<IssueRow>,
+    reader: Reader,
+) -> Result<Vec<IssueView>, ApiError> {
     let cal = crate::workflow::sla::calendar(c)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let clocks = db::sla::clocks_of(c, &ids)?;
@@ -26,14 +49,22 @@ pub(crate) fn present(c: &mut DbConn, rows: Vec<IssueRow>) -> Result<Vec<IssueVi
         .map(|row| {
             let clock = clocks.iter().find(|k| k.issue_id == row.id);
             let sla = SlaView::new(&row, clock, &cal, now);
-            IssueView::from(row).with_sla(sla)
+            let view = IssueView::from(row).with_sla(sla);
+            match reader {
+                Reader::Internal => view,
+                Reader::Public => view.without_internal_facts(),
+            }
         })
         .collect())
 }
 
-/// One issue as the API shows it.
-pub(crate) fn present_one(c: &mut DbConn, row: IssueRow) -> Result<IssueView, ApiError> {
-    present(c, vec![row])?
+/// One issue as the API shows it to `reader`.
+pub(crate) fn present_one(
+    c: &mut DbConn,
+    row: IssueRow,
+    reader: Reader,
+) -> Result<IssueView, ApiError> {
+    present(c, vec![row], reader)?
         .pop()
         .ok_or_else(|| ApiError::internal("presented nothing"))
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::extract::{Json, Precondition, etag};
 use crate::api::idempotency::{Answer, Once};
-use crate::api::issues::{present_one, scope};
+use crate::api::issues::{Reader, present_one, scope};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::ApiError;
@@ -37,8 +37,10 @@ pub async fn transition(
                 expected.check(issue.version)?;
                 let row = transitions::apply(c, &auth, issue, &r, expected.0.is_some(), now)?;
                 let version = row.version;
-                Ok(Answer::json(StatusCode::OK, &present_one(c, row)?)?
-                    .header(header::ETAG, etag(version)))
+                Ok(
+                    Answer::json(StatusCode::OK, &present_one(c, row, Reader::of(&auth))?)?
+                        .header(header::ETAG, etag(version)),
+                )
             })
         })
         .await?;

@@ -37,11 +37,15 @@ pub struct IssueView {
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
     pub overdue: bool,
-    pub escalation_level: i32,
+    /// Internal: shown to department users and supervisors, absent for observers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation_level: Option<i32>,
     pub rating: Option<i32>,
     pub reopen_count: i32,
     /// Minutes of extension the department asked for and a supervisor has not yet decided.
-    pub extension_requested_minutes: Option<i64>,
+    /// Internal: absent for observers (the outer `None`); `null` when nothing is pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_requested_minutes: Option<Option<i64>>,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::api::time::serialize")]
@@ -155,10 +159,10 @@ impl From<IssueRow> for IssueView {
             resolved_at: ts(i.resolved_at),
             closed_at: ts(i.closed_at),
             overdue: i.overdue,
-            escalation_level: i.escalation_level,
+            escalation_level: Some(i.escalation_level),
             rating: i.rating,
             reopen_count: i.reopen_count,
-            extension_requested_minutes: i.extension_requested_minutes,
+            extension_requested_minutes: Some(i.extension_requested_minutes),
             created_at: i.created_at,
             updated_at: i.updated_at,
             sla: SlaView::default(),
@@ -169,6 +173,14 @@ impl From<IssueRow> for IssueView {
 impl IssueView {
     pub fn with_sla(mut self, sla: SlaView) -> IssueView {
         self.sla = sla;
+        self
+    }
+
+    /// The view for a reader who may not see internal facts (an observer): escalations and
+    /// extension requests are matters between the departments and the supervisors.
+    pub fn without_internal_facts(mut self) -> IssueView {
+        self.escalation_level = None;
+        self.extension_requested_minutes = None;
         self
     }
 }

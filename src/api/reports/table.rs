@@ -33,6 +33,18 @@ impl Cell {
     }
 }
 
+/// A text cell as a spreadsheet will read it: one that starts like a formula (`=`, `+`,
+/// `-`, `@`, tab or carriage return) gets a leading `'`, so Excel and LibreOffice show it
+/// as text instead of evaluating it (OWASP, "CSV Injection"). Numbers are not text cells
+/// and keep their sign.
+fn neutralised(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -48,7 +60,13 @@ pub fn csv(table: &Table) -> Vec<u8> {
     out.push_str(&header.join(","));
     out.push_str("\r\n");
     for row in &table.rows {
-        let line: Vec<String> = row.iter().map(|c| csv_field(&c.text())).collect();
+        let line: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => csv_field(&neutralised(t)),
+                other => csv_field(&other.text()),
+            })
+            .collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
@@ -109,4 +127,43 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
         sheet.set_freeze_panes(1, 0)?;
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_text_cells_that_look_like_formulas_are_written_as_text() {
+        let table = Table {
+            name: "t".into(),
+            columns: vec![("name", "名称"), ("n", "数")],
+            rows: [
+                "=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "plain", "a=b",
+            ]
+            .iter()
+            .map(|t| vec![Cell::Text((*t).into()), Cell::Int(-3)])
+            .collect(),
+        };
+        let text = String::from_utf8(csv(&table)).unwrap_or_default();
+        let cells: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit_once(',').map_or(l, |p| p.0))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "'=1+2",
+                "'+SUM(A1)",
+                "'-2+3",
+                "'@cmd",
+                "'\tx",
+                "\"'\rx\"",
+                "plain",
+                "a=b"
+            ]
+        );
+        assert!(text.lines().skip(1).all(|l| l.ends_with(",-3")), "{text}");
+    }
 }
