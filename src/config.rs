@@ -72,6 +72,10 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     /// `OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS`: lifetime of a refresh token since its last use; default 30.
     pub refresh_token_ttl: Duration,
+    /// `OBSERVER_DESK_REFRESH_REUSE_GRACE_SECS`: a refresh token spent less than this long ago
+    /// whose successor is unused is answered again with the same successor (a retried refresh
+    /// whose answer was lost); later reuse revokes the session; default 30.
+    pub refresh_reuse_grace: Duration,
     /// `OBSERVER_DESK_DB_POOL_SIZE`: connections in the read pool (PostgreSQL: the only pool); default 8.
     pub db_pool_size: u32,
     /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=N`: the service sits behind N reverse proxies that
@@ -124,6 +128,7 @@ impl Settings {
             demo_password: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_reuse_grace: Duration::from_secs(30),
             db_pool_size: 8,
             trusted_proxy_hops: 0,
             max_body_bytes: 64 * 1024,
@@ -176,6 +181,14 @@ impl Settings {
             s.refresh_token_ttl = Duration::from_secs(
                 parse_num("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS", &days, 1, 365)? * 86_400,
             );
+        }
+        if let Some(n) = var("OBSERVER_DESK_REFRESH_REUSE_GRACE_SECS") {
+            s.refresh_reuse_grace = Duration::from_secs(parse_num(
+                "OBSERVER_DESK_REFRESH_REUSE_GRACE_SECS",
+                &n,
+                0,
+                300,
+            )?);
         }
         if let Some(n) = var("OBSERVER_DESK_DB_POOL_SIZE") {
             s.db_pool_size = parse_num("OBSERVER_DESK_DB_POOL_SIZE", &n, 1, 256)? as u32;

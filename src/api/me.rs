@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::api::extract::{Json, etag, read_with_etag};
 use crate::api::users::view::UserView;
-use crate::auth::{AuthUser, password};
-use crate::db::{self, refresh_tokens, run_blocking, users};
+use crate::auth::AuthUser;
+use crate::db::{self, login_throttle, refresh_tokens, users};
 use crate::domain::user::NewPassword;
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
@@ -55,21 +55,39 @@ pub async fn change_password(
         .read(move |c| Ok(db::users::find(c, id)?))
         .await?
         .ok_or_else(ApiError::not_found)?;
+    // Guesses at the current password are throttled like logins, per account, and counted
+    // before the check so that parallel guesses cannot outrun the count.
+    let policy = state.settings.throttle;
+    let key = format!("password:{id}");
+    let admit_key = key.clone();
+    let wait = state
+        .db
+        .write(move |c| {
+            let limits = [(admit_key.as_str(), policy.max_failures_per_user)];
+            Ok(login_throttle::admit(c, &limits, db::now(), &policy)?)
+        })
+        .await?;
+    if let Some(secs) = wait {
+        return Err(ApiError::too_many_requests(secs));
+    }
     let stored = current.password_hash.clone();
-    let new_hash = run_blocking(move || {
-        if current_password.len() > 1024 || !password::verify(&current_password, &stored) {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "current_password",
-                "incorrect",
-                "is not your current password",
-            )]));
-        }
-        password::hash(new_password.expose())
-    })
-    .await?;
+    let matches =
+        current_password.len() <= 1024 && state.hashing.verify(current_password, stored).await?;
+    if !matches {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "current_password",
+            "incorrect",
+            "is not your current password",
+        )]));
+    }
+    let new_hash = state
+        .hashing
+        .hash(new_password.expose().to_string())
+        .await?;
     state
         .db
         .write(move |c| {
+            login_throttle::clear(c, &key)?;
             let now = db::now();
             let changes = users::UserChanges {
                 password_hash: Some(new_hash),

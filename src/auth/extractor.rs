@@ -70,11 +70,19 @@ impl FromRequest for AuthUser {
                 .sub
                 .parse()
                 .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
-            let row = state
+            let session = claims.sid.clone();
+            let (row, open) = state
                 .db
-                .read(move |conn| Ok(db::users::find(conn, user_id)?))
-                .await?
-                .filter(|u| u.active)
+                .read(move |conn| {
+                    Ok((
+                        db::users::find(conn, user_id)?,
+                        crate::auth::sessions::is_open(conn, &session)?,
+                    ))
+                })
+                .await?;
+            // A token of a session that ended (logout, reuse detected) is void.
+            let row = row
+                .filter(|u| u.active && open)
                 .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
             // A token issued before the last password change is void.
             if claims.pwd != row.password_changed_at.and_utc().timestamp_micros() {

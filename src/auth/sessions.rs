@@ -3,58 +3,77 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use crate::auth::tokens::{hash_refresh_token, random_token};
+use crate::auth::tokens::{TokenService, hash_refresh_token, random_token};
 use crate::db::{self, DbConn, refresh_tokens};
 use crate::error::ApiError;
 
 /// What happened to a presented refresh token.
 pub enum Rotation {
-    /// The token was good: here is the user and the next token of the family.
-    Rotated { user_id: i64, refresh_token: String },
+    /// The token was good (or retried within the grace window): here is the user, the next
+    /// token of the family and the session it belongs to.
+    Rotated {
+        user_id: i64,
+        refresh_token: String,
+        session: String,
+    },
     /// The token was spent already: the family is now revoked.
     ReuseDetected,
     /// Unknown, revoked or expired.
     Invalid,
 }
 
-/// Starts a new family for a fresh login and returns its first token.
+/// How rotation treats a token: the key its successors are derived with, their lifetime,
+/// and how long after spending a token its retry is answered again instead of revoking.
+pub struct RotationPolicy<'a> {
+    pub tokens: &'a TokenService,
+    pub ttl: TimeDelta,
+    pub reuse_grace: TimeDelta,
+}
+
+/// Starts a new family for a fresh login: its first token and the session id.
 pub fn start(
     conn: &mut DbConn,
     user_id: i64,
     ttl: TimeDelta,
     now: NaiveDateTime,
-) -> Result<String, ApiError> {
+) -> Result<(String, String), ApiError> {
     let family = random_token(16);
-    issue(conn, user_id, &family, ttl, now)
+    let token = random_token(32);
+    store(conn, user_id, &family, &token, now + ttl, now)?;
+    Ok((token, family))
 }
 
-fn issue(
+fn store(
     conn: &mut DbConn,
     user_id: i64,
     family: &str,
-    ttl: TimeDelta,
+    token: &str,
+    expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> Result<String, ApiError> {
-    let token = random_token(32);
+) -> Result<(), ApiError> {
     refresh_tokens::insert(
         conn,
         &refresh_tokens::NewRefreshToken {
             user_id,
             family_id: family,
-            token_hash: &hash_refresh_token(&token),
+            token_hash: &hash_refresh_token(token),
             created_at: now,
-            expires_at: now + ttl,
+            expires_at,
         },
     )?;
-    Ok(token)
+    Ok(())
 }
 
 /// Spends `token` and issues its successor, inside the caller's write transaction.
 /// `ReuseDetected` must be committed (the revocation is the point), so it is an `Ok`.
+///
+/// A token spent less than `reuse_grace` ago whose successor is still unused is a retry of
+/// a refresh whose answer was lost (a phone on one bar of signal): it gets the same
+/// successor again. Any other reuse revokes the whole family.
 pub fn rotate(
     conn: &mut DbConn,
     token: &str,
-    ttl: TimeDelta,
+    policy: &RotationPolicy<'_>,
     now: NaiveDateTime,
 ) -> Result<Rotation, ApiError> {
     let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? else {
@@ -63,32 +82,58 @@ pub fn rotate(
     if row.revoked_at.is_some() {
         return Ok(Rotation::Invalid);
     }
-    if row.used_at.is_some() {
-        refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-        tracing::warn!(
-            user_id = row.user_id,
-            "a spent refresh token was presented again: session family revoked"
-        );
-        return Ok(Rotation::ReuseDetected);
-    }
-    if row.expires_at <= now {
-        return Ok(Rotation::Invalid);
-    }
     let active = db::users::find(conn, row.user_id)?.is_some_and(|u| u.active);
-    if !active {
-        return Ok(Rotation::Invalid);
+    if row.used_at.is_none() {
+        if row.expires_at <= now || !active {
+            return Ok(Rotation::Invalid);
+        }
+        // Compare-and-set: of two concurrent refreshes with one token, exactly one spends
+        // it; the other finds it spent just now and is answered by the grace rule below.
+        if refresh_tokens::mark_used(conn, row.id, now)? == 1 {
+            let next = policy.tokens.successor(token);
+            store(
+                conn,
+                row.user_id,
+                &row.family_id,
+                &next,
+                now + policy.ttl,
+                now,
+            )?;
+            return Ok(Rotation::Rotated {
+                user_id: row.user_id,
+                refresh_token: next,
+                session: row.family_id,
+            });
+        }
     }
-    // Compare-and-set: of two concurrent refreshes with one token, exactly one wins;
-    // the loser is treated as a reuse.
-    if refresh_tokens::mark_used(conn, row.id, now)? == 0 {
-        refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-        return Ok(Rotation::ReuseDetected);
+    let spent_at = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))?
+        .and_then(|r| r.used_at)
+        .unwrap_or(now);
+    let next = policy.tokens.successor(token);
+    let successor = refresh_tokens::find_by_hash(conn, &hash_refresh_token(&next))?;
+    let retried_in_grace = now - spent_at <= policy.reuse_grace
+        && active
+        && successor
+            .as_ref()
+            .is_some_and(|s| s.used_at.is_none() && s.revoked_at.is_none() && s.expires_at > now);
+    if retried_in_grace {
+        return Ok(Rotation::Rotated {
+            user_id: row.user_id,
+            refresh_token: next,
+            session: row.family_id,
+        });
     }
-    let next = issue(conn, row.user_id, &row.family_id, ttl, now)?;
-    Ok(Rotation::Rotated {
-        user_id: row.user_id,
-        refresh_token: next,
-    })
+    refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+    tracing::warn!(
+        user_id = row.user_id,
+        "a spent refresh token was presented again: session family revoked"
+    );
+    Ok(Rotation::ReuseDetected)
+}
+
+/// Whether a session (a refresh-token family) is still open: not logged out or revoked.
+pub fn is_open(conn: &mut DbConn, session: &str) -> Result<bool, ApiError> {
+    Ok(refresh_tokens::family_is_open(conn, session)?)
 }
 
 /// Ends the session the token belongs to. Unknown tokens are ignored.

@@ -26,9 +26,14 @@ pub struct Claims {
     pub pwd: i64,
     /// A unique id, so that no two tokens are alike even when minted in the same second.
     pub jti: String,
+    /// The session (refresh-token family) the token was minted for: once the session ends
+    /// (logout, reuse detected, password change), its access tokens are refused too.
+    pub sid: String,
 }
 
 pub struct TokenService {
+    /// Keys the derivation of a refresh token's successor (see [`TokenService::successor`]).
+    successor_key: Vec<u8>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -47,6 +52,8 @@ impl TokenService {
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
         TokenService {
+            successor_key: Sha256::digest(format!("refresh-successor:{}", secret.expose()))
+                .to_vec(),
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
             validation,
@@ -58,12 +65,26 @@ impl TokenService {
         self.ttl
     }
 
-    /// A signed access token for the user.
+    /// The refresh token that follows `token` in its session: derived from it with a
+    /// server-side key rather than drawn at random, so that a refresh whose answer was lost
+    /// can be answered again with the same pair although only hashes are stored. Nobody
+    /// without the key can compute it.
+    pub fn successor(&self, token: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.successor_key) else {
+            return random_token(32);
+        };
+        mac.update(token.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// A signed access token for the user, within session `sid`.
     pub fn issue(
         &self,
         user_id: i64,
         role: &str,
         password_changed_at: i64,
+        sid: &str,
     ) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -75,6 +96,7 @@ impl TokenService {
             role: role.into(),
             pwd: password_changed_at,
             jti: random_token(12),
+            sid: sid.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)
@@ -118,7 +140,7 @@ mod tests {
     #[test]
     fn a_token_it_issued_verifies() -> Result<(), ApiError> {
         let s = service();
-        let t = s.issue(42, "observer", 0)?;
+        let t = s.issue(42, "observer", 0, "session")?;
         let c = s.verify(&t)?;
         assert_eq!(c.sub, "42");
         assert_eq!(c.aud, AUDIENCE);
@@ -128,12 +150,23 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_key_is_refused() -> Result<(), ApiError> {
         let other = TokenService::new(&Secret::new("y".repeat(40)), Duration::from_secs(900));
-        let t = other.issue(42, "admin", 0)?;
+        let t = other.issue(42, "admin", 0, "session")?;
         assert_eq!(
             service().verify(&t).err().map(|e| e.code),
             Some(ErrorCode::InvalidToken)
         );
         Ok(())
+    }
+
+    #[test]
+    fn successors_are_stable_per_token_and_key_and_unguessable_without_the_key() {
+        let s = service();
+        let other = TokenService::new(&Secret::new("y".repeat(40)), Duration::from_secs(900));
+        let t = random_token(32);
+        assert_eq!(s.successor(&t), s.successor(&t));
+        assert_ne!(s.successor(&t), s.successor(&random_token(32)));
+        assert_ne!(s.successor(&t), other.successor(&t));
+        assert_eq!(s.successor(&t).len(), 43);
     }
 
     #[test]

@@ -55,6 +55,17 @@ pub fn mark_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
     .execute(conn)
 }
 
+/// Whether any token of the family is unrevoked (revocation always takes the whole family).
+pub fn family_is_open(conn: &mut DbConn, family_id: &str) -> QueryResult<bool> {
+    use diesel::dsl::exists;
+    diesel::select(exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table

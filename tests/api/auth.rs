@@ -3,6 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header, encode};
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_PASSWORD, Db, JWT_SECRET, PASSWORD, TestApp};
@@ -19,7 +21,10 @@ on_both_databases!(
     an_alg_none_token_is_refused,
     refresh_rotates_the_refresh_token,
     reusing_a_spent_refresh_token_revokes_the_whole_family,
-    concurrent_refreshes_with_one_token_have_exactly_one_winner,
+    concurrent_refreshes_with_one_token_spend_it_once_and_share_its_successor,
+    a_refresh_retried_soon_after_its_answer_was_lost_gets_the_same_pair_again,
+    a_reuse_after_the_grace_window_revokes_the_session,
+    guesses_at_the_current_password_are_throttled,
     logout_ends_the_session,
     changing_the_password_ends_every_session,
     a_deactivated_user_is_locked_out_at_once,
@@ -139,6 +144,7 @@ async fn an_expired_token_is_refused(db: Db) {
     let pwd = real_claims(&real)["pwd"].as_i64().unwrap();
     // The forged token is accepted when current, so the refusal below is for expiry alone.
     let mut c = claims(1, pwd);
+    c["sid"] = real_claims(&real)["sid"].clone();
     app.get("/api/v1/me", &sign(&c, JWT_SECRET))
         .await
         .assert_status(200);
@@ -264,19 +270,67 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family(db: Db) {
         .as_str()
         .unwrap()
         .to_string();
-    // An attacker replays the spent token...
+    let second = refresh(&app, &r2).await;
+    let access = second.body["access_token"].as_str().unwrap().to_string();
+    let r3 = second.body["refresh_token"].as_str().unwrap().to_string();
+    // An attacker replays the spent token, whose successor was used already...
     refresh(&app, &r1)
         .await
         .assert_problem(401, "invalid_refresh_token");
-    // ...and the legitimate holder's current token is dead too.
-    refresh(&app, &r2)
+    // ...and the legitimate holder's current tokens are dead too, access token included.
+    refresh(&app, &r3)
         .await
         .assert_problem(401, "invalid_refresh_token");
+    app.get("/api/v1/me", &access)
+        .await
+        .assert_problem(401, "invalid_token");
     // A separate login (another device) is another family and lives on.
     refresh(&app, &other_session).await.assert_status(200);
 }
 
-async fn concurrent_refreshes_with_one_token_have_exactly_one_winner(db: Db) {
+async fn a_refresh_retried_soon_after_its_answer_was_lost_gets_the_same_pair_again(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The phone sent the refresh, the answer never arrived; it tries again at once.
+    let lost = refresh(&app, &r1).await;
+    let retried = refresh(&app, &r1).await;
+    let r2 = lost.assert_status(200)["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        retried.assert_status(200)["refresh_token"].as_str(),
+        Some(r2)
+    );
+    let access = retried.body["access_token"].as_str().unwrap();
+    app.get("/api/v1/me", access).await.assert_status(200);
+    // The session goes on from the successor.
+    refresh(&app, r2).await.assert_status(200);
+}
+
+async fn a_reuse_after_the_grace_window_revokes_the_session(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.refresh_reuse_grace = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r2 = refresh(&app, &r1).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
+    refresh(&app, &r1)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    refresh(&app, &r2)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+}
+
+async fn concurrent_refreshes_with_one_token_spend_it_once_and_share_its_successor(db: Db) {
     let app = TestApp::spawn(db).await;
     let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
         .as_str()
@@ -284,32 +338,61 @@ async fn concurrent_refreshes_with_one_token_have_exactly_one_winner(db: Db) {
         .to_string();
     let attempts = (0..6).map(|_| refresh(&app, &r1));
     let results = futures_util::future::join_all(attempts).await;
-    let winners: Vec<_> = results.iter().filter(|r| r.status == 200).collect();
-    assert!(
-        winners.len() <= 1,
-        "a token was spent twice: {} winners",
-        winners.len()
-    );
-    for r in results.iter().filter(|r| r.status != 200) {
-        r.assert_problem(401, "invalid_refresh_token");
-    }
-    // Whatever the race, the family is revoked after a reuse, winner's token included.
-    if let Some(w) = winners.first() {
-        let next = w.body["refresh_token"].as_str().unwrap();
-        if results.len() > 1 {
-            refresh(&app, next)
-                .await
-                .assert_problem(401, "invalid_refresh_token");
+    let successors: BTreeSet<String> = results
+        .iter()
+        .map(|r| {
+            r.assert_status(200)["refresh_token"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(successors.len(), 1, "{successors:?}");
+    let next = successors.into_iter().next().unwrap();
+    let after = refresh(&app, &next).await;
+    after.assert_status(200);
+    // Spent once: a reuse of the successor after its own successor is out revokes all.
+    refresh(&app, &next).await.assert_status(200);
+    refresh(&app, after.body["refresh_token"].as_str().unwrap())
+        .await
+        .assert_status(200);
+    refresh(&app, &next)
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+}
+
+async fn guesses_at_the_current_password_are_throttled(db: Db) {
+    let app = TestApp::spawn_with(db, |s| s.throttle.max_failures_per_user = 3).await;
+    let admin = app.admin_token().await;
+    let change = |current: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.post(
+                "/api/v1/me/password",
+                Some(&admin),
+                json!({ "current_password": current, "new_password": "another-long-password" }),
+            )
+            .await
         }
+    };
+    for _ in 0..3 {
+        change("a-wrong-guess")
+            .await
+            .assert_problem(422, "validation_failed");
     }
+    // Locked: even the right password is not checked now.
+    let locked = change(ADMIN_PASSWORD).await;
+    locked.assert_problem(429, "too_many_requests");
+    assert!(locked.header("retry-after").is_some());
 }
 
 async fn logout_ends_the_session(db: Db) {
     let app = TestApp::spawn(db).await;
-    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let login = app.login("admin", ADMIN_PASSWORD).await.body;
+    let r1 = login["refresh_token"].as_str().unwrap().to_string();
+    let access = login["access_token"].as_str().unwrap();
+    let other_device = app.admin_token().await;
+    app.get("/api/v1/me", access).await.assert_status(200);
     let r = app
         .post("/api/v1/auth/logout", None, json!({ "refresh_token": r1 }))
         .await;
@@ -317,6 +400,13 @@ async fn logout_ends_the_session(db: Db) {
     refresh(&app, &r1)
         .await
         .assert_problem(401, "invalid_refresh_token");
+    // The session's access token ends with it; another session's does not.
+    app.get("/api/v1/me", access)
+        .await
+        .assert_problem(401, "invalid_token");
+    app.get("/api/v1/me", &other_device)
+        .await
+        .assert_status(200);
     // Logging out again, or with a token never issued, is not an error.
     assert_eq!(
         app.post("/api/v1/auth/logout", None, json!({ "refresh_token": r1 }))

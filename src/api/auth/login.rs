@@ -83,7 +83,7 @@ pub async fn login(
             let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl)
                 .map_err(ApiError::internal)?;
             let user_id = user.id;
-            let refresh_token = state
+            let (refresh_token, session) = state
                 .db
                 .write(move |c| {
                     login_throttle::clear(c, &user_key)?;
@@ -92,7 +92,7 @@ pub async fn login(
                 })
                 .await?;
             tracing::info!(user_id, "login");
-            Ok(HttpResponse::Ok().json(TokenResponse::new(&state, user, refresh_token)?))
+            Ok(HttpResponse::Ok().json(TokenResponse::new(&state, user, refresh_token, &session)?))
         }
     }
 }

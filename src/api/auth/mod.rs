@@ -26,11 +26,13 @@ impl TokenResponse {
         state: &AppState,
         user: UserRow,
         refresh_token: String,
+        session: &str,
     ) -> Result<TokenResponse, ApiError> {
         let access_token = state.tokens.issue(
             user.id,
             &user.role,
             user.password_changed_at.and_utc().timestamp_micros(),
+            session,
         )?;
         Ok(TokenResponse {
             access_token,

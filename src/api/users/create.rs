@@ -7,8 +7,8 @@ use serde::Deserialize;
 use crate::api::Fields;
 use crate::api::extract::{Json, etag};
 use crate::api::users::{check_membership, view::UserView};
-use crate::auth::{AuthUser, password};
-use crate::db::{self, run_blocking, users};
+use crate::auth::AuthUser;
+use crate::db::{self, users};
 use crate::domain::role::Role;
 use crate::domain::user::{NewPassword, Username, parse_email, parse_locale, parse_text};
 use crate::error::{ApiError, ErrorCode, is_unique_violation};
@@ -55,7 +55,10 @@ pub async fn create(
     };
     let email = email.flatten();
 
-    let hash = run_blocking(move || password::hash(new_password.expose())).await?;
+    let hash = state
+        .hashing
+        .hash(new_password.expose().to_string())
+        .await?;
     let row = state
         .db
         .write(move |c| {

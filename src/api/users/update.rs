@@ -8,8 +8,8 @@ use serde::Deserialize;
 use crate::api::extract::{Json, Precondition, etag};
 use crate::api::users::{check_membership, view::UserView};
 use crate::api::{Fields, double_option};
-use crate::auth::{AuthUser, password};
-use crate::db::{self, refresh_tokens, run_blocking, users};
+use crate::auth::AuthUser;
+use crate::db::{self, refresh_tokens, users};
 use crate::domain::role::Role;
 use crate::domain::user::{NewPassword, parse_email, parse_locale, parse_text};
 use crate::error::{ApiError, ErrorCode};
@@ -94,7 +94,7 @@ pub async fn update(
         .and_then(|p| f.check(NewPassword::parse("password", p)));
     f.finish()?;
     if let Some(p) = new_password {
-        changes.password_hash = Some(run_blocking(move || password::hash(p.expose())).await?);
+        changes.password_hash = Some(state.hashing.hash(p.expose().to_string()).await?);
         changes.password_changed_at = Some(db::now());
     }
 
