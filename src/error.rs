@@ -93,6 +93,8 @@ error_codes! {
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type", "不支持的内容类型";
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This Idempotency-Key was already used with another request", "该 Idempotency-Key 已用于另一个不同的请求";
     FileTooLarge = "file_too_large", PAYLOAD_TOO_LARGE, "The file is larger than allowed", "文件超过大小上限";
+    ImageTooLarge = "image_too_large", UNPROCESSABLE_ENTITY, "The image has more pixels than allowed (50 megapixels)", "图片像素超过上限（5000 万像素）";
+    LocationNotRemovable = "location_not_removable", UNPROCESSABLE_ENTITY, "The position cannot be removed from this kind of photo: send it as JPEG, PNG or WebP, or with keep_location=true", "无法从此类照片中去除位置信息：请以 JPEG、PNG 或 WebP 格式上传，或设置 keep_location=true";
     UnsupportedFileType = "unsupported_file_type", UNSUPPORTED_MEDIA_TYPE, "Only JPEG, PNG, WebP, HEIC images and PDF files are accepted", "仅接受 JPEG、PNG、WebP、HEIC 图片和 PDF 文件";
     RangeNotSatisfiable = "range_not_satisfiable", RANGE_NOT_SATISFIABLE, "The requested byte range is outside the file", "请求的字节范围超出文件";
     NoThumbnail = "no_thumbnail", NOT_FOUND, "This file type has no thumbnail", "该文件类型没有缩略图";

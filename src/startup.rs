@@ -28,6 +28,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// Every password hash and check goes through it (bounded concurrency).
     pub hashing: crate::auth::password::HashingPool,
+    /// Thumbnails being drawn at once (each decode may hold up to 256 MiB).
+    pub thumbnailing: tokio::sync::Semaphore,
     pub metrics: Arc<Metrics>,
     pub mailer: Arc<Mailer>,
     pub storage: crate::storage::Storage,
@@ -109,6 +111,7 @@ impl Application {
             tokens: TokenService::new(&secret, settings.access_token_ttl),
             dummy_hash,
             hashing: crate::auth::password::HashingPool::per_core(),
+            thumbnailing: tokio::sync::Semaphore::new(2),
             metrics: Arc::new(Metrics::default()),
             mailer,
             storage: crate::storage::Storage::from_settings(&settings)?,

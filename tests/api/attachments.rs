@@ -15,6 +15,9 @@ on_both_databases!(
     a_renamed_executable_is_refused_whatever_its_name,
     an_oversized_upload_is_refused_before_the_rest_is_read,
     gps_and_other_exif_are_gone_unless_the_observer_keeps_the_location,
+    png_and_webp_photos_lose_their_position_too,
+    a_heic_photo_is_refused_unless_the_observer_keeps_the_location,
+    an_image_declaring_more_than_fifty_megapixels_is_refused_before_it_is_drawn,
     only_those_who_see_the_issue_read_its_files,
     a_retried_upload_stores_one_file,
     a_phone_registers_for_push_and_logging_out_removes_it,
@@ -177,12 +180,18 @@ async fn each_accepted_type_is_stored_and_served_as_sent(db: Db) {
         ("复函.pdf", "application/pdf", pdf()),
     ];
     for (name, content_type, bytes) in &files {
-        // Declared as something else: the content decides.
+        // Declared as something else: the content decides. (HEIC cannot be cleaned of its
+        // position here, so it is accepted only when the observer keeps the location.)
+        let keep: &[(&str, &str)] = if *content_type == "image/heic" {
+            &[("keep_location", "true")]
+        } else {
+            &[]
+        };
         let r = upload(
             &c,
             &c.obs1,
             issue,
-            form(name, "application/octet-stream", bytes, &[]),
+            form(name, "application/octet-stream", bytes, keep),
             &[],
         )
         .await;
@@ -237,6 +246,31 @@ async fn each_accepted_type_is_stored_and_served_as_sent(db: Db) {
     )
     .await;
     outside.assert_problem(416, "range_not_satisfiable");
+    // Bounds at and past the largest number: the whole file or 416, never a failure.
+    let huge = download(
+        &c,
+        &c.obs1,
+        photo,
+        &[("Range", "bytes=0-18446744073709551615")],
+    )
+    .await;
+    assert_eq!((huge.status, huge.bytes.len()), (206, whole.len()));
+    for silly in [
+        "bytes=0-99999999999999999999999",
+        "bytes=-99999999999999999999",
+        "bytes=x-",
+    ] {
+        let r = download(&c, &c.obs1, photo, &[("Range", silly)]).await;
+        assert_eq!((r.status, r.bytes.len()), (200, whole.len()), "{silly}");
+    }
+    download(
+        &c,
+        &c.obs1,
+        photo,
+        &[("Range", "bytes=18446744073709551615-")],
+    )
+    .await
+    .assert_problem(416, "range_not_satisfiable");
     let tag = format!("\"{}\"", items[1]["sha256"].as_str().unwrap());
     assert_eq!(
         download(&c, &c.obs1, photo, &[("If-None-Match", &tag)])
@@ -682,4 +716,222 @@ async fn a_phone_registers_for_push_and_logging_out_removes_it(db: Db) {
         )
         .await;
     assert_eq!(r.status, 204);
+}
+
+/// The TIFF part of the EXIF block with a GPS position (what PNG and WebP carry).
+fn tiff_with_gps() -> Vec<u8> {
+    exif_with_gps(1)[10..].to_vec()
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    let mut typed = kind.to_vec();
+    typed.extend_from_slice(data);
+    c.extend_from_slice(&typed);
+    c.extend_from_slice(&crc32(&typed).to_be_bytes());
+    c
+}
+
+/// A PNG with an `eXIf` chunk (GPS) and an XMP text chunk right after its header.
+fn png_with_gps() -> Vec<u8> {
+    let plain = png();
+    let header_end = 8 + 8 + 13 + 4;
+    let mut out = plain[..header_end].to_vec();
+    out.extend(png_chunk(b"eXIf", &tiff_with_gps()));
+    out.extend(png_chunk(
+        b"iTXt",
+        b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>GPS</x:xmpmeta>",
+    ));
+    out.extend_from_slice(&plain[header_end..]);
+    out
+}
+
+fn riff_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = kind.to_vec();
+    c.extend((data.len() as u32).to_le_bytes());
+    c.extend_from_slice(data);
+    if data.len() % 2 == 1 {
+        c.push(0);
+    }
+    c
+}
+
+/// An extended WebP: `VP8X` announcing EXIF and XMP, the image, then both metadata chunks.
+fn webp_with_gps() -> Vec<u8> {
+    let simple = webp();
+    let (w, h) = (64u32 - 1, 48u32 - 1);
+    let mut vp8x = vec![0x08 | 0x04, 0, 0, 0];
+    vp8x.extend_from_slice(&w.to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&h.to_le_bytes()[..3]);
+    let body = [
+        riff_chunk(b"VP8X", &vp8x),
+        simple[12..].to_vec(),
+        riff_chunk(b"EXIF", &tiff_with_gps()),
+        riff_chunk(b"XMP ", b"<x:xmpmeta>GPS</x:xmpmeta>"),
+    ]
+    .concat();
+    let mut out = b"RIFF".to_vec();
+    out.extend(((body.len() + 4) as u32).to_le_bytes());
+    out.extend(b"WEBP");
+    out.extend(body);
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn png_and_webp_photos_lose_their_position_too(db: Db) {
+    let c = County::new(db).await;
+    let issue = c.file("PNG 与 WebP").await;
+    for (name, sent) in [
+        ("screen.png", png_with_gps()),
+        ("photo.webp", webp_with_gps()),
+    ] {
+        assert!(
+            exif_fields(&sent).contains(&exif::Tag::GPSLatitude),
+            "the {name} fixture carries a position"
+        );
+        assert!(
+            image::load_from_memory(&sent).is_ok(),
+            "{name} fixture decodes"
+        );
+        let r = upload(&c, &c.obs1, issue, form(name, "image/png", &sent, &[]), &[]).await;
+        let a = r.assert_status(201).clone();
+        assert_eq!(a["location_kept"], false);
+        let kept = download(&c, &c.obs1, a["id"].as_i64().unwrap(), &[])
+            .await
+            .bytes;
+        assert!(
+            exif_fields(&kept).is_empty(),
+            "{name}: {:?}",
+            exif_fields(&kept)
+        );
+        assert!(
+            !contains(&kept, b"xmpmeta") && !contains(&kept, &tiff_with_gps()),
+            "{name}"
+        );
+        assert_eq!(a["size"], kept.len());
+        let before = image::load_from_memory(&sent).unwrap().to_rgba8();
+        let after = image::load_from_memory(&kept)
+            .expect("still a valid image")
+            .to_rgba8();
+        assert_eq!(before, after, "{name}: the pixels are untouched");
+        // Kept as sent when the observer chooses so.
+        let r = upload(
+            &c,
+            &c.obs1,
+            issue,
+            form(name, "image/png", &sent, &[("keep_location", "true")]),
+            &[],
+        )
+        .await;
+        let kept = download(
+            &c,
+            &c.obs1,
+            r.assert_status(201)["id"].as_i64().unwrap(),
+            &[],
+        )
+        .await
+        .bytes;
+        assert_eq!(kept, sent);
+    }
+}
+
+async fn a_heic_photo_is_refused_unless_the_observer_keeps_the_location(db: Db) {
+    let c = County::new(db).await;
+    let issue = c.file("iPhone").await;
+    upload(
+        &c,
+        &c.obs1,
+        issue,
+        form("IMG_0001.HEIC", "image/heic", &heic(), &[]),
+        &[],
+    )
+    .await
+    .assert_problem(422, "location_not_removable");
+    let listed = c
+        .app
+        .get(&format!("/api/v1/issues/{issue}/attachments"), &c.obs1)
+        .await;
+    assert_eq!(listed.body["items"], json!([]));
+    let tmp = c.app.data_dir().join("tmp");
+    let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "a temp file was left in {}", tmp.display());
+}
+
+/// A PNG header declaring `w`×`h` pixels, with a few bytes of (unusable) image data.
+fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(png_chunk(b"IHDR", &ihdr));
+    out.extend(png_chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    out.extend(png_chunk(b"IEND", b""));
+    out
+}
+
+async fn an_image_declaring_more_than_fifty_megapixels_is_refused_before_it_is_drawn(db: Db) {
+    let c = County::new(db).await;
+    let issue = c.file("炸弹").await;
+    for (w, h) in [(20_000, 20_000), (50_001, 1_000)] {
+        upload(
+            &c,
+            &c.obs1,
+            issue,
+            form("bomb.png", "image/png", &png_declaring(w, h), &[]),
+            &[],
+        )
+        .await
+        .assert_problem(422, "image_too_large");
+    }
+    // Kept location or not, the limit holds.
+    upload(
+        &c,
+        &c.obs1,
+        issue,
+        form(
+            "bomb.png",
+            "image/png",
+            &png_declaring(20_000, 20_000),
+            &[("keep_location", "true")],
+        ),
+        &[],
+    )
+    .await
+    .assert_problem(422, "image_too_large");
+    // Just under it is accepted (its thumbnail then fails cleanly: the data is not there).
+    let r = upload(
+        &c,
+        &c.obs1,
+        issue,
+        form("big.png", "image/png", &png_declaring(7_000, 7_000), &[]),
+        &[],
+    )
+    .await;
+    let id = r.assert_status(201)["id"].as_i64().unwrap();
+    let thumb = c
+        .app
+        .get(&format!("/api/v1/attachments/{id}/thumbnail"), &c.obs1)
+        .await;
+    assert!(thumb.status < 500, "{}", thumb.text);
 }

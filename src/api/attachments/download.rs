@@ -114,6 +114,12 @@ pub async fn thumbnail(
                 .await
                 .map_err(fail)?
                 .ok_or_else(|| ApiError::internal("attachment missing from storage"))?;
+            // At most two drawn at once: each may hold up to 256 MiB while it decodes.
+            let _permit = state
+                .thumbnailing
+                .acquire()
+                .await
+                .map_err(ApiError::internal)?;
             let thumb = run_blocking(move || {
                 crate::media::thumbnail::make(&original)
                     .map_err(|e| ApiError::with_detail(ErrorCode::NoThumbnail, e))
@@ -166,11 +172,17 @@ fn disposition(name: &str, inline: bool) -> ContentDisposition {
 /// malformed one or several ranges: the whole file (`Ok(None)`). A range outside the file:
 /// `Err`, answered 416.
 fn requested_range(req: &HttpRequest, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
-    let Some(raw) = req
+    let raw = req
         .headers()
         .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-    else {
+        .and_then(|v| v.to_str().ok());
+    parse_range(raw, size)
+}
+
+/// [`requested_range`] on the header's text. Every bound is clamped to the file, so no
+/// number a client sends can overflow.
+fn parse_range(raw: Option<&str>, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(raw) = raw else {
         return Ok(None);
     };
     let Some(spec) = raw.trim().strip_prefix("bytes=") else {
@@ -184,7 +196,7 @@ fn requested_range(req: &HttpRequest, size: u64) -> Result<Option<std::ops::Rang
     };
     let (start, end) = (start.trim(), end.trim());
     let range = match (start.parse::<u64>(), end.parse::<u64>()) {
-        (Ok(s), Ok(e)) if s <= e => s..(e + 1).min(size),
+        (Ok(s), Ok(e)) if s <= e => s..e.saturating_add(1).min(size),
         (Ok(_), Ok(_)) => return Ok(None),
         (Ok(s), Err(_)) if end.is_empty() => s..size,
         (Err(_), Ok(n)) if start.is_empty() => {
@@ -199,4 +211,32 @@ fn requested_range(req: &HttpRequest, size: u64) -> Result<Option<std::ops::Rang
         return Err(());
     }
     Ok(Some(range))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges_are_clamped_to_the_file_and_never_overflow() {
+        let r = |h: &str| parse_range(Some(h), 100);
+        assert_eq!(r("bytes=0-18446744073709551615"), Ok(Some(0..100)));
+        assert_eq!(
+            r("bytes=18446744073709551615-18446744073709551615"),
+            Err(())
+        );
+        assert_eq!(r("bytes=0-99999999999999999999999"), Ok(None));
+        assert_eq!(r("bytes=-18446744073709551615"), Ok(Some(0..100)));
+        assert_eq!(r("bytes=10-19"), Ok(Some(10..20)));
+        assert_eq!(r("bytes=90-"), Ok(Some(90..100)));
+        assert_eq!(r("bytes=-10"), Ok(Some(90..100)));
+        assert_eq!(r("bytes=100-"), Err(()));
+        assert_eq!(r("bytes=-0"), Err(()));
+        assert_eq!(r("bytes=5-1"), Ok(None));
+        assert_eq!(r("bytes=0-1,5-6"), Ok(None));
+        assert_eq!(r("items=0-1"), Ok(None));
+        assert_eq!(r("bytes=a-b"), Ok(None));
+        assert_eq!(parse_range(None, 100), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-"), 0), Err(()));
+    }
 }

@@ -10,7 +10,7 @@ use crate::api::idempotency::{Answer, Once};
 use crate::api::issues::{scope, sees_internal};
 use crate::auth::AuthUser;
 use crate::db::{self, run_blocking};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::media::sniff::Kind;
 use crate::startup::AppState;
 use crate::workflow::access::may_attach;
@@ -161,36 +161,40 @@ async fn discard(state: &AppState, key: &str) {
     }
 }
 
-/// Strips a JPEG's metadata into a second temporary file unless the location is to be
-/// kept; then measures what will be stored.
+/// The most pixels an uploaded image may declare: a phone's largest photos are about 50
+/// megapixels, and a thumbnail of anything larger would cost hundreds of megabytes to draw.
+const MAX_PIXELS: u64 = crate::media::thumbnail::MAX_PIXELS;
+
+/// Strips an image's metadata (where phones put the position) into a second temporary file
+/// unless the location is to be kept; refuses what cannot be cleaned or is too large to
+/// draw; then measures what will be stored.
 async fn prepare(
     got: &mut Received,
     temp_dir: &std::path::Path,
 ) -> Result<(TempFile, Prepared), ApiError> {
     let source = std::mem::replace(&mut got.temp, TempFile(std::path::PathBuf::new()));
-    let strip = got.kind == Kind::Jpeg && !got.keep_location;
     let kind = got.kind;
+    if kind == Kind::Heic && !got.keep_location {
+        return Err(ApiError::new(ErrorCode::LocationNotRemovable));
+    }
+    let strip = matches!(kind, Kind::Jpeg | Kind::Png | Kind::Webp) && !got.keep_location;
     let out = if strip {
         Some(TempFile::new(temp_dir)?)
     } else {
         None
     };
     run_blocking(move || -> Result<(TempFile, Prepared), ApiError> {
+        let dims = if kind.has_thumbnail() {
+            crate::media::thumbnail::dimensions(&source.0)
+        } else {
+            None
+        };
+        if dims.is_some_and(|(w, h)| u64::from(w) * u64::from(h) > MAX_PIXELS) {
+            return Err(ApiError::new(ErrorCode::ImageTooLarge));
+        }
         let kept = match out {
             Some(out) => {
-                let mut input = std::io::BufReader::new(
-                    std::fs::File::open(&source.0).map_err(ApiError::internal)?,
-                );
-                let mut output = std::io::BufWriter::new(
-                    std::fs::File::create(&out.0).map_err(ApiError::internal)?,
-                );
-                crate::media::jpeg::strip(&mut input, &mut output).map_err(|e| {
-                    ApiError::with_detail(
-                        crate::error::ErrorCode::UnsupportedFileType,
-                        format!("the JPEG could not be read: {e}"),
-                    )
-                })?;
-                std::io::Write::flush(&mut output).map_err(ApiError::internal)?;
+                strip_metadata(kind, &source.0, &out.0)?;
                 out
             }
             None => source,
@@ -198,11 +202,6 @@ async fn prepare(
         let mut f = std::fs::File::open(&kept.0).map_err(ApiError::internal)?;
         let mut sha = <sha2::Sha256 as sha2::Digest>::new();
         let size = std::io::copy(&mut f, &mut sha).map_err(ApiError::internal)?;
-        let dims = if kind.has_thumbnail() {
-            crate::media::thumbnail::dimensions(&kept.0)
-        } else {
-            None
-        };
         Ok((
             kept,
             Prepared {
@@ -214,6 +213,33 @@ async fn prepare(
         ))
     })
     .await
+}
+
+/// Copies the image at `from` to `to` without its metadata, by its kind's rules.
+fn strip_metadata(
+    kind: Kind,
+    from: &std::path::Path,
+    to: &std::path::Path,
+) -> Result<(), ApiError> {
+    let mut input = std::io::BufReader::new(std::fs::File::open(from).map_err(ApiError::internal)?);
+    let mut output =
+        std::io::BufWriter::new(std::fs::File::create(to).map_err(ApiError::internal)?);
+    let stripped = match kind {
+        Kind::Jpeg => crate::media::jpeg::strip(&mut input, &mut output).map(|_| ()),
+        Kind::Png => crate::media::png::strip(&mut input, &mut output).map(|_| ()),
+        Kind::Webp => crate::media::webp::strip(&mut input, &mut output).map(|_| ()),
+        Kind::Heic | Kind::Pdf => return Err(ApiError::internal("nothing to strip")),
+    };
+    stripped.map_err(|e| {
+        ApiError::with_detail(
+            ErrorCode::UnsupportedFileType,
+            format!(
+                "the {} could not be read: {e}",
+                kind.extension().to_uppercase()
+            ),
+        )
+    })?;
+    std::io::Write::flush(&mut output).map_err(ApiError::internal)
 }
 
 pub async fn list(
