@@ -83,6 +83,9 @@ pub struct Settings {
     /// appended (the N-th from the right; `1` or `true`: the rightmost). Default `0`, off: the
     /// peer address is used. Entries further left are the client's own words and never used.
     pub trusted_proxy_hops: u8,
+    /// `OBSERVER_DESK_WEBHOOK_ALLOW_PRIVATE=1`: let department webhooks point at this machine
+    /// or a private network (a bot inside the county's network); default off.
+    pub webhook_allow_private: bool,
     /// `OBSERVER_DESK_MAX_BODY_BYTES`: the largest JSON body accepted; default 65536.
     pub max_body_bytes: usize,
     /// `OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER` / `..._PER_ADDRESS` / `OBSERVER_DESK_LOGIN_LOCKOUT_SECS`.
@@ -131,6 +134,7 @@ impl Settings {
             refresh_reuse_grace: Duration::from_secs(30),
             db_pool_size: 8,
             trusted_proxy_hops: 0,
+            webhook_allow_private: false,
             max_body_bytes: 64 * 1024,
             throttle: ThrottleSettings::default(),
             shutdown_timeout: Duration::from_secs(30),
@@ -271,6 +275,8 @@ impl Settings {
                 n => parse_num("OBSERVER_DESK_TRUST_FORWARDED_FOR", n, 0, 10)? as u8,
             };
         }
+        s.webhook_allow_private =
+            var("OBSERVER_DESK_WEBHOOK_ALLOW_PRIVATE").is_some_and(|v| is_truthy(&v));
         s.demo = var("OBSERVER_DESK_DEMO").is_some_and(|v| is_truthy(&v));
         for arg in args {
             match arg.as_str() {

@@ -90,6 +90,7 @@ impl Application {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", settings.bind)),
+            webhook_allow_private: settings.webhook_allow_private,
         };
         let delivery_worker = actix_web::rt::spawn(crate::workers::delivery::run(
             db.clone(),

@@ -25,19 +25,28 @@ pub fn parse_code(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(s)
 }
 
-/// An http(s) URL of at most 500 characters with a host.
-pub fn parse_webhook_url(field: &str, raw: &str) -> Result<String, FieldError> {
+/// An http(s) URL of at most 500 characters with a host, pointing at a public address
+/// unless private targets are allowed (see `webhook_target`).
+pub fn parse_webhook_url(
+    field: &str,
+    raw: &str,
+    allow_private: bool,
+) -> Result<String, FieldError> {
+    use crate::domain::webhook_target::{Refusal, check_url};
     let s = raw.trim();
     let bad = || FieldError::new(field, "format", "must be an http:// or https:// URL");
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .ok_or_else(bad)?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || s.len() > 500 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.len() > 500 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
-    Ok(s.to_string())
+    match check_url(s, allow_private) {
+        Ok(()) => Ok(s.to_string()),
+        Err(Refusal::NotAUrl) => Err(bad()),
+        Err(Refusal::NotPublic) => Err(FieldError::new(
+            field,
+            "not_public",
+            "must point at a public address, not this machine or a private network",
+        )),
+    }
 }
 
 /// A webhook signing secret: 16 to 256 characters.
@@ -66,8 +75,11 @@ mod tests {
 
     #[test]
     fn webhook_urls_need_a_scheme_and_a_host() {
-        assert!(parse_webhook_url("w", "https://bot.example.cn/hook?key=1").is_ok());
-        assert!(parse_webhook_url("w", "ftp://x").is_err());
-        assert!(parse_webhook_url("w", "https:///path").is_err());
+        assert!(parse_webhook_url("w", "https://bot.example.cn/hook?key=1", false).is_ok());
+        assert!(parse_webhook_url("w", "ftp://x", false).is_err());
+        assert!(parse_webhook_url("w", "https:///path", false).is_err());
+        let private = parse_webhook_url("w", "http://169.254.169.254/", false);
+        assert_eq!(private.err().map(|e| e.code), Some("not_public"));
+        assert!(parse_webhook_url("w", "http://127.0.0.1:9000/hook", true).is_ok());
     }
 }

@@ -10,3 +10,4 @@ pub mod role;
 pub mod routing;
 pub mod throttle;
 pub mod user;
+pub mod webhook_target;

@@ -23,9 +23,14 @@ pub struct Delivery {
     pub max_attempts: u32,
     /// Where links in messages point.
     pub public_url: String,
+    /// Whether webhooks may call this machine or a private network.
+    pub webhook_allow_private: bool,
 }
 
 const BATCH: i64 = 50;
+/// The failure of a queued webhook call whose department no longer has a webhook: it is
+/// dropped (dead-lettered at once), not retried.
+const WEBHOOK_GONE: &str = "the department has no webhook any more";
 const LEASE: TimeDelta = TimeDelta::minutes(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
@@ -95,18 +100,29 @@ async fn send(
             })
         }
         "webhook" => {
-            // The secret is read at sending time, so that a rotated one applies at once.
+            // URL and secret are read at sending time, so that a changed or removed webhook
+            // applies at once to what is still queued.
             let department = delivery.department_id;
-            let secret = db
+            let target = db
                 .read(move |c| {
                     Ok(match department {
-                        Some(id) => db::departments::find(c, id)?.and_then(|d| d.webhook_secret),
+                        Some(id) => db::departments::find(c, id)?
+                            .and_then(|d| d.webhook_url.map(|url| (url, d.webhook_secret))),
                         None => None,
                     })
                 })
                 .await?;
+            let Some((url, secret)) = target else {
+                return Ok(Err(WEBHOOK_GONE.into()));
+            };
             let body = delivery.payload.clone().unwrap_or_default();
-            Ok(crate::notify::webhook::post(&delivery.target, secret.as_deref(), &body).await)
+            Ok(crate::notify::webhook::post(
+                &url,
+                secret.as_deref(),
+                &body,
+                d.webhook_allow_private,
+            )
+            .await)
         }
         other => Ok(Err(format!("unknown channel {other}"))),
     }
@@ -136,7 +152,7 @@ async fn attempt(
         }
         Err(error) => {
             let attempt = delivery.attempts as u32 + 1;
-            let dead = attempt >= d.max_attempts;
+            let dead = attempt >= d.max_attempts || error == WEBHOOK_GONE;
             let wait =
                 TimeDelta::from_std(backoff(d.backoff, attempt)).unwrap_or(TimeDelta::hours(1));
             let next: NaiveDateTime = db::truncate(at + wait);

@@ -109,14 +109,18 @@ pub fn file(
         },
     )?;
     record_filing(c, &row, reporter, decision)?;
-    crate::notify::outbox::after_filing(c, &row)?;
-    if row.department_id.is_some() {
+    // The clocks first, so that the notices (the department's webhook among them) carry
+    // the deadlines.
+    let row = if row.department_id.is_some() {
         let mut changes = issues::IssueChanges::default();
         let cal = sla::calendar(c)?;
         sla::start(c, &cal, &row, now, &mut changes)?;
         issues::set_fields(c, row.id, &changes)?;
-        return issues::find(c, row.id)?.ok_or_else(ApiError::not_found);
-    }
+        issues::find(c, row.id)?.ok_or_else(ApiError::not_found)?
+    } else {
+        row
+    };
+    crate::notify::outbox::after_filing(c, &row)?;
     Ok(row)
 }
 

@@ -37,10 +37,13 @@ pub async fn create(
     let mut f = Fields::default();
     let code = f.check(parse_code("code", &b.code));
     let name = f.check(parse_text("name", &b.name, 100));
-    let webhook_url = b
-        .webhook_url
-        .as_deref()
-        .and_then(|u| f.check(parse_webhook_url("webhook_url", u)));
+    let webhook_url = b.webhook_url.as_deref().and_then(|u| {
+        f.check(parse_webhook_url(
+            "webhook_url",
+            u,
+            state.settings.webhook_allow_private,
+        ))
+    });
     let webhook_secret = b
         .webhook_secret
         .as_deref()

@@ -51,7 +51,13 @@ pub async fn update(
         webhook_url: match &b.webhook_url {
             None => None,
             Some(None) => Some(None),
-            Some(Some(u)) => f.check(parse_webhook_url("webhook_url", u)).map(Some),
+            Some(Some(u)) => f
+                .check(parse_webhook_url(
+                    "webhook_url",
+                    u,
+                    state.settings.webhook_allow_private,
+                ))
+                .map(Some),
         },
         webhook_secret: match &b.webhook_secret {
             None => None,
