@@ -5,6 +5,9 @@ use observer_desk::{config::Settings, startup::Application, telemetry};
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
+    // Everything the service writes in its data folder (database, secrets, attachments,
+    // mail) is for its own user only.
+    observer_desk::startup::keep_new_files_private();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let settings = Settings::from_env(&args)?;
     let app = Application::build(settings).await?;

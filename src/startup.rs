@@ -47,10 +47,33 @@ pub struct Application {
     delivery_worker: actix_web::rt::task::JoinHandle<()>,
 }
 
+/// Files and folders this process creates from now on are readable by its own user only
+/// (umask 077): the database, generated secrets, attachments and mail in the data folder
+/// hold what observers reported and must not be world-readable (0600 files, 0700 folders).
+pub fn keep_new_files_private() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
+/// Creates the data folder for the service's user alone, and closes an existing one that
+/// others could read.
+fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("making {} private", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        prepare_data_dir(&settings.data_dir)?;
         let secret = settings.resolve_jwt_secret()?;
         let url = settings.database_url.clone();
         let pool_size = settings.db_pool_size;

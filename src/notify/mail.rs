@@ -34,12 +34,16 @@ impl Mailer {
     }
 
     /// Sends one message, plain text and HTML. The error is a line for the delivery log.
+    /// Sends one message. It gets a unique `Message-ID`; with `thread` (a stable key such
+    /// as the issue's id), `In-Reply-To` and `References` name one per-thread id, so that a
+    /// mail client shows all mail about one issue together.
     pub async fn send(
         &self,
         from: &str,
         to: &str,
         subject: &str,
         plain: &str,
+        thread: Option<&str>,
     ) -> Result<(), String> {
         let from: Mailbox = from.parse().map_err(|e| format!("sender {from:?}: {e}"))?;
         let to: Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
@@ -47,10 +51,17 @@ impl Mailer {
             "<!doctype html><html><body><p>{}</p></body></html>",
             escape_html(plain).replace('\n', "<br>")
         );
-        let message = Message::builder()
+        let domain = from.email.domain().to_string();
+        let mut builder = Message::builder()
+            .message_id(Some(message_id(&domain)))
             .from(from)
             .to(to)
-            .subject(subject)
+            .subject(subject);
+        if let Some(key) = thread {
+            let root = thread_id(key, &domain);
+            builder = builder.in_reply_to(root.clone()).references(root);
+        }
+        let message = builder
             .multipart(MultiPart::alternative_plain_html(plain.to_string(), html))
             .map_err(|e| e.to_string())?;
         match self {
@@ -65,6 +76,24 @@ impl Mailer {
             Mailer::File(_) => "file",
         }
     }
+}
+
+/// A unique `Message-ID` at the sender's domain.
+fn message_id(domain: &str) -> String {
+    format!(
+        "<{}.{}@{domain}>",
+        chrono::Utc::now().timestamp_micros(),
+        crate::auth::tokens::random_token(12)
+    )
+}
+
+/// The id every message of one thread refers to (never itself sent).
+fn thread_id(key: &str, domain: &str) -> String {
+    let safe: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        .collect();
+    format!("<{safe}@{domain}>")
 }
 
 fn escape_html(s: &str) -> String {

@@ -84,16 +84,25 @@ async fn send(
                 .await?;
             Ok(match found {
                 Some((n, issue, lang)) => {
-                    let body = match issue {
-                        Some(issue) => format!(
-                            "{}\n\n{}",
-                            n.body,
-                            email_footer(&issue, lang, &d.public_url)
+                    let (body, thread) = match issue {
+                        Some(issue) => (
+                            format!(
+                                "{}\n\n{}",
+                                n.body,
+                                email_footer(&issue, lang, &d.public_url)
+                            ),
+                            Some(format!("issue-{}.{}", issue.id, issue.number)),
                         ),
-                        None => n.body.clone(),
+                        None => (n.body.clone(), None),
                     };
                     d.mailer
-                        .send(&d.from, &delivery.target, &n.title, &body)
+                        .send(
+                            &d.from,
+                            &delivery.target,
+                            &n.title,
+                            &body,
+                            thread.as_deref(),
+                        )
                         .await
                 }
                 None => Err("the notification is gone".into()),

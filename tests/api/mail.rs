@@ -1,6 +1,7 @@
 //! Email through a real SMTP server started by the test: the right people, the right
 //! language, and nothing lost or doubled while the mail server is down.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ on_both_databases!(
     without_an_smtp_server_mail_is_written_to_the_data_folder,
     a_hanging_mail_server_never_holds_up_a_request,
     two_instances_send_each_message_once,
+    every_mail_has_its_own_message_id_and_mail_about_one_issue_is_one_thread,
 );
 
 async fn two_instances_send_each_message_once(db: Db) {
@@ -112,6 +114,65 @@ async fn without_an_smtp_server_mail_is_written_to_the_data_folder(db: Db) {
     assert!(files[0].extension().is_some_and(|e| e == "eml"));
     assert!(eml.contains("To: staff-a@pinglu.gov.cn"), "{eml}");
     assert!(eml.contains("text/html") && eml.contains("text/plain"));
+}
+
+/// The value of a header in a raw message.
+fn header_of(eml: &str, name: &str) -> Option<String> {
+    eml.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .map(str::to_string)
+}
+
+async fn every_mail_has_its_own_message_id_and_mail_about_one_issue_is_one_thread(db: Db) {
+    let c = County::new_with(db, |s| s.delivery_tick = Duration::from_millis(100)).await;
+    set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
+    let first = c.file("first thread").await;
+    c.step(
+        &c.sup,
+        first,
+        json!({ "action": "chase", "comment": "请尽快" }),
+    )
+    .await;
+    c.file("second thread").await;
+    let dir = c.app.data_dir().join("mail");
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        mails = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if mails.len() >= 3 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 3);
+    let ids: BTreeSet<String> = mails
+        .iter()
+        .map(|m| header_of(m, "Message-ID").expect("a Message-ID"))
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with('<') && id.ends_with("@observer-desk.local>"))
+    );
+    let threads: Vec<(String, String)> = mails
+        .iter()
+        .map(|m| {
+            (
+                header_of(m, "In-Reply-To").unwrap(),
+                header_of(m, "References").unwrap(),
+            )
+        })
+        .collect();
+    assert!(threads.iter().all(|(r, refs)| r == refs));
+    let distinct: BTreeSet<&String> = threads.iter().map(|(r, _)| r).collect();
+    assert_eq!(distinct.len(), 2, "two issues, two threads: {threads:?}");
+    assert!(distinct.iter().all(|t| !ids.contains(*t)));
 }
 
 async fn county_with_mail(db: Db, sink: &SmtpSink, max_attempts: u32) -> County {

@@ -13,7 +13,54 @@ use crate::on_both_databases;
 on_both_databases!(
     the_first_start_prints_a_generated_admin_password_once,
     sigterm_lets_in_flight_requests_finish_and_loses_nothing,
+    files_in_the_data_folder_are_for_the_service_alone,
 );
+
+async fn files_in_the_data_folder_are_for_the_service_alone(db: Db) {
+    use std::os::unix::fs::PermissionsExt;
+    let database = TestDatabase::new(db);
+    let data = database.dir().join("data");
+    // A folder left open by an earlier version is closed on start.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut server = Running::start(&database, &[]);
+    let printed = server.output_so_far().join("\n");
+    let password = printed
+        .split("with password: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let (status, _) = post_json(
+        &server.address,
+        "/api/v1/auth/login",
+        json!({ "username": "admin", "password": password }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    server.terminate();
+    assert!(server.wait().success());
+    let mut seen = Vec::new();
+    let mut stack = vec![data.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path.clone());
+            }
+            seen.push(path);
+        }
+    }
+    assert!(seen.iter().any(|p| p.ends_with("jwt-secret")), "{seen:?}");
+    if db == Db::Sqlite {
+        // The test keeps its SQLite file beside the data folder; the service created it.
+        seen.push(database.dir().join("test.db"));
+    }
+    for path in seen.iter().chain([&data]) {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+    }
+}
 
 struct Running {
     child: Child,
