@@ -274,14 +274,45 @@ where
     }
 }
 
+/// The PostgreSQL advisory lock that instances take around their migrations.
+const MIGRATION_LOCK: i64 = 0x6f62_7365_7276_6572; // "observer"
+
+/// Applies what is pending, once, however many instances start at the same moment: on
+/// PostgreSQL under an advisory lock (the others wait, then find nothing pending), on
+/// SQLite inside one `BEGIN IMMEDIATE` transaction (the migrations run in savepoints).
 fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
+    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("running migrations: {e}");
     let result = match conn {
-        DbConn::Pg(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .execute(c)
+                .map_err(|e| fail(&e))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            let unlocked =
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .execute(c);
+            let applied = applied.map_err(|e| fail(&e))?;
+            unlocked.map_err(|e| fail(&e))?;
+            Ok(applied)
+        }
+        DbConn::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                .map_err(|e| fail(&e))?;
+            match c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()) {
+                Ok(n) => {
+                    AnsiTransactionManager::commit_transaction(c).map_err(|e| fail(&e))?;
+                    Ok(n)
+                }
+                Err(e) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    Err(fail(&e))
+                }
+            }
+        }
     };
-    let applied = result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    let applied: usize = result?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }

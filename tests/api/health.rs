@@ -12,7 +12,41 @@ on_both_databases!(
     healthz_and_readyz_answer_when_all_is_well,
     metrics_count_requests_by_route_and_status,
     made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics,
+    three_instances_starting_at_once_on_an_empty_database_all_come_up,
 );
+
+async fn three_instances_starting_at_once_on_an_empty_database_all_come_up(db: Db) {
+    for _round in 0..3 {
+        let database = crate::helpers::TestDatabase::new(db);
+        let settings = crate::helpers::test_settings(&database);
+        let starts = (0..3).map(|_| observer_desk::startup::Application::build(settings.clone()));
+        let apps = futures_util::future::join_all(starts).await;
+        let mut handles = Vec::new();
+        for app in apps {
+            let app = app.unwrap_or_else(|e| panic!("an instance failed to start: {e:#}"));
+            let address = format!("http://127.0.0.1:{}", app.port());
+            handles.push(app.handle());
+            actix_web::rt::spawn(app.run_until_stopped());
+            let ready = awc::Client::new()
+                .get(format!("{address}/readyz"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ready.status(), 200);
+        }
+        // One admin, however many instances raced to create it.
+        let app = TestApp::spawn_with(db, |s| s.database_url = database.url.clone()).await;
+        let admin = app.admin_token().await;
+        let users = app.get("/api/v1/users?role=admin", &admin).await;
+        assert_eq!(
+            users.assert_status(200)["items"].as_array().unwrap().len(),
+            1
+        );
+        for h in handles {
+            h.stop(false).await;
+        }
+    }
+}
 
 async fn made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics(db: Db) {
     let app = TestApp::spawn(db).await;

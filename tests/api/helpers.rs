@@ -139,6 +139,17 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The settings a test instance runs with on `database`: port 0, known secrets, a small pool.
+pub fn test_settings(database: &TestDatabase) -> Settings {
+    let mut settings = Settings::defaults(database.dir().join("data"));
+    settings.database_url = database.url.clone();
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    settings.jwt_secret = Some(Secret::new(JWT_SECRET));
+    settings.db_pool_size = 4;
+    settings
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
@@ -216,12 +227,7 @@ impl TestApp {
 
     pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let database = TestDatabase::new(db);
-        let mut settings = Settings::defaults(database.dir().join("data"));
-        settings.database_url = database.url.clone();
-        settings.bind = "127.0.0.1:0".parse().expect("address");
-        settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
-        settings.jwt_secret = Some(Secret::new(JWT_SECRET));
-        settings.db_pool_size = 4;
+        let mut settings = test_settings(&database);
         tweak(&mut settings);
         TestApp::start(database, settings).await
     }
