@@ -16,7 +16,58 @@ on_both_databases!(
     csv_and_xlsx_carry_the_same_rows_with_chinese_intact,
     the_bulletin_and_the_ranking_follow_their_rules,
     only_supervisors_and_admins_read_reports_and_a_head_reads_their_own_row,
+    names_that_look_like_formulas_reach_the_csv_as_text,
 );
+
+async fn names_that_look_like_formulas_reach_the_csv_as_text(db: Db) {
+    let c = County::new(db).await;
+    c.app
+        .patch(
+            &format!("/api/v1/users/{}", c.obs1_id),
+            &c.obs1,
+            json!({ "display_name": "=HYPERLINK(\"http://x\",\"点击\")" }),
+        )
+        .await
+        .assert_status(200);
+    c.app
+        .patch(
+            &format!("/api/v1/departments/{}", c.dept_a),
+            &c.admin,
+            json!({ "name": "@SUM(1+1)" }),
+        )
+        .await
+        .assert_status(200);
+    c.file("+cmd|' /C calc'!A0").await;
+    let month = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).format("%Y-%m");
+    for (path, planted) in [
+        (
+            "/api/v1/reports/observers?format=csv".to_string(),
+            "'=HYPERLINK(",
+        ),
+        (
+            "/api/v1/reports/departments?format=csv".to_string(),
+            "'@SUM(1+1)",
+        ),
+        (
+            format!("/api/v1/reports/monthly?month={month}&format=csv"),
+            "'@SUM(1+1)",
+        ),
+    ] {
+        let csv = c.app.send("GET", &path, Some(&c.sup), &[], None).await;
+        assert_eq!(csv.status, 200, "{path}: {}", csv.text);
+        let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
+        assert!(text.contains(planted), "{path}: {text}");
+        for line in text.lines() {
+            for cell in line.split(',') {
+                let cell = cell.trim_start_matches('"');
+                assert!(
+                    !cell.starts_with(['=', '+', '@']),
+                    "{path}: a cell starts like a formula: {cell:?}"
+                );
+            }
+        }
+    }
+}
 
 async fn step(c: &County, token: &str, id: i64, body: Value) {
     c.step(token, id, body).await;
