@@ -226,7 +226,7 @@ fn run(
                         .match_pattern()
                         .unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.into());
                     metrics.observe(
-                        &method,
+                        method,
                         &route,
                         res.status().as_u16(),
                         started.elapsed().as_secs_f64(),

@@ -10,41 +10,71 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 
-/// A JSON request body. Unlike `web::Json`, a type mismatch names the field that failed,
-/// and every rejection is a problem document.
+/// A JSON object as the request body. Unlike `web::Json`, a type mismatch names the field
+/// that failed, every rejection is a problem document, and an array is refused even where
+/// serde would read one as a struct field by field.
 pub struct Json<T>(pub T);
+
+/// A JSON array as the request body, item by item as [`Json`] reads an object.
+pub struct JsonList<T>(pub Vec<T>);
+
+/// The JSON type a body must have at its top.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Top {
+    Object,
+    Array,
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|m| {
-                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-            });
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::with_detail(
-                    ErrorCode::UnsupportedMediaType,
-                    "send the body as Content-Type: application/json",
-                ));
-            }
-            let bytes = body.await.map_err(payload_error)?;
-            parse_json(&bytes).map(Json)
-        })
+        let body = json_body::<T>(req, payload, Top::Object);
+        Box::pin(async move { body.await.map(Json) })
     }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonList<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body::<Vec<T>>(req, payload, Top::Array);
+        Box::pin(async move { body.await.map(JsonList) })
+    }
+}
+
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    top: Top,
+) -> LocalBoxFuture<'static, Result<T, ApiError>> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        if !is_json {
+            return Err(ApiError::with_detail(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as Content-Type: application/json",
+            ));
+        }
+        let bytes = body.await.map_err(payload_error)?;
+        parse_json_as(&bytes, top)
+    })
 }
 
 fn payload_error(e: actix_web::Error) -> ApiError {
@@ -59,10 +89,36 @@ fn payload_error(e: actix_web::Error) -> ApiError {
 }
 
 /// Parses a JSON document, turning a data error into a 422 that names the field.
+///
+/// A number with a zero fraction (`13.0`) counts as the integer it equals, as JSON Schema
+/// counts it, so a client whose JSON library writes every number as a float is understood;
+/// `13.5` for an integer field, or an integer past what 53 bits hold exactly, is still refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_json_as(bytes, Top::Object)
+}
+
+fn parse_json_as<T: DeserializeOwned>(bytes: &[u8], top: Top) -> Result<T, ApiError> {
     use serde_json::error::Category;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::with_detail(ErrorCode::MalformedJson, e.to_string()))?;
+    let fits = match top {
+        Top::Object => value.is_object(),
+        Top::Array => value.is_array(),
+    };
+    if !fits {
+        let want = if top == Top::Object {
+            "an object"
+        } else {
+            "an array"
+        };
+        return Err(ApiError::validation(vec![FieldError::new(
+            ".",
+            "invalid_type",
+            format!("the body must be a JSON {want}"),
+        )]));
+    }
+    integral_floats_as_integers(&mut value);
+    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
@@ -74,9 +130,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::with_detail(ErrorCode::MalformedJson, inner.to_string()),
         }
     })?;
-    de.end()
-        .map_err(|e| ApiError::with_detail(ErrorCode::MalformedJson, e.to_string()))?;
-    Ok(value)
+    Ok(parsed)
+}
+
+/// Rewrites every float with a zero fraction that an `f64` holds exactly (|x| ≤ 2^53) as an
+/// integer. Floats stay valid wherever a float is expected (serde reads an integer as `f64`).
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64()
+                && x.fract() == 0.0
+                && x.abs() <= EXACT
+            {
+                *value = Value::from(x as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// serde_json appends " at line L column C"; the field path says more.
@@ -132,25 +206,30 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
     ApiError::with_detail(ErrorCode::InvalidQuery, err.to_string()).into()
 }
 
-/// The version an `If-Match` header asks for: `None` when absent or `*`.
+/// The version an `If-Match` header asks for: `None` when absent or `*`. Any other value
+/// that is not a tag this service issued (`"v3"`, also weak or unquoted) cannot match the
+/// current version, so the condition is false: 412 (RFC 9110 §13.1.1) — decided where the
+/// version is compared, after the request itself was found well-formed.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::with_detail(ErrorCode::InvalidHeader, "If-Match is not ASCII"))?
-        .trim();
+    let Ok(value) = value.to_str().map(str::trim) else {
+        return Ok(Some(NO_VERSION));
+    };
     if value == "*" {
         return Ok(None);
     }
     let tag = value.trim_start_matches("W/").trim_matches('"');
-    tag.strip_prefix('v')
-        .and_then(|n| n.parse::<i64>().ok())
-        .map(Some)
-        // A tag we never issued cannot match the current one.
-        .ok_or_else(|| ApiError::new(ErrorCode::PreconditionFailed))
+    Ok(Some(
+        tag.strip_prefix('v')
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(NO_VERSION),
+    ))
 }
+
+/// Stands for a tag this service never issued: versions start at 1, so it matches none.
+const NO_VERSION: i64 = -1;
 
 /// The version a client asked for with `If-Match`, checked against the current one.
 pub struct Precondition(pub Option<i64>);
@@ -236,6 +315,24 @@ mod tests {
                 e.errors.first().map(|f| f.code).unwrap_or(""),
             )
         })
+    }
+
+    #[test]
+    fn an_integral_float_is_the_integer_it_equals_and_a_fraction_is_still_refused() {
+        let body = parse_json::<Body>(br#"{"name": "x", "count": 13.0}"#);
+        assert_eq!(body.ok().map(|b| b.count), Some(13));
+        assert_eq!(
+            code_and_field(r#"{"name": "x", "count": 13.5}"#),
+            Some((ErrorCode::ValidationFailed, "count".into(), "invalid_type"))
+        );
+        assert_eq!(
+            code_and_field(r#"{"name": "x", "count": 1e300}"#),
+            Some((ErrorCode::ValidationFailed, "count".into(), "invalid_type"))
+        );
+        assert_eq!(
+            code_and_field(r#"{"name": "x", "count": 99999999999999999999}"#),
+            Some((ErrorCode::ValidationFailed, "count".into(), "invalid_type"))
+        );
     }
 
     #[test]

@@ -87,20 +87,23 @@ impl Once {
         content: &[u8],
     ) -> Result<Once, ApiError> {
         let key = match req.headers().get(HEADER) {
+            // An empty value is no key (some clients cannot tell the two apart).
+            Some(v) if v.is_empty() => None,
             None => None,
             Some(v) => {
-                let k = v
-                    .to_str()
-                    .ok()
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
-                    .ok_or_else(|| {
-                        ApiError::with_detail(
-                            ErrorCode::InvalidHeader,
-                            format!("{HEADER} must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
-                        )
-                    })?;
-                Some(k.to_string())
+                let raw = v.as_bytes();
+                if raw.len() > MAX_KEY_LEN {
+                    return Err(ApiError::with_detail(
+                        ErrorCode::InvalidHeader,
+                        format!("{HEADER} must be at most {MAX_KEY_LEN} bytes"),
+                    ));
+                }
+                // Any header value is a key; one that is not plain ASCII is kept by its bytes
+                // in hex, so that two different keys never become one.
+                Some(match v.to_str() {
+                    Ok(k) => k.to_string(),
+                    Err(_) => format!("hex:{}", crate::encoding::hex(raw)),
+                })
             }
         };
         let mut h = Sha256::new();

@@ -112,6 +112,16 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
+/// For optional fields that may be left out but not sent as `null` (the schema gives them
+/// one type): absent is `None` through `#[serde(default)]`, `null` is refused.
+pub fn non_null<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(de).map(Some)
+}
+
 /// Collects field errors from several parses and fails with all of them at once.
 #[derive(Default)]
 pub struct Fields {

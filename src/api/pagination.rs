@@ -1,7 +1,5 @@
 //! Cursor pagination and `updated_since`, shared by every list.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -86,16 +84,16 @@ impl<T> Page<T> {
     }
 }
 
+/// A cursor is the id of the last item of the previous page, in decimal: `openapi.yaml`
+/// documents it as 1 to 18 digits, and every such value is a valid position.
 pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("id:{id}"))
+    id.to_string()
 }
 
 fn decode_cursor(raw: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("id:").and_then(|n| n.parse::<i64>().ok()))
+    Some(raw)
+        .filter(|r| (1..=18).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|r| r.parse::<i64>().ok())
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidCursor))
 }
 
@@ -124,6 +122,21 @@ mod tests {
                 .err()
                 .map(|e| e.code),
             Some(ErrorCode::InvalidCursor)
+        );
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            "1234567890123456789",
+            " 1",
+            "aWQ6NDE",
+        ] {
+            assert!(PageParams::parse(None, Some(bad), None).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            PageParams::parse(None, Some("000"), None)?.after_id,
+            Some(0)
         );
         assert!(PageParams::parse(Some("0"), None, None).is_err());
         assert!(PageParams::parse(Some("201"), None, None).is_err());

@@ -19,9 +19,6 @@ impl Period {
         if to < from {
             return Err("`to` is before `from`");
         }
-        if (to - from).num_days() > 3660 {
-            return Err("a period is at most ten years");
-        }
         Ok(Period { from, to })
     }
 
@@ -67,12 +64,20 @@ impl Period {
         Period::month(&format!("{:04}-{:02}", last.year(), last.month()))
     }
 
-    /// The half-open UTC interval `[start, end)` the period covers.
+    /// The half-open UTC interval `[start, end)` the period covers. The days are clamped to
+    /// the years 1900 to 9999, which hold every stored time and which both databases and the
+    /// date arithmetic take without overflow.
     pub fn utc_bounds(&self) -> (NaiveDateTime, NaiveDateTime) {
-        let start = self.from.and_hms_opt(0, 0, 0).unwrap_or_default()
-            - Duration::seconds(COUNTY_OFFSET_SECS);
-        let end = self.to.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::days(1)
-            - Duration::seconds(COUNTY_OFFSET_SECS);
+        let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 30).unwrap_or_default();
+        let midnight = |d: NaiveDate| {
+            d.clamp(first, last)
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+        };
+        let offset = Duration::seconds(COUNTY_OFFSET_SECS);
+        let start = midnight(self.from) - offset;
+        let end = midnight(self.to) + Duration::days(1) - offset;
         (start, end)
     }
 }
@@ -251,6 +256,15 @@ fn ordered(x: Option<f64>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_at_the_ends_of_the_calendar_has_bounds_and_no_overflow() {
+        let p = Period::new(NaiveDate::MIN, NaiveDate::MAX).ok();
+        let (start, end) = p.map(|p| p.utc_bounds()).unwrap_or_default();
+        assert_eq!(start.to_string(), "1899-12-31 16:00:00");
+        assert_eq!(end.to_string(), "9999-12-30 16:00:00");
+        assert!(Period::new(NaiveDate::MAX, NaiveDate::MIN).is_err());
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

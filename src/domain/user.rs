@@ -81,20 +81,42 @@ impl NewPassword {
     }
 }
 
-/// A non-empty, trimmed text of at most `max` characters.
+/// A one-line text: at most `max` characters as sent, not blank, stored trimmed, with no
+/// control character inside (a name, a title). `openapi.yaml` states the same rule as a
+/// pattern; keep the two in step.
 pub fn parse_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err(FieldError::new(field, "blank", "must not be empty"));
-    }
-    if s.chars().count() > max {
+    checked_text(field, raw, max, |c| c.is_control())
+}
+
+/// A text of several lines (a description, a comment): as [`parse_text`], but line breaks
+/// and tabs are kept.
+pub fn parse_paragraph(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    checked_text(field, raw, max, is_control_in_paragraph)
+}
+
+/// The control characters a paragraph may not hold: all but tab, line feed and return.
+pub fn is_control_in_paragraph(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn checked_text(
+    field: &str,
+    raw: &str,
+    max: usize,
+    forbidden: impl Fn(char) -> bool,
+) -> Result<String, FieldError> {
+    if raw.chars().count() > max {
         return Err(FieldError::new(
             field,
             "too_long",
             format!("must be at most {max} characters"),
         ));
     }
-    if s.chars().any(|c| c.is_control()) {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "blank", "must not be empty"));
+    }
+    if s.chars().any(forbidden) {
         return Err(FieldError::new(
             field,
             "format",

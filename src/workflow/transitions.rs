@@ -67,14 +67,31 @@ pub fn check_fields(r: &TransitionRequest) -> Result<(), ApiError> {
     {
         errors.push(FieldError::new("rating", "invalid", "must be 1 to 5"));
     }
-    if let Some(c) = &r.comment
-        && c.chars().count() > 5000
+    // Checked here too, before any precondition: a malformed request is refused as such
+    // (422), whatever the state of the issue it names.
+    if let Some(minutes) = r.extension_minutes
+        && !(1..=MAX_EXTENSION_MINUTES).contains(&minutes)
     {
         errors.push(FieldError::new(
-            "comment",
-            "too_long",
-            "must be at most 5000 characters",
+            "extension_minutes",
+            "invalid",
+            format!("must be 1 to {MAX_EXTENSION_MINUTES}"),
         ));
+    }
+    if let Some(c) = &r.comment {
+        if c.chars().count() > 5000 {
+            errors.push(FieldError::new(
+                "comment",
+                "too_long",
+                "must be at most 5000 characters",
+            ));
+        } else if c.chars().any(crate::domain::user::is_control_in_paragraph) {
+            errors.push(FieldError::new(
+                "comment",
+                "format",
+                "must not contain control characters",
+            ));
+        }
     }
     if errors.is_empty() {
         Ok(())

@@ -165,3 +165,97 @@ async fn the_server_serves_the_spec_and_answers_in_its_shapes(db: Db) {
     assert_matches_schema(&spec, "Problem", &problem.body);
     assert_matches_schema(&spec, "FieldError", &problem.body["errors"][0]);
 }
+
+/// The text rules are stated twice: as patterns in `openapi.yaml` (for clients and the
+/// contract fuzzer) and as code. They must agree on every tricky string.
+#[test]
+fn the_text_patterns_in_the_spec_agree_with_the_server() {
+    use observer_desk::domain::user::{parse_paragraph, parse_text};
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let pattern = |schema: &str, field: &str| {
+        let p = schemas[schema]["properties"][field]["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{schema}.{field} has no pattern"));
+        regex_lite::Regex::new(p).unwrap_or_else(|e| panic!("{schema}.{field}: {e}"))
+    };
+    let samples = [
+        "",
+        " ",
+        "a",
+        " a ",
+        "\ta\t",
+        "\na\n",
+        "a\nb",
+        "a\tb",
+        "a\rb",
+        "a\u{0}b",
+        "\u{0}",
+        "a\u{7}",
+        "\u{1c}a",
+        "a\u{85}b",
+        "\u{85}a\u{85}",
+        "\u{a0}a",
+        "\u{3000}",
+        "\u{3000}平陆\u{3000}",
+        "观察员 王建军",
+        "a\u{7f}",
+        "\u{9f}",
+        "\u{200b}",
+        "\u{2028}a",
+        "=1+2",
+        "\u{feff}x",
+    ];
+    let line_fields = [
+        ("CreateIssueRequest", "title"),
+        ("CreateUserRequest", "display_name"),
+        ("UpdateDepartmentRequest", "name"),
+        ("CreateProjectRequest", "name"),
+        ("UpdateMilestoneRequest", "title"),
+        ("CreateRoutingRuleRequest", "park"),
+    ];
+    for (schema, field) in line_fields {
+        let re = pattern(schema, field);
+        for s in samples {
+            assert_eq!(
+                re.is_match(s),
+                parse_text(field, s, 10_000).is_ok(),
+                "{schema}.{field} and the server disagree on {s:?}"
+            );
+        }
+    }
+    for (schema, field) in [
+        ("CreateIssueRequest", "description"),
+        ("CreateCommentRequest", "body"),
+    ] {
+        let re = pattern(schema, field);
+        for s in samples {
+            assert_eq!(
+                re.is_match(s),
+                parse_paragraph(field, s, 10_000).is_ok(),
+                "{schema}.{field} and the server disagree on {s:?}"
+            );
+        }
+    }
+    // Optional project texts: blank means none, the rest as one line.
+    let re = pattern("CreateProjectRequest", "park");
+    for s in samples {
+        let server = s.trim().is_empty() || parse_text("park", s, 10_000).is_ok();
+        assert_eq!(
+            re.is_match(s),
+            server,
+            "park and the server disagree on {s:?}"
+        );
+    }
+    let re = pattern("TransitionRequest", "comment");
+    for s in samples {
+        let server = !s
+            .chars()
+            .any(observer_desk::domain::user::is_control_in_paragraph);
+        assert_eq!(
+            re.is_match(s),
+            server,
+            "comment and the server disagree on {s:?}"
+        );
+    }
+}

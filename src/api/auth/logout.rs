@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::api::extract::Json;
 use crate::auth::sessions;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -20,8 +20,9 @@ pub struct LogoutBody {
     pub push_token: Option<String>,
 }
 
-/// Always 204, whether or not the token was known: logging out twice is not an error,
-/// and the answer tells nothing about which tokens exist.
+/// 204 whether or not the token was known: logging out twice is not an error, and the
+/// answer tells nothing about which tokens exist. Only a body that cannot be a token
+/// (empty, longer than any issued) is refused, as the schema says.
 pub async fn logout(
     state: web::Data<AppState>,
     body: Json<LogoutBody>,
@@ -30,7 +31,23 @@ pub async fn logout(
         refresh_token: token,
         push_token,
     } = body.0;
-    if token.len() <= 256 {
+    let mut f = crate::api::Fields::default();
+    if token.is_empty() || token.len() > 256 {
+        f.push(FieldError::new(
+            "refresh_token",
+            "invalid",
+            "is not a refresh token",
+        ));
+    }
+    if push_token.as_ref().is_some_and(|p| p.chars().count() > 512) {
+        f.push(FieldError::new(
+            "push_token",
+            "too_long",
+            "must be at most 512 characters",
+        ));
+    }
+    f.finish()?;
+    {
         state
             .db
             .write(move |c| {

@@ -17,7 +17,9 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDepartment {
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub code: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub webhook_url: Option<Option<String>>,

@@ -12,7 +12,7 @@ use crate::api::issues::{scope, sees_internal, view::CommentView};
 use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::domain::user::parse_text;
+use crate::domain::user::parse_paragraph;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -75,7 +75,7 @@ pub async fn create(
     let id = id.into_inner();
     let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let b = body.0;
-    let text = parse_text("body", &b.body, 5000).map_err(|e| ApiError::validation(vec![e]))?;
+    let text = parse_paragraph("body", &b.body, 5000).map_err(|e| ApiError::validation(vec![e]))?;
     if b.internal && !sees_internal(&auth) {
         return Err(ApiError::forbidden());
     }

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::issue::{Category, Priority};
 use crate::domain::role::Role;
-use crate::domain::user::parse_text;
+use crate::domain::user::{parse_paragraph, parse_text};
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 use crate::workflow::filing::{self, Filing};
@@ -33,7 +33,7 @@ pub struct CreateIssue {
     #[serde(default)]
     pub milestone_id: Option<i64>,
     pub category: Category,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub priority: Option<Priority>,
     pub title: String,
     pub description: String,
@@ -56,7 +56,7 @@ pub async fn create(
     let b = body.0;
     let mut f = Fields::default();
     let title = f.check(parse_text("title", &b.title, 200));
-    let description = f.check(parse_text("description", &b.description, 5000));
+    let description = f.check(parse_paragraph("description", &b.description, 5000));
     if let Some(l) = &b.location {
         if !(l.lat.is_finite() && (-90.0..=90.0).contains(&l.lat)) {
             f.push(FieldError::new(

@@ -22,10 +22,11 @@ pub async fn transition(
     body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    // The request's own form first (422), then its conditions (412).
+    transitions::check_fields(&body.0)?;
     let expected = Precondition::from_request(&req)?;
     let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let r = body.0;
-    transitions::check_fields(&r)?;
     let (answer, replayed) = state
         .db
         .write(move |c| {

@@ -26,7 +26,7 @@ pub struct CreateMilestone {
     pub planned_date: Option<NaiveDate>,
     #[serde(default)]
     pub actual_date: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub status: Option<MilestoneStatus>,
 }
 

@@ -19,7 +19,9 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMilestone {
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub kind: Option<MilestoneKind>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub responsible_department_id: Option<Option<i64>>,
@@ -27,6 +29,7 @@ pub struct UpdateMilestone {
     pub planned_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "double_option")]
     pub actual_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub status: Option<MilestoneStatus>,
 }
 

@@ -36,7 +36,7 @@ pub struct CreateProject {
     pub contact_phone: Option<String>,
     #[serde(default)]
     pub agent: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub stage: Option<Stage>,
     #[serde(default)]
     pub observer_ids: Vec<i64>,

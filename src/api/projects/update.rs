@@ -19,7 +19,9 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProject {
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub code: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub lead_department_id: Option<Option<i64>>,
@@ -37,7 +39,9 @@ pub struct UpdateProject {
     pub contact_phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub agent: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub stage: Option<Stage>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub observer_ids: Option<Vec<i64>>,
 }
 

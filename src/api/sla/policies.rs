@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::Json;
+use crate::api::extract::JsonList;
 use crate::api::projects::may_manage;
 use crate::auth::AuthUser;
 use crate::db::{self, sla::PolicyRow};
@@ -50,7 +50,7 @@ const MAX_SECONDS: f64 = 366.0 * 86_400.0;
 pub async fn replace(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: Json<Vec<PolicyBody>>,
+    body: JsonList<PolicyBody>,
 ) -> Result<HttpResponse, ApiError> {
     if !may_manage(&auth) {
         return Err(ApiError::forbidden());

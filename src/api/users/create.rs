@@ -25,7 +25,7 @@ pub struct CreateUser {
     pub department_id: Option<i64>,
     #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub locale: Option<String>,
 }
 

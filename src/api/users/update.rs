@@ -18,16 +18,22 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub role: Option<Role>,
     #[serde(default, deserialize_with = "double_option")]
     pub department_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub locale: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub notify_email: Option<bool>,
     /// Admin only: sets a new password and ends the user's sessions.
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub password: Option<String>,
 }
 
