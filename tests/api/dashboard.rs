@@ -172,6 +172,68 @@ impl Driver {
     }
 }
 
+/// The demo's issues are spread over the last twelve days, which on the first days of a
+/// month lie in the month before: observers file a few now, so that "this month" has issues
+/// for at least two departments whatever the date.
+async fn file_this_month_for_two_departments(app: &TestApp) {
+    let mut departments = std::collections::BTreeSet::new();
+    for n in 1..=25 {
+        let observer = app.token(&format!("observer{n:02}"), DEMO_PASSWORD).await;
+        let projects = app.get("/api/v1/projects?limit=200", &observer).await;
+        for p in projects.body["items"].as_array().unwrap() {
+            let followed = p["observer_ids"].as_array().unwrap().len() > 0;
+            let lead = p["lead_department_id"].as_i64();
+            if let (true, Some(lead)) = (followed, lead)
+                && !departments.contains(&lead)
+            {
+                let filed = app
+                    .post(
+                        "/api/v1/issues",
+                        Some(&observer),
+                        json!({ "project_id": p["id"], "category": "other", "title": "本月新问题", "description": "看板测试" }),
+                    )
+                    .await;
+                if filed.status == 201 {
+                    let department = filed.body["department_id"].as_i64().unwrap_or(lead);
+                    if departments.is_empty() {
+                        resolve_at_once(app, filed.body["id"].as_i64().unwrap(), department).await;
+                    }
+                    departments.insert(department);
+                }
+            }
+            if departments.len() >= 2 {
+                return;
+            }
+        }
+    }
+    panic!("the demo county let no observer file for two departments: {departments:?}");
+}
+
+/// The department's clerk acknowledges and resolves the issue: a bar of real height.
+async fn resolve_at_once(app: &TestApp, issue: i64, department: i64) {
+    let sup = app.token("supervisor01", DEMO_PASSWORD).await;
+    let code = app
+        .get(&format!("/api/v1/departments/{department}"), &sup)
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    let clerk = app.token(&format!("{code}.staff"), DEMO_PASSWORD).await;
+    for step in [
+        json!({ "action": "acknowledge" }),
+        json!({ "action": "resolve", "comment": "已办结" }),
+    ] {
+        app.post(
+            &format!("/api/v1/issues/{issue}/transitions"),
+            Some(&clerk),
+            step,
+        )
+        .await
+        .assert_status(200);
+    }
+}
+
 async fn a_supervisor_sees_the_charts_downloads_the_csv_and_switches_to_english(db: Db) {
     let (Some(driver), Some(browser)) = (
         program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
@@ -192,6 +254,7 @@ async fn a_supervisor_sees_the_charts_downloads_the_csv_and_switches_to_english(
         s.demo_password = Some(Secret::new(DEMO_PASSWORD));
     })
     .await;
+    file_this_month_for_two_departments(&app).await;
     let downloads = tempfile::tempdir().unwrap();
     let d = Driver::start(&driver, &browser, downloads.path()).await;
     d.call(
