@@ -181,7 +181,7 @@ async fn file_this_month_for_two_departments(app: &TestApp) {
         let observer = app.token(&format!("observer{n:02}"), DEMO_PASSWORD).await;
         let projects = app.get("/api/v1/projects?limit=200", &observer).await;
         for p in projects.body["items"].as_array().unwrap() {
-            let followed = p["observer_ids"].as_array().unwrap().len() > 0;
+            let followed = !p["observer_ids"].as_array().unwrap().is_empty();
             let lead = p["lead_department_id"].as_i64();
             if let (true, Some(lead)) = (followed, lead)
                 && !departments.contains(&lead)
