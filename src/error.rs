@@ -297,6 +297,15 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 ApiError::db_unavailable(info.message())
             }
+            // PostgreSQL keeps no NUL in text: a value that carries one is the caller's
+            // mistake wherever it slipped past the field checks.
+            Error::DatabaseError(_, info)
+                if info
+                    .message()
+                    .contains("invalid byte sequence for encoding") =>
+            {
+                ApiError::with_detail(ErrorCode::MalformedJson, "a text contains a NUL byte")
+            }
             other => ApiError::internal(other),
         }
     }

@@ -26,7 +26,12 @@ on_both_databases!(
 const BOUNDARY: &str = "observer-desk-test-boundary";
 
 /// A multipart body with a `file` part and text fields.
-fn form(file_name: &str, declared_type: &str, bytes: &[u8], fields: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn form(
+    file_name: &str,
+    declared_type: &str,
+    bytes: &[u8],
+    fields: &[(&str, &str)],
+) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -47,7 +52,7 @@ fn form(file_name: &str, declared_type: &str, bytes: &[u8], fields: &[(&str, &st
     body
 }
 
-async fn upload(
+pub(crate) async fn upload(
     c: &County,
     token: &str,
     issue: i64,
@@ -65,7 +70,7 @@ async fn upload(
         .await
 }
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(640, 480, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
     });
@@ -74,7 +79,7 @@ fn png() -> Vec<u8> {
     out.into_inner()
 }
 
-fn jpeg() -> Vec<u8> {
+pub(crate) fn jpeg() -> Vec<u8> {
     let img = image::RgbImage::from_fn(800, 600, |x, y| {
         image::Rgb([(x % 200) as u8, 120, (y % 200) as u8])
     });
@@ -157,7 +162,7 @@ fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
     }
 }
 
-async fn download(c: &County, token: &str, id: i64, headers: &[(&str, &str)]) -> Resp {
+pub(crate) async fn download(c: &County, token: &str, id: i64, headers: &[(&str, &str)]) -> Resp {
     c.app
         .send(
             "GET",
@@ -304,7 +309,7 @@ async fn each_accepted_type_is_stored_and_served_as_sent(db: Db) {
     assert_eq!(kinds.iter().filter(|k| *k == "attachment").count(), 5);
 }
 
-async fn stored_files(c: &County) -> usize {
+pub(crate) async fn stored_files(c: &County) -> usize {
     fn walk(dir: &std::path::Path) -> usize {
         std::fs::read_dir(dir)
             .map(|d| {
@@ -386,7 +391,7 @@ async fn a_renamed_executable_is_refused_whatever_its_name(db: Db) {
 
 /// Sends the start of a request on a raw connection and reads the answer before the body
 /// is finished: the server must answer without waiting for the rest.
-fn early_answer(addr: &str, head: String, first_bytes: &[u8]) -> String {
+pub(crate) fn early_answer(addr: &str, head: String, first_bytes: &[u8]) -> String {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(head.as_bytes()).unwrap();

@@ -13,7 +13,7 @@ on_both_databases!(
 );
 
 /// Every route that takes a JSON body, with a valid-looking body for it.
-fn write_routes(
+pub(crate) fn write_routes(
     dept: i64,
     user: i64,
     project: i64,

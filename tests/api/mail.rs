@@ -343,7 +343,7 @@ async fn a_message_nobody_can_take_is_dead_lettered(db: Db) {
 }
 
 /// The text parts of a message, with base64 parts decoded (enough for these assertions).
-fn decoded_text(data: &str) -> String {
+pub(crate) fn decoded_text(data: &str) -> String {
     use base64::Engine;
     let mut out = data.to_string();
     let mut block = String::new();

@@ -13,6 +13,7 @@ mod dashboard;
 mod demo;
 mod departments;
 mod health;
+mod hostile;
 mod issues;
 mod lifecycle_doc;
 mod lifecycle_matrix;

@@ -36,8 +36,19 @@ pub async fn login(
             "is longer than any account's",
         )]));
     }
+    // A name that cannot be a username (say, with a NUL byte) is looked up by nobody and
+    // throttled under a digest of itself, so it never reaches the database as text.
+    let possible = Username::parse("username", &username).is_ok();
     let username = Username::normalise(&username);
-    let user_key = format!("user:{username}");
+    let user_key = if possible {
+        format!("user:{username}")
+    } else {
+        use sha2::Digest;
+        format!(
+            "user#{}",
+            crate::encoding::hex(&sha2::Sha256::digest(username.as_bytes()))
+        )
+    };
     let address_key = format!(
         "address:{}",
         crate::api::client::address(&req, state.settings.trusted_proxy_hops)
@@ -63,10 +74,14 @@ pub async fn login(
     }
 
     let lookup = username.clone();
-    let user = state
-        .db
-        .read(move |c| Ok(db::users::find_by_username(c, &lookup)?))
-        .await?;
+    let user = if possible {
+        state
+            .db
+            .read(move |c| Ok(db::users::find_by_username(c, &lookup)?))
+            .await?
+    } else {
+        None
+    };
     // An unknown username is checked against a dummy hash, so it costs what a known one does.
     let stored = user
         .as_ref()

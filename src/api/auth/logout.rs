@@ -32,32 +32,38 @@ pub async fn logout(
         push_token,
     } = body.0;
     let mut f = crate::api::Fields::default();
-    if token.is_empty() || token.len() > 256 {
+    // Refresh tokens are URL-safe base64; anything else cannot be one.
+    let token_like = (1..=256).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !token_like {
         f.push(FieldError::new(
             "refresh_token",
             "invalid",
             "is not a refresh token",
         ));
     }
-    if push_token.as_ref().is_some_and(|p| p.chars().count() > 512) {
+    if push_token
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > 512 || p.chars().any(char::is_control))
+    {
         f.push(FieldError::new(
             "push_token",
-            "too_long",
-            "must be at most 512 characters",
+            "invalid",
+            "at most 512 characters, none of them control characters",
         ));
     }
     f.finish()?;
-    {
-        state
-            .db
-            .write(move |c| {
-                let user = sessions::end(c, &token, db::now())?;
-                if let (Some(user), Some(push)) = (user, push_token) {
-                    db::devices::delete_token(c, user, &push)?;
-                }
-                Ok(())
-            })
-            .await?;
-    }
+    state
+        .db
+        .write(move |c| {
+            let user = sessions::end(c, &token, db::now())?;
+            if let (Some(user), Some(push)) = (user, push_token) {
+                db::devices::delete_token(c, user, &push)?;
+            }
+            Ok(())
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
