@@ -107,6 +107,9 @@ pub struct Settings {
     /// `OBSERVER_DESK_STORAGE_URL`: where attachments are kept: unset, a folder under the data
     /// directory; `s3://bucket/prefix` (build feature `s3`, credentials from the usual `AWS_*` variables).
     pub storage_url: Option<String>,
+    /// `OBSERVER_DESK_ORPHAN_GRACE_SECS`: temporary upload files and stored objects without an
+    /// attachment row are removed (at start, then daily) once older than this; default 3600.
+    pub orphan_grace: Duration,
     /// `OBSERVER_DESK_RANKING_MIN_ISSUES`: issues a department must have received in a quarter to be ranked; default 5.
     pub ranking_min_issues: i64,
 }
@@ -146,6 +149,7 @@ impl Settings {
             max_upload_bytes: 10 * 1024 * 1024,
             storage_url: None,
             ranking_min_issues: 5,
+            orphan_grace: Duration::from_secs(3600),
         }
     }
 
@@ -264,6 +268,14 @@ impl Settings {
             )?;
         }
         s.storage_url = var("OBSERVER_DESK_STORAGE_URL");
+        if let Some(n) = var("OBSERVER_DESK_ORPHAN_GRACE_SECS") {
+            s.orphan_grace = Duration::from_secs(parse_num(
+                "OBSERVER_DESK_ORPHAN_GRACE_SECS",
+                &n,
+                0,
+                30 * 86_400,
+            )?);
+        }
         if let Some(n) = var("OBSERVER_DESK_RANKING_MIN_ISSUES") {
             s.ranking_min_issues =
                 parse_num("OBSERVER_DESK_RANKING_MIN_ISSUES", &n, 0, 100_000)? as i64;

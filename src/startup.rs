@@ -45,6 +45,7 @@ pub struct Application {
     pub demo: Option<crate::demo::DemoLoaded>,
     sla_worker: actix_web::rt::task::JoinHandle<()>,
     delivery_worker: actix_web::rt::task::JoinHandle<()>,
+    sweeper: actix_web::rt::task::JoinHandle<()>,
 }
 
 /// Files and folders this process creates from now on are readable by its own user only
@@ -120,6 +121,20 @@ impl Application {
             delivery,
             settings.delivery_tick,
         ));
+        let storage = crate::storage::Storage::from_settings(&settings)?;
+        let tmp = settings.data_dir.join("tmp");
+        if let Err(e) =
+            crate::workers::sweep::sweep(&db, &storage, &tmp, settings.orphan_grace).await
+        {
+            tracing::warn!(error = %e, "the sweep at start failed; it is tried again later");
+        }
+        let sweeper = actix_web::rt::spawn(crate::workers::sweep::run(
+            db.clone(),
+            storage.clone(),
+            tmp,
+            settings.orphan_grace,
+            std::time::Duration::from_secs(24 * 3600),
+        ));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
@@ -138,7 +153,7 @@ impl Application {
             thumbnailing: tokio::sync::Semaphore::new(2),
             metrics: Arc::new(Metrics::default()),
             mailer,
-            storage: crate::storage::Storage::from_settings(&settings)?,
+            storage,
             settings: settings.clone(),
         });
         let server = run(listener, state, &settings)?;
@@ -150,6 +165,7 @@ impl Application {
             demo,
             sla_worker,
             delivery_worker,
+            sweeper,
         })
     }
 
@@ -171,6 +187,7 @@ impl Application {
         let served = self.server.await;
         self.sla_worker.abort();
         self.delivery_worker.abort();
+        self.sweeper.abort();
         served
     }
 }

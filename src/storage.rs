@@ -125,6 +125,17 @@ impl Storage {
         }
     }
 
+    /// Every object's key and when it was last written.
+    pub async fn list(&self) -> anyhow::Result<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
+        let mut out = Vec::new();
+        let mut listing = self.store.list(None);
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            out.push((meta.location.to_string(), meta.last_modified));
+        }
+        Ok(out)
+    }
+
     /// Removes an object; one that is already gone is no error.
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self.store.delete(&Path::from(key)).await {

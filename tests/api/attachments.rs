@@ -18,6 +18,7 @@ on_both_databases!(
     png_and_webp_photos_lose_their_position_too,
     a_heic_photo_is_refused_unless_the_observer_keeps_the_location,
     an_image_declaring_more_than_fifty_megapixels_is_refused_before_it_is_drawn,
+    a_start_sweeps_away_temp_files_and_objects_no_row_points_at,
     only_those_who_see_the_issue_read_its_files,
     a_retried_upload_stores_one_file,
     a_phone_registers_for_push_and_logging_out_removes_it,
@@ -939,4 +940,24 @@ async fn an_image_declaring_more_than_fifty_megapixels_is_refused_before_it_is_d
         .get(&format!("/api/v1/attachments/{id}/thumbnail"), &c.obs1)
         .await;
     assert!(thumb.status < 500, "{}", thumb.text);
+}
+
+async fn a_start_sweeps_away_temp_files_and_objects_no_row_points_at(db: Db) {
+    let c = County::new_with(db, |s| s.orphan_grace = Duration::ZERO).await;
+    let issue = c.file("sweep").await;
+    let kept = upload(&c, &c.obs1, issue, form("a.png", "image/png", &png(), &[]), &[]).await;
+    let id = kept.assert_status(201)["id"].as_i64().unwrap();
+    // What a crash between storing and committing, or in the middle of receiving, leaves.
+    let data = c.app.data_dir().to_path_buf();
+    std::fs::create_dir_all(data.join("attachments/2026/12")).unwrap();
+    std::fs::write(data.join("attachments/2026/12/orphan"), b"bytes of a lost upload").unwrap();
+    std::fs::create_dir_all(data.join("tmp")).unwrap();
+    std::fs::write(data.join("tmp/upload-crashed"), b"half a photo").unwrap();
+    assert_eq!(stored_files(&c).await, 3);
+    let c = c.restart_after(Duration::from_millis(10)).await;
+    assert!(!data.join("attachments/2026/12/orphan").exists());
+    assert!(!data.join("tmp/upload-crashed").exists());
+    assert_eq!(stored_files(&c).await, 1, "the real attachment stays");
+    let got = download(&c, &c.obs1, id, &[]).await;
+    assert_eq!(got.bytes, png());
 }
