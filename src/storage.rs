@@ -24,6 +24,8 @@ const PART: usize = 5 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
+    /// The folder, when objects are files under the data directory.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl Storage {
@@ -38,6 +40,7 @@ impl Storage {
                     .with_context(|| format!("opening {}", dir.display()))?;
                 Ok(Storage {
                     store: Arc::new(store),
+                    local_root: Some(dir),
                 })
             }
             Some(url) => Storage::from_url(url),
@@ -62,7 +65,10 @@ impl Storage {
                 prefix.trim_matches('/'),
             ))
         };
-        Ok(Storage { store })
+        Ok(Storage {
+            store,
+            local_root: None,
+        })
     }
 
     #[cfg(not(feature = "s3"))]
@@ -134,6 +140,39 @@ impl Storage {
             out.push((meta.location.to_string(), meta.last_modified));
         }
         Ok(out)
+    }
+
+    /// Removes the parts of multipart writes that never finished (a crash in the middle of
+    /// storing a file) once older than `grace`: in a local folder they are files named
+    /// `KEY#N`, which listings do not show. (S3 expires incomplete uploads by its own
+    /// lifecycle rule; docs/operations.md says so.) Answers how many went.
+    pub fn remove_unfinished_parts(&self, grace: std::time::Duration) -> usize {
+        let Some(root) = &self.local_root else {
+            return 0;
+        };
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut removed = 0;
+        let mut folders = vec![root.clone()];
+        while let Some(dir) = folders.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let unfinished = entry.file_name().to_string_lossy().contains('#');
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t <= cutoff);
+                if unfinished && old && std::fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
     }
 
     /// Removes an object; one that is already gone is no error.

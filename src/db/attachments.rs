@@ -55,10 +55,7 @@ pub fn insert(conn: &mut DbConn, n: &NewAttachment<'_>) -> QueryResult<Attachmen
 /// Whether an attachment row points at `storage_key`.
 pub fn key_is_known(conn: &mut DbConn, storage_key: &str) -> QueryResult<bool> {
     use diesel::dsl::exists;
-    diesel::select(exists(
-        a::table.filter(a::storage_key.eq(storage_key)),
-    ))
-    .get_result(conn)
+    diesel::select(exists(a::table.filter(a::storage_key.eq(storage_key)))).get_result(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttachmentRow>> {

@@ -19,7 +19,12 @@ pub struct Swept {
 /// The suffix of a thumbnail's key, after its original's key.
 const THUMBNAIL: &str = ".thumb.jpg";
 
-pub async fn sweep(db: &Db, storage: &Storage, tmp: &Path, grace: Duration) -> anyhow::Result<Swept> {
+pub async fn sweep(
+    db: &Db,
+    storage: &Storage,
+    tmp: &Path,
+    grace: Duration,
+) -> anyhow::Result<Swept> {
     let mut swept = Swept::default();
     let cutoff = std::time::SystemTime::now()
         .checked_sub(grace)
@@ -35,8 +40,9 @@ pub async fn sweep(db: &Db, storage: &Storage, tmp: &Path, grace: Duration) -> a
             }
         }
     }
-    let cutoff = chrono::Utc::now()
-        - chrono::TimeDelta::from_std(grace).unwrap_or(chrono::TimeDelta::MAX);
+    swept.orphans += storage.remove_unfinished_parts(grace);
+    let cutoff =
+        chrono::Utc::now() - chrono::TimeDelta::from_std(grace).unwrap_or(chrono::TimeDelta::MAX);
     for (key, written) in storage.list().await? {
         if written > cutoff {
             continue;

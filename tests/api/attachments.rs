@@ -945,12 +945,23 @@ async fn an_image_declaring_more_than_fifty_megapixels_is_refused_before_it_is_d
 async fn a_start_sweeps_away_temp_files_and_objects_no_row_points_at(db: Db) {
     let c = County::new_with(db, |s| s.orphan_grace = Duration::ZERO).await;
     let issue = c.file("sweep").await;
-    let kept = upload(&c, &c.obs1, issue, form("a.png", "image/png", &png(), &[]), &[]).await;
+    let kept = upload(
+        &c,
+        &c.obs1,
+        issue,
+        form("a.png", "image/png", &png(), &[]),
+        &[],
+    )
+    .await;
     let id = kept.assert_status(201)["id"].as_i64().unwrap();
     // What a crash between storing and committing, or in the middle of receiving, leaves.
     let data = c.app.data_dir().to_path_buf();
     std::fs::create_dir_all(data.join("attachments/2026/12")).unwrap();
-    std::fs::write(data.join("attachments/2026/12/orphan"), b"bytes of a lost upload").unwrap();
+    std::fs::write(
+        data.join("attachments/2026/12/orphan"),
+        b"bytes of a lost upload",
+    )
+    .unwrap();
     std::fs::create_dir_all(data.join("tmp")).unwrap();
     std::fs::write(data.join("tmp/upload-crashed"), b"half a photo").unwrap();
     assert_eq!(stored_files(&c).await, 3);

@@ -9,6 +9,7 @@ mod authorization;
 mod bad_input;
 mod contract;
 mod county;
+mod crash;
 mod dashboard;
 mod demo;
 mod departments;

@@ -62,10 +62,10 @@ async fn files_in_the_data_folder_are_for_the_service_alone(db: Db) {
     }
 }
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Running {
@@ -73,7 +73,7 @@ impl Running {
     // The child is waited for by `Drop for Running`; on a panic before that, the test
     // process exits and takes it along.
     #[allow(clippy::zombie_processes)]
-    fn start(database: &TestDatabase, extra_env: &[(&str, &str)]) -> Running {
+    pub(crate) fn start(database: &TestDatabase, extra_env: &[(&str, &str)]) -> Running {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_observer-desk"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -123,6 +123,12 @@ impl Running {
             }
             seen.push(line);
         }
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever was in flight is cut off.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn output_so_far(&self) -> Vec<String> {
