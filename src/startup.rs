@@ -251,6 +251,14 @@ fn run(
                     Ok(res)
                 }
             })
+            // Sent with every answer unless a handler set its own (docs/security.md).
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add((header::CACHE_CONTROL, "private, no-cache")),
+            )
             .wrap(tracing_actix_web::TracingLogger::default())
     })
     .shutdown_timeout(settings.shutdown_timeout.as_secs())

@@ -78,6 +78,24 @@ async fn made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics(db: Db) 
 
 async fn healthz_and_readyz_answer_when_all_is_well(db: Db) {
     let app = TestApp::spawn(db).await;
+    // Every answer, error or not, carries the baseline headers.
+    let admin = app.admin_token().await;
+    for r in [
+        app.get("/api/v1/me", &admin).await,
+        app.request("GET", "/api/v1/me", None, None).await,
+        app.request("GET", "/no/such/route", None, None).await,
+    ] {
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(r.header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_eq!(
+            r.header("cache-control").as_deref(),
+            Some("private, no-cache")
+        );
+    }
     let r = app.request("GET", "/healthz", None, None).await;
     assert_eq!(r.assert_status(200)["status"], "ok");
     let r = app.request("GET", "/readyz", None, None).await;
