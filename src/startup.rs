@@ -251,6 +251,9 @@ fn run(
                     Ok(res)
                 }
             })
+            // Answers are gzipped for clients that accept it (a phone on one bar of signal);
+            // files that are compressed already say `Content-Encoding: identity`.
+            .wrap(actix_web::middleware::Compress::default())
             // Sent with every answer unless a handler set its own (docs/security.md).
             .wrap(
                 actix_web::middleware::DefaultHeaders::new()

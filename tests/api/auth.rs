@@ -25,6 +25,7 @@ on_both_databases!(
     a_refresh_retried_soon_after_its_answer_was_lost_gets_the_same_pair_again,
     a_reuse_after_the_grace_window_revokes_the_session,
     guesses_at_the_current_password_are_throttled,
+    a_browser_session_keeps_its_refresh_token_in_an_http_only_cookie,
     logout_ends_the_session,
     changing_the_password_ends_every_session,
     a_deactivated_user_is_locked_out_at_once,
@@ -359,6 +360,80 @@ async fn concurrent_refreshes_with_one_token_spend_it_once_and_share_its_success
     refresh(&app, &next)
         .await
         .assert_problem(401, "invalid_refresh_token");
+}
+
+/// The `od_refresh` value a `Set-Cookie` answer carries.
+fn cookie_of(r: &crate::helpers::Resp) -> String {
+    let set = r.header("set-cookie").expect("a Set-Cookie header");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth"] {
+        assert!(set.contains(attribute), "{attribute} missing in {set}");
+    }
+    set.split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("od_refresh=")
+        .to_string()
+}
+
+async fn a_browser_session_keeps_its_refresh_token_in_an_http_only_cookie(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let login = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "username": "admin", "password": ADMIN_PASSWORD, "cookie": true }),
+        )
+        .await;
+    assert_eq!(login.assert_status(200)["refresh_token"], Value::Null);
+    let first = cookie_of(&login);
+    assert!(first.len() > 20);
+    let with_cookie = |cookie: String, session_header: bool, path: &'static str| {
+        let app = &app;
+        async move {
+            let mut headers = vec![("Cookie", format!("od_refresh={cookie}"))];
+            if session_header {
+                headers.push(("X-Observer-Desk-Session", "cookie".into()));
+            }
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.send(
+                "POST",
+                path,
+                None,
+                &headers,
+                Some(("application/json", "{}".into())),
+            )
+            .await
+        }
+    };
+    // Without the session header the cookie is not honoured (a forged cross-site request).
+    with_cookie(first.clone(), false, "/api/v1/auth/refresh")
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    let refreshed = with_cookie(first.clone(), true, "/api/v1/auth/refresh").await;
+    assert_eq!(refreshed.assert_status(200)["refresh_token"], Value::Null);
+    let second = cookie_of(&refreshed);
+    assert_ne!(first, second);
+    let access = refreshed.body["access_token"].as_str().unwrap().to_string();
+    app.get("/api/v1/me", &access).await.assert_status(200);
+    // Logging out ends the session and clears the cookie.
+    let out = with_cookie(second.clone(), true, "/api/v1/auth/logout").await;
+    assert_eq!(out.status, 204);
+    let cleared = out.header("set-cookie").unwrap();
+    assert!(
+        cleared.starts_with("od_refresh=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    app.get("/api/v1/me", &access)
+        .await
+        .assert_problem(401, "invalid_token");
+    with_cookie(second, true, "/api/v1/auth/refresh")
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    // A native app's login is unchanged: the token in the body, no cookie.
+    let native = app.login("admin", ADMIN_PASSWORD).await;
+    assert!(native.body["refresh_token"].as_str().is_some());
+    assert!(native.header("set-cookie").is_none());
 }
 
 async fn guesses_at_the_current_password_are_throttled(db: Db) {

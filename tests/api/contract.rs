@@ -204,6 +204,7 @@ async fn logout_refuses_what_cannot_be_a_token_and_takes_a_null_push_token(db: D
     for bad in [
         json!({ "refresh_token": "" }),
         json!({ "refresh_token": "x".repeat(300) }),
+        json!({ "refresh_token": null }),
     ] {
         c.app
             .post("/api/v1/auth/logout", None, bad)

@@ -13,7 +13,48 @@ on_both_databases!(
     metrics_count_requests_by_route_and_status,
     made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics,
     three_instances_starting_at_once_on_an_empty_database_all_come_up,
+    answers_are_gzipped_for_clients_that_accept_it,
 );
+
+async fn answers_are_gzipped_for_clients_that_accept_it(db: Db) {
+    use std::io::Read;
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin_token().await;
+    let plain = app.get("/openapi.yaml", &admin).await;
+    let gzipped = app
+        .send(
+            "GET",
+            "/openapi.yaml",
+            Some(&admin),
+            &[("Accept-Encoding", "gzip")],
+            None,
+        )
+        .await;
+    assert_eq!(gzipped.header("content-encoding").as_deref(), Some("gzip"));
+    assert!(
+        gzipped.bytes.len() * 3 < plain.bytes.len(),
+        "{} vs {}",
+        gzipped.bytes.len(),
+        plain.bytes.len()
+    );
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gzipped.bytes[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text.as_bytes(), &plain.bytes[..]);
+    // JSON too; and nothing for a client that did not ask.
+    let users = app
+        .send(
+            "GET",
+            "/api/v1/users",
+            Some(&admin),
+            &[("Accept-Encoding", "gzip")],
+            None,
+        )
+        .await;
+    assert_eq!(users.header("content-encoding").as_deref(), Some("gzip"));
+    assert!(plain.header("content-encoding").is_none());
+}
 
 async fn three_instances_starting_at_once_on_an_empty_database_all_come_up(db: Db) {
     for _round in 0..3 {

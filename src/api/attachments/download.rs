@@ -82,6 +82,8 @@ pub async fn get(
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
+        // Photos and PDF are compressed already; a byte range must stay a byte range.
+        .insert_header((header::CONTENT_ENCODING, "identity"))
         .no_chunking(len);
     Ok(r.streaming(stream))
 }
@@ -135,6 +137,7 @@ pub async fn thumbnail(
     };
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
+        .insert_header((header::CONTENT_ENCODING, "identity"))
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
         .body(bytes))

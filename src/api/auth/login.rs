@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::TimeDelta;
 use serde::Deserialize;
 
-use crate::api::auth::TokenResponse;
+use crate::api::auth::token_answer;
 use crate::api::extract::Json;
 use crate::auth::sessions;
 use crate::db::{self, login_throttle};
@@ -17,6 +17,9 @@ use crate::startup::AppState;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// A browser session: the refresh token goes into an `HttpOnly` cookie, not the body.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 pub async fn login(
@@ -24,7 +27,11 @@ pub async fn login(
     req: HttpRequest,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { username, password } = body.0;
+    let LoginRequest {
+        username,
+        password,
+        cookie,
+    } = body.0;
     if username.len() > 128 || password.len() > 1024 {
         return Err(ApiError::validation(vec![FieldError::new(
             if username.len() > 128 {
@@ -107,7 +114,7 @@ pub async fn login(
                 })
                 .await?;
             tracing::info!(user_id, "login");
-            Ok(HttpResponse::Ok().json(TokenResponse::new(&state, user, refresh_token, &session)?))
+            token_answer(&state, user, refresh_token, &session, cookie)
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `POST /api/v1/auth/logout`: ends the session of a refresh token.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use serde::Deserialize;
 
+use crate::api::auth::cookie;
 use crate::api::extract::Json;
 use crate::auth::sessions;
 use crate::db;
@@ -13,7 +14,9 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutBody {
-    pub refresh_token: String,
+    /// Absent in a cookie session (the token comes from the cookie).
+    #[serde(default, deserialize_with = "crate::api::non_null")]
+    pub refresh_token: Option<String>,
     /// The phone's push token: its device registration is removed with the session, so
     /// that a phone that logged out gets no more pushes.
     #[serde(default)]
@@ -25,12 +28,25 @@ pub struct LogoutBody {
 /// (empty, longer than any issued) is refused, as the schema says.
 pub async fn logout(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Json<LogoutBody>,
 ) -> Result<HttpResponse, ApiError> {
     let LogoutBody {
-        refresh_token: token,
+        refresh_token,
         push_token,
     } = body.0;
+    let in_body = refresh_token.is_some();
+    // In a cookie session the cookie is cleared whatever else happens.
+    let done = || {
+        let mut answer = HttpResponse::NoContent();
+        if !in_body {
+            answer.insert_header((actix_web::http::header::SET_COOKIE, cookie::clear()));
+        }
+        Ok(answer.finish())
+    };
+    let Some(token) = refresh_token.or_else(|| cookie::token(&req)) else {
+        return done();
+    };
     let mut f = crate::api::Fields::default();
     // Refresh tokens are URL-safe base64; anything else cannot be one.
     let token_like = (1..=256).contains(&token.len())
@@ -65,5 +81,5 @@ pub async fn logout(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    done()
 }

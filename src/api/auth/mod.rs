@@ -1,5 +1,6 @@
 //! Login, refresh and logout.
 
+pub mod cookie;
 pub mod login;
 pub mod logout;
 pub mod refresh;
@@ -15,7 +16,8 @@ use crate::startup::AppState;
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
-    pub refresh_token: String,
+    /// `None` in a cookie session: the token travels only in the `HttpOnly` cookie.
+    pub refresh_token: Option<String>,
     pub token_type: &'static str,
     pub expires_in: u64,
     pub user: UserView,
@@ -25,7 +27,7 @@ impl TokenResponse {
     pub fn new(
         state: &AppState,
         user: UserRow,
-        refresh_token: String,
+        refresh_token: Option<String>,
         session: &str,
     ) -> Result<TokenResponse, ApiError> {
         let access_token = state.tokens.issue(
@@ -47,5 +49,28 @@ impl TokenResponse {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshTokenBody {
-    pub refresh_token: String,
+    /// Absent in a cookie session (the token comes from the cookie).
+    #[serde(default, deserialize_with = "crate::api::non_null")]
+    pub refresh_token: Option<String>,
+}
+
+/// The answer carrying a new pair: in a cookie session the refresh token is set as the
+/// cookie and left out of the body; otherwise it is in the body.
+pub fn token_answer(
+    state: &AppState,
+    user: UserRow,
+    refresh_token: String,
+    session: &str,
+    in_cookie: bool,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let mut answer = actix_web::HttpResponse::Ok();
+    let body_token = if in_cookie {
+        let value = cookie::set(&refresh_token, state.settings.refresh_token_ttl)
+            .ok_or_else(|| ApiError::internal("refresh token not a header value"))?;
+        answer.insert_header((actix_web::http::header::SET_COOKIE, value));
+        None
+    } else {
+        Some(refresh_token)
+    };
+    Ok(answer.json(TokenResponse::new(state, user, body_token, session)?))
 }

@@ -1,9 +1,9 @@
 //! `POST /api/v1/auth/refresh`: spends a refresh token for a new pair.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::TimeDelta;
 
-use crate::api::auth::{RefreshTokenBody, TokenResponse};
+use crate::api::auth::{RefreshTokenBody, cookie, token_answer};
 use crate::api::extract::Json;
 use crate::auth::sessions::{self, Rotation, RotationPolicy};
 use crate::db;
@@ -12,9 +12,17 @@ use crate::startup::AppState;
 
 pub async fn refresh(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Json<RefreshTokenBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = body.0.refresh_token;
+    // The body's token, or in a cookie session the cookie's.
+    let (token, in_cookie) = match body.0.refresh_token {
+        Some(t) => (t, false),
+        None => (
+            cookie::token(&req).ok_or_else(|| ApiError::new(ErrorCode::InvalidRefreshToken))?,
+            true,
+        ),
+    };
     if token.len() > 256 {
         return Err(ApiError::new(ErrorCode::InvalidRefreshToken));
     }
@@ -46,9 +54,7 @@ pub async fn refresh(
                 ..
             },
             Some(user),
-        ) => {
-            Ok(HttpResponse::Ok().json(TokenResponse::new(&state, user, refresh_token, &session)?))
-        }
+        ) => token_answer(&state, user, refresh_token, &session, in_cookie),
         _ => Err(ApiError::new(ErrorCode::InvalidRefreshToken)),
     }
 }
