@@ -259,18 +259,9 @@ async fn refresh_rotates_the_refresh_token(db: Db) {
 
 async fn reusing_a_spent_refresh_token_revokes_the_whole_family(db: Db) {
     let app = TestApp::spawn(db).await;
-    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let other_session = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r2 = refresh(&app, &r1).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r1 = refresh_token_of(&app.login("admin", ADMIN_PASSWORD).await);
+    let other_session = refresh_token_of(&app.login("admin", ADMIN_PASSWORD).await);
+    let r2 = refresh_token_of(&refresh(&app, &r1).await);
     let second = refresh(&app, &r2).await;
     let access = second.body["access_token"].as_str().unwrap().to_string();
     let r3 = second.body["refresh_token"].as_str().unwrap().to_string();
@@ -291,10 +282,7 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family(db: Db) {
 
 async fn a_refresh_retried_soon_after_its_answer_was_lost_gets_the_same_pair_again(db: Db) {
     let app = TestApp::spawn(db).await;
-    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r1 = refresh_token_of(&app.login("admin", ADMIN_PASSWORD).await);
     // The phone sent the refresh, the answer never arrived; it tries again at once.
     let lost = refresh(&app, &r1).await;
     let retried = refresh(&app, &r1).await;
@@ -314,14 +302,8 @@ async fn a_reuse_after_the_grace_window_revokes_the_session(db: Db) {
         s.refresh_reuse_grace = std::time::Duration::from_secs(1);
     })
     .await;
-    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r2 = refresh(&app, &r1).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r1 = refresh_token_of(&app.login("admin", ADMIN_PASSWORD).await);
+    let r2 = refresh_token_of(&refresh(&app, &r1).await);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
     refresh(&app, &r1)
         .await
@@ -333,10 +315,7 @@ async fn a_reuse_after_the_grace_window_revokes_the_session(db: Db) {
 
 async fn concurrent_refreshes_with_one_token_spend_it_once_and_share_its_successor(db: Db) {
     let app = TestApp::spawn(db).await;
-    let r1 = app.login("admin", ADMIN_PASSWORD).await.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r1 = refresh_token_of(&app.login("admin", ADMIN_PASSWORD).await);
     let attempts = (0..6).map(|_| refresh(&app, &r1));
     let results = futures_util::future::join_all(attempts).await;
     let successors: BTreeSet<String> = results
@@ -360,6 +339,14 @@ async fn concurrent_refreshes_with_one_token_spend_it_once_and_share_its_success
     refresh(&app, &next)
         .await
         .assert_problem(401, "invalid_refresh_token");
+}
+
+/// The refresh token an answer carries in its body.
+fn refresh_token_of(r: &crate::helpers::Resp) -> String {
+    r.body["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_string()
 }
 
 /// The `od_refresh` value a `Set-Cookie` answer carries.
