@@ -22,6 +22,17 @@ on_both_databases!(
     a_queued_call_goes_to_the_url_of_the_moment_and_is_dropped_when_the_webhook_is_removed,
 );
 
+/// Points department A's webhook at `url` (or removes it), as an admin does.
+async fn set_webhook(c: &County, url: Option<String>) -> crate::helpers::Resp {
+    c.app
+        .patch(
+            &format!("/api/v1/departments/{}", c.dept_a),
+            &c.admin,
+            json!({ "webhook_url": url, "webhook_secret": SECRET }),
+        )
+        .await
+}
+
 async fn dead_letters(c: &County) -> Vec<Value> {
     for _ in 0..100 {
         let r = c
@@ -56,14 +67,7 @@ async fn a_webhook_at_this_machine_or_a_private_network_is_refused_when_saved_an
         "http://10.20.30.40/hook".into(),
         "http://[::1]:9/hook".into(),
     ] {
-        let r = c
-            .app
-            .patch(
-                &format!("/api/v1/departments/{}", c.dept_a),
-                &c.admin,
-                json!({ "webhook_url": url, "webhook_secret": SECRET }),
-            )
-            .await;
+        let r = set_webhook(&c, Some(url.clone())).await;
         r.assert_problem(422, "validation_failed");
         assert_eq!(r.body["errors"][0]["code"], "not_public", "{url}");
     }
@@ -101,14 +105,12 @@ async fn a_redirect_from_the_receiver_is_not_followed(db: Db) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let receiver = Receiver::start(0, calls.clone()).await;
     let c = county(db).await;
-    c.app
-        .patch(
-            &format!("/api/v1/departments/{}", c.dept_a),
-            &c.admin,
-            json!({ "webhook_url": format!("http://127.0.0.1:{}/moved", receiver.port), "webhook_secret": SECRET }),
-        )
-        .await
-        .assert_status(200);
+    set_webhook(
+        &c,
+        Some(format!("http://127.0.0.1:{}/moved", receiver.port)),
+    )
+    .await
+    .assert_status(200);
     c.file("redirected").await;
     let dead = dead_letters(&c).await;
     assert_eq!(dead.len(), 1);
@@ -138,14 +140,7 @@ async fn a_queued_call_goes_to_the_url_of_the_moment_and_is_dropped_when_the_web
     let set_url = |url: Option<String>| {
         let c = &c;
         async move {
-            c.app
-                .patch(
-                    &format!("/api/v1/departments/{}", c.dept_a),
-                    &c.admin,
-                    json!({ "webhook_url": url, "webhook_secret": SECRET }),
-                )
-                .await
-                .assert_status(200);
+            set_webhook(c, url).await.assert_status(200);
         }
     };
     set_url(Some(format!("http://127.0.0.1:{closed_port}/hook"))).await;
@@ -275,12 +270,7 @@ async fn a_department_webhook_gets_signed_calls_it_can_verify(db: Db) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let receiver = Receiver::start(0, calls.clone()).await;
     let c = county(db).await;
-    c.app
-        .patch(
-            &format!("/api/v1/departments/{}", c.dept_a),
-            &c.admin,
-            json!({ "webhook_url": receiver.url(), "webhook_secret": SECRET }),
-        )
+    set_webhook(&c, Some(receiver.url()))
         .await
         .assert_status(200);
     let id = c.file("to the bot").await;
@@ -327,8 +317,7 @@ async fn an_unreachable_webhook_is_dead_lettered_and_an_admin_can_retry_it(db: D
     let port = receiver.port;
     receiver.handle.stop(true).await;
     let c = county(db).await;
-    c.app
-        .patch(&format!("/api/v1/departments/{}", c.dept_a), &c.admin, json!({ "webhook_url": format!("http://127.0.0.1:{port}/hook"), "webhook_secret": SECRET }))
+    set_webhook(&c, Some(format!("http://127.0.0.1:{port}/hook")))
         .await
         .assert_status(200);
     c.file("nobody listens").await;
