@@ -22,6 +22,7 @@ pub mod routing_rules;
 pub mod sla;
 pub mod time;
 pub mod users;
+pub mod webapp;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -48,6 +49,11 @@ macro_rules! route_table {
 }
 
 route_table! {
+    "/" { GET => webapp::index }
+    "/manifest.webmanifest" { GET => webapp::manifest }
+    "/sw.js" { GET => webapp::service_worker }
+    "/app/{name}" { GET => webapp::asset }
+    "/app/screens/{name}" { GET => webapp::screen }
     "/healthz" { GET => health::healthz }
     "/readyz" { GET => health::readyz }
     "/metrics" { GET => health::metrics }

@@ -205,6 +205,8 @@ async fn logout_refuses_what_cannot_be_a_token_and_takes_a_null_push_token(db: D
         json!({ "refresh_token": "" }),
         json!({ "refresh_token": "x".repeat(300) }),
         json!({ "refresh_token": null }),
+        // Checked also when the token would come from a cookie session.
+        json!({ "push_token": "a\u{1}b" }),
     ] {
         c.app
             .post("/api/v1/auth/logout", None, bad)

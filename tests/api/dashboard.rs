@@ -20,13 +20,13 @@ on_both_databases!(a_supervisor_sees_the_charts_downloads_the_csv_and_switches_t
 const DEMO_PASSWORD: &str = "demo-password-for-tests";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-fn program(var: &str, default: &str) -> Option<PathBuf> {
+pub(crate) fn program(var: &str, default: &str) -> Option<PathBuf> {
     let p = PathBuf::from(std::env::var(var).unwrap_or_else(|_| default.to_string()));
     p.exists().then_some(p)
 }
 
 /// chromedriver on a port of its own, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     client: awc::Client,
@@ -41,7 +41,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start(driver: &Path, browser: &Path, downloads: &Path) -> Driver {
+    pub(crate) async fn start(driver: &Path, browser: &Path, downloads: &Path) -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -95,7 +95,7 @@ impl Driver {
         d
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = if path == "/session" {
             format!("{}/session", self.url)
         } else {
@@ -119,7 +119,7 @@ impl Driver {
         v["value"].clone()
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let v = self
             .call(
                 "POST",
@@ -130,7 +130,7 @@ impl Driver {
         v[ELEMENT].as_str().expect("an element").to_string()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
         self.call(
             "POST",
@@ -140,13 +140,13 @@ impl Driver {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let e = self.find(css).await;
         self.call("POST", &format!("/element/{e}/click"), Some(json!({})))
             .await;
     }
 
-    async fn script(&self, js: &str) -> Value {
+    pub(crate) async fn script(&self, js: &str) -> Value {
         self.call(
             "POST",
             "/execute/sync",
@@ -156,7 +156,7 @@ impl Driver {
     }
 
     /// Waits until `js` returns something truthy; returns it.
-    async fn until(&self, what: &str, js: &str) -> Value {
+    pub(crate) async fn until(&self, what: &str, js: &str) -> Value {
         let started = Instant::now();
         loop {
             let v = self.script(js).await;

@@ -28,4 +28,5 @@ mod smtp;
 mod sync;
 mod throttling;
 mod users;
+mod webapp;
 mod webhooks;

@@ -44,16 +44,15 @@ pub async fn logout(
         }
         Ok(answer.finish())
     };
-    let Some(token) = refresh_token.or_else(|| cookie::token(&req)) else {
-        return done();
-    };
+    // The body's own form first: a token that cannot be one, a push token with control
+    // characters.
     let mut f = crate::api::Fields::default();
-    // Refresh tokens are URL-safe base64; anything else cannot be one.
-    let token_like = (1..=256).contains(&token.len())
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !token_like {
+    let token_like = |t: &str| {
+        (1..=256).contains(&t.len())
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if refresh_token.as_deref().is_some_and(|t| !token_like(t)) {
         f.push(FieldError::new(
             "refresh_token",
             "invalid",
@@ -71,6 +70,12 @@ pub async fn logout(
         ));
     }
     f.finish()?;
+    let Some(token) = refresh_token
+        .or_else(|| cookie::token(&req))
+        .filter(|t| token_like(t))
+    else {
+        return done();
+    };
     state
         .db
         .write(move |c| {

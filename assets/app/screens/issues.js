@@ -1,0 +1,41 @@
+// My issues (an observer's) or the department's queue, soonest deadline first, with the
+// working time left and a yellow or red mark.
+import * as api from "../api.js";
+import { el } from "../dom.js";
+import { countyTime, left, t } from "../i18n.js";
+
+function clock(issue) {
+  const c = issue.sla?.resolve?.state === "running" || issue.sla?.resolve?.state === "paused"
+    ? issue.sla.resolve : issue.sla?.acknowledge;
+  return c || null;
+}
+
+function mark(issue) {
+  const c = clock(issue);
+  if (issue.overdue || (c && c.remaining_seconds !== null && c.remaining_seconds < 0)) return "red";
+  if (c && c.remaining_seconds !== null && c.remaining_seconds < 8 * 3600) return "yellow";
+  return "";
+}
+
+export async function myIssues(user) {
+  const page = await api.get("/api/v1/issues?limit=50");
+  const items = page.items.slice().sort((a, b) => {
+    const da = clock(a)?.due_at ?? "9999", db = clock(b)?.due_at ?? "9999";
+    return da.localeCompare(db);
+  });
+  const title = user.role === "observer" ? t("my_issues") : t("queue");
+  if (items.length === 0) return el("section", {}, el("h1", {}, title), el("p", {}, t("no_issues")));
+  return el("section", {},
+    el("h1", {}, title),
+    el("ul", { class: "issues", id: "issue-list" }, items.map((i) => {
+      const c = clock(i);
+      return el("li", { class: "issue " + mark(i), dataset: { id: i.id } },
+        el("a", { href: `#/issues/${i.id}` },
+          el("span", { class: "number" }, i.number),
+          el("span", { class: "title" }, i.title)),
+        el("span", { class: "status" }, t("status_" + i.status)),
+        el("span", { class: "left", title: c ? countyTime(c.due_at) : "" },
+          !c ? "—" : c.state === "paused" ? t("paused")
+            : c.remaining_seconds < 0 ? t("overdue") : `${t("time_left")} ${left(c.remaining_seconds)}`));
+    })));
+}

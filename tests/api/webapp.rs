@@ -1,0 +1,219 @@
+//! The web app in headless Chromium: an observer on a phone-sized screen signs in, sees their
+//! issues with the time left, opens one, reads the department's public reply (never its
+//! internal note), replies, and stays signed in across a reload (the cookie session).
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::county::County;
+use crate::dashboard::{Driver, program};
+use crate::helpers::{Db, PASSWORD};
+use crate::on_both_databases;
+
+on_both_databases!(an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it);
+
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) {
+    let (Some(driver), Some(browser)) = (
+        program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
+        program("OBSERVER_DESK_CHROMIUM", "/usr/bin/chromium"),
+    ) else {
+        if std::env::var("OBSERVER_DESK_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!(
+                "OBSERVER_DESK_TEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
+            );
+        }
+        eprintln!(
+            "NOTE: the browser test was NOT run: install Debian's chromium and chromium-driver"
+        );
+        return;
+    };
+    let c = County::new(db).await;
+    let id = c
+        .file_as(
+            &c.obs1,
+            json!({ "project_id": c.project_p, "category": "approval_delay", "title": HOSTILE, "description": "施工许可证迟迟未批\n已催两次" }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+        .await;
+    for (body, internal) in [
+        ("已受理，正在协调住建局", false),
+        ("内部：请科长签字", true),
+    ] {
+        c.app
+            .post(
+                &format!("/api/v1/issues/{id}/comments"),
+                Some(&c.staff_a),
+                json!({ "body": body, "internal": internal }),
+            )
+            .await
+            .assert_status(201);
+    }
+
+    let downloads = tempfile::tempdir().unwrap();
+    let d = Driver::start(&driver, &browser, downloads.path()).await;
+    d.call(
+        "POST",
+        "/window/rect",
+        Some(json!({ "width": 375, "height": 812 })),
+    )
+    .await;
+    d.call(
+        "POST",
+        "/url",
+        Some(json!({ "url": format!("{}/", c.app.address) })),
+    )
+    .await;
+    d.until(
+        "the sign-in form",
+        "return document.getElementById('signin')",
+    )
+    .await;
+    assert_eq!(
+        d.script("return document.documentElement.lang").await,
+        "zh-CN"
+    );
+    d.type_into("#username", "obs1").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("#signin").await;
+    d.until(
+        "the list",
+        "return document.querySelectorAll('#issue-list li').length",
+    )
+    .await;
+    // The title is text: shown as written, no element made of it.
+    let shown = d
+        .script(&format!(
+            "return document.querySelector('#issue-list li[data-id=\"{id}\"] .title').textContent"
+        ))
+        .await;
+    assert_eq!(shown, HOSTILE);
+    assert_eq!(
+        d.script("return document.querySelectorAll('main img').length")
+            .await,
+        0
+    );
+    let left = d
+        .script(&format!(
+            "return document.querySelector('#issue-list li[data-id=\"{id}\"] .left').textContent"
+        ))
+        .await;
+    assert!(
+        left.as_str()
+            .is_some_and(|l| l.contains("小时") || l.contains("分钟")),
+        "{left}"
+    );
+    // Fits a phone: nothing wider than the screen.
+    let overflow = d
+        .script("return document.documentElement.scrollWidth > window.innerWidth")
+        .await;
+    assert_eq!(overflow, false);
+    screenshot(&d, "app-observer.png").await;
+
+    // The issue: the public reply, never the internal note.
+    d.call(
+        "POST",
+        "/url",
+        Some(json!({ "url": format!("{}/#/issues/{id}", c.app.address) })),
+    )
+    .await;
+    d.until("the replies", "return document.getElementById('comments')")
+        .await;
+    assert_eq!(
+        d.script("return document.getElementById('issue-title').textContent")
+            .await,
+        HOSTILE
+    );
+    let replies = d
+        .script("return [...document.querySelectorAll('#comments .body')].map(b => b.textContent)")
+        .await;
+    assert_eq!(replies, json!(["已受理，正在协调住建局"]));
+    let page = d.script("return document.body.textContent").await;
+    assert!(
+        !page.as_str().unwrap().contains("请科长签字"),
+        "an internal note reached the observer"
+    );
+    // A reply, with a line break.
+    d.type_into("#reply", "好的，谢谢\n明天再去现场").await;
+    d.click("#reply-form button[type=submit]").await;
+    d.until(
+        "the reply on the page",
+        "return document.querySelectorAll('#comments li').length === 2",
+    )
+    .await;
+    let stored = c
+        .app
+        .get(&format!("/api/v1/issues/{id}/comments"), &c.staff_a)
+        .await;
+    let bodies: Vec<&str> = stored.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert!(bodies.contains(&"好的，谢谢\n明天再去现场"), "{bodies:?}");
+
+    // Reloaded: still signed in, by the cookie alone; page script never saw a refresh token.
+    d.call("POST", "/refresh", Some(json!({}))).await;
+    d.until(
+        "the issue again",
+        "return document.getElementById('comments')",
+    )
+    .await;
+    let readable = d.script("return document.cookie").await;
+    assert!(
+        !readable.as_str().unwrap_or("").contains("od_refresh"),
+        "{readable}"
+    );
+    let stored_secrets = d
+        .script("return JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+        .await;
+    assert!(
+        !stored_secrets.as_str().unwrap_or("").contains("ey"),
+        "{stored_secrets}"
+    );
+    // English on the switch, remembered.
+    d.click("#lang").await;
+    assert_eq!(d.script("return document.documentElement.lang").await, "en");
+    // The shell is cached by its service worker, for opening without a signal.
+    d.until(
+        "the service worker",
+        "return navigator.serviceWorker && navigator.serviceWorker.controller !== null || (location.reload(), false)",
+    )
+    .await;
+    // Signing out ends the session on the server.
+    d.click("#logout").await;
+    d.until(
+        "the sign-in form again",
+        "return document.getElementById('signin')",
+    )
+    .await;
+    d.call("POST", "/refresh", Some(json!({}))).await;
+    d.until(
+        "still signed out",
+        "return document.getElementById('signin')",
+    )
+    .await;
+    d.call("DELETE", "", None).await;
+}
+
+async fn screenshot(d: &Driver, name: &str) {
+    use base64::Engine;
+    let png = d.call("GET", "/screenshot", None).await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(png.as_str().unwrap())
+        .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let _ = std::fs::create_dir_all(root.join("target"));
+    let _ = std::fs::write(root.join("target").join(name), &png);
+    if std::env::var("OBSERVER_DESK_UPDATE_DOCS").is_ok_and(|v| v == "1") {
+        std::fs::write(root.join("docs").join(name), &png).unwrap();
+    }
+}
