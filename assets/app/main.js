@@ -5,6 +5,7 @@ import { lang, setLang, t } from "./i18n.js";
 import { signIn } from "./screens/login.js";
 import { myIssues } from "./screens/issues.js";
 import { issuePage } from "./screens/issue.js";
+import { fileIssue } from "./screens/file.js";
 
 const view = document.getElementById("view");
 let user = null;
@@ -32,7 +33,8 @@ async function route() {
   const hash = location.hash || "#/issues";
   const one = hash.match(/^#\/issues\/(\d+)$/);
   try {
-    if (one) show(view, await issuePage(Number(one[1]), user));
+    if (one) show(view, await issuePage(Number(one[1]), user, route));
+    else if (hash === "#/new" && user.role === "observer") show(view, await fileIssue());
     else show(view, await myIssues(user));
   } catch (e) {
     show(view, el("p", { class: "error", role: "alert" }, e.status === 404 ? t("not_found") : e.message));

@@ -38,6 +38,11 @@ const FILES: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../assets/app/screens/issue.js"),
     ),
+    (
+        "screens/file.js",
+        JS,
+        include_str!("../../assets/app/screens/file.js"),
+    ),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
@@ -88,4 +93,26 @@ fn serve(name: &str) -> Result<HttpResponse, ApiError> {
         .find(|(path, _, _)| *path == name)
         .map(|(_, content_type, body)| file(content_type, body))
         .ok_or_else(ApiError::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module the service worker keeps, or the page imports, that the server does not
+    /// serve would break the whole app: every one is in the table.
+    #[test]
+    fn every_file_the_shell_names_is_served() {
+        let sw = include_str!("../../assets/app/sw.js");
+        let main = include_str!("../../assets/app/main.js");
+        let named: Vec<&str> = sw
+            .split('"')
+            .chain(main.split('"'))
+            .filter_map(|s| s.strip_prefix("/app/").or_else(|| s.strip_prefix("./")))
+            .collect();
+        assert!(named.len() >= 8, "{named:?}");
+        for name in named {
+            assert!(serve(name).is_ok(), "{name} is named but not served");
+        }
+    }
 }

@@ -11,7 +11,193 @@ use crate::dashboard::{Driver, program};
 use crate::helpers::{Db, PASSWORD};
 use crate::on_both_databases;
 
-on_both_databases!(an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it);
+on_both_databases!(
+    an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it,
+    the_closed_loop_runs_through_the_screens_alone,
+);
+
+/// chromedriver and Chromium, or `None` (and a notice) where they are not installed.
+fn browser() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    match (
+        program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
+        program("OBSERVER_DESK_CHROMIUM", "/usr/bin/chromium"),
+    ) {
+        (Some(d), Some(b)) => Some((d, b)),
+        _ => {
+            if std::env::var("OBSERVER_DESK_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!(
+                    "OBSERVER_DESK_TEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
+                );
+            }
+            eprintln!(
+                "NOTE: the browser test was NOT run: install Debian's chromium and chromium-driver"
+            );
+            None
+        }
+    }
+}
+
+/// A browser at `width`×`height`, signed in to the app as `username`.
+async fn signed_in(
+    c: &County,
+    username: &str,
+    width: u32,
+    height: u32,
+) -> (Driver, tempfile::TempDir) {
+    let (driver, browser) = browser().expect("a browser");
+    let downloads = tempfile::tempdir().unwrap();
+    let d = Driver::start(&driver, &browser, downloads.path()).await;
+    d.call(
+        "POST",
+        "/window/rect",
+        Some(json!({ "width": width, "height": height })),
+    )
+    .await;
+    d.call(
+        "POST",
+        "/url",
+        Some(json!({ "url": format!("{}/", c.app.address) })),
+    )
+    .await;
+    d.until(
+        "the sign-in form",
+        "return document.getElementById('signin')",
+    )
+    .await;
+    d.type_into("#username", username).await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("#signin").await;
+    d.until(
+        "the list",
+        "return document.querySelector('main section h1')",
+    )
+    .await;
+    (d, downloads)
+}
+
+async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
+    if browser().is_none() {
+        return;
+    }
+    let c = County::new(db).await;
+    // The observer, on a phone, files.
+    let (phone, _a) = signed_in(&c, "obs1", 375, 812).await;
+    phone.click("#new-issue").await;
+    phone
+        .until(
+            "the filing form",
+            "return document.getElementById('file-form')",
+        )
+        .await;
+    phone
+        .script(&format!(
+            "const s = document.getElementById('project'); s.value = '{}'; s.dispatchEvent(new Event('change')); \
+             document.getElementById('category').value = 'utility_supply';",
+            c.project_p
+        ))
+        .await;
+    phone.type_into("#title", "临时用电迟迟未接通").await;
+    phone
+        .type_into("#description", "设备已进场两周\n供电公司未回复")
+        .await;
+    phone.click("#file-form button[type=submit]").await;
+    let id = phone
+        .until(
+            "the new issue's page",
+            "return (location.hash.match(/^#\\/issues\\/(\\d+)$/) || [])[1]",
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    phone
+        .until("its title", "return document.getElementById('issue-title')")
+        .await;
+
+    // The clerk, at a desk, acknowledges and resolves it with a reply, and writes an
+    // internal note that is marked as one.
+    let (desk, _b) = signed_in(&c, "staff-a", 1280, 900).await;
+    desk.until(
+        "the issue in the queue",
+        &format!("return document.querySelector('#issue-list li[data-id=\"{id}\"]')"),
+    )
+    .await;
+    desk.call(
+        "POST",
+        "/url",
+        Some(json!({ "url": format!("{}/#/issues/{id}", c.app.address) })),
+    )
+    .await;
+    desk.until(
+        "the acknowledge step",
+        "return document.getElementById('step-acknowledge')",
+    )
+    .await;
+    desk.click("#step-acknowledge button").await;
+    desk.until(
+        "the resolve step",
+        "return document.getElementById('step-resolve')",
+    )
+    .await;
+    desk.click("#internal").await;
+    assert_eq!(
+        desk.script("return document.getElementById('reply-form').classList.contains('internal') && !document.getElementById('internal-hint').hidden").await,
+        true,
+        "an internal note must look like one"
+    );
+    desk.type_into("#reply", "内部：已与供电公司协调").await;
+    desk.click("#reply-form button[type=submit]").await;
+    desk.until(
+        "the note",
+        "return document.querySelectorAll('#comments li.internal').length === 1",
+    )
+    .await;
+    desk.type_into("#note-resolve", "已协调供电公司，明日通电")
+        .await;
+    desk.click("#step-resolve button").await;
+    desk.until(
+        "resolved",
+        "return document.getElementById('issue-status') && document.getElementById('issue-status').textContent === '已办结'",
+    )
+    .await;
+    screenshot(&desk, "app-clerk.png").await;
+
+    // The observer sees the reply (not the note) and confirms with a rating.
+    phone.call("POST", "/refresh", Some(json!({}))).await;
+    phone
+        .until(
+            "the confirm step",
+            "return document.getElementById('step-confirm')",
+        )
+        .await;
+    let page = phone.script("return document.body.textContent").await;
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("已协调供电公司，明日通电"),
+        "the reply is shown"
+    );
+    assert!(
+        !page.contains("内部：已与供电公司协调"),
+        "an internal note reached the observer"
+    );
+    phone.click("#step-confirm input[value='4']").await;
+    phone.click("#step-confirm button").await;
+    phone
+        .until(
+            "closed",
+            "return document.getElementById('issue-status') && document.getElementById('issue-status').textContent === '已闭环'",
+        )
+        .await;
+    // The final state, through the API.
+    let issue = c.issue(&c.sup, id).await.body;
+    assert_eq!(issue["status"], "closed");
+    assert_eq!(issue["rating"], 4);
+    assert_eq!(issue["category"], "utility_supply");
+    assert_eq!(issue["description"], "设备已进场两周\n供电公司未回复");
+    phone.call("DELETE", "", None).await;
+    desk.call("DELETE", "", None).await;
+}
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 

@@ -24,9 +24,10 @@ export async function myIssues(user) {
     return da.localeCompare(db);
   });
   const title = user.role === "observer" ? t("my_issues") : t("queue");
-  if (items.length === 0) return el("section", {}, el("h1", {}, title), el("p", {}, t("no_issues")));
+  const add = user.role === "observer" ? el("a", { href: "#/new", class: "button", id: "new-issue" }, t("new_issue")) : null;
+  if (items.length === 0) return el("section", {}, el("h1", {}, title), add, el("p", {}, t("no_issues")));
   return el("section", {},
-    el("h1", {}, title),
+    el("h1", {}, title), add,
     el("ul", { class: "issues", id: "issue-list" }, items.map((i) => {
       const c = clock(i);
       return el("li", { class: "issue " + mark(i), dataset: { id: i.id } },

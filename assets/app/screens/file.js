@@ -1,0 +1,44 @@
+// Filing an issue: one field after another, labels above, the error beside the form.
+import * as api from "../api.js";
+import { el } from "../dom.js";
+import { t } from "../i18n.js";
+
+export const CATEGORIES = ["approval_delay", "land_supply", "utility_supply", "policy_not_applied",
+  "inspection_disturbance", "service_conduct", "payment_arrears", "other"];
+
+export async function fileIssue() {
+  const projects = await api.get("/api/v1/projects?limit=200");
+  const select = (id, options) => el("select", { id, name: id, required: true },
+    el("option", { value: "" }, t("choose")), options);
+  const project = select("project", projects.items.map((p) => el("option", { value: p.id }, p.name)));
+  const category = select("category", CATEGORIES.map((c) => el("option", { value: c }, t("cat_" + c))));
+  const priority = el("select", { id: "priority", name: "priority" },
+    el("option", { value: "normal" }, t("normal")), el("option", { value: "urgent" }, t("urgent")));
+  const title = el("input", { id: "title", name: "title", maxlength: 200, required: true });
+  const description = el("textarea", { id: "description", name: "description", rows: 5, maxlength: 5000, required: true });
+  const priv = el("input", { id: "private", name: "private", type: "checkbox" });
+  const error = el("p", { class: "error", role: "alert" });
+  const key = crypto.randomUUID(); // one action, one key, however often it is sent
+  const form = el("form", { id: "file-form" },
+    el("h1", {}, t("new_issue")),
+    el("label", { for: "project" }, t("project")), project,
+    el("label", { for: "category" }, t("category")), category,
+    el("label", { for: "priority" }, t("priority")), priority,
+    el("label", { for: "title" }, t("title")), title,
+    el("label", { for: "description" }, t("description")), description,
+    el("label", { class: "check" }, priv, " ", t("private")),
+    el("button", { type: "submit" }, t("submit")), error);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const issue = await api.create("/api/v1/issues", {
+        project_id: Number(project.value), category: category.value, priority: priority.value,
+        title: title.value, description: description.value, private: priv.checked,
+      }, key);
+      location.hash = `#/issues/${issue.id}`;
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  return form;
+}
