@@ -26,6 +26,8 @@ const TEXT = {
     ev_provide_info: "已补充材料", ev_comment: "回复", ev_attachment: "上传附件", ev_assign: "指定经办人",
     ev_dispatch: "派单", ev_transfer: "转办", ev_sla_breach: "超期", ev_sla_escalation: "升级督办",
     ev_auto_close: "自动闭环", ev_return: "退单", ev_chase: "催办",
+    nav_projects: "项目", nav_feed: "消息", notifications: "消息", no_notifications: "暂无消息", read_all: "全部标为已读", projects: "我关注的项目",
+    no_projects: "暂无项目", ms_planned: "计划中", ms_in_progress: "办理中", ms_done: "已完成", ms_blocked: "受阻",
   },
   en: {
     app: "Business Environment Observers", english: "English", chinese: "中文", logout: "Log out",
@@ -56,6 +58,9 @@ const TEXT = {
     ev_provide_info: "Information provided", ev_comment: "Reply", ev_attachment: "File attached", ev_assign: "Assigned",
     ev_dispatch: "Dispatched", ev_transfer: "Transferred", ev_sla_breach: "Overdue", ev_sla_escalation: "Escalated",
     ev_auto_close: "Closed automatically", ev_return: "Returned", ev_chase: "Chased",
+    nav_projects: "Projects", nav_feed: "Inbox", notifications: "Notifications", no_notifications: "No notifications", read_all: "Mark all read",
+    projects: "Projects", no_projects: "No projects", ms_planned: "Planned", ms_in_progress: "In progress",
+    ms_done: "Done", ms_blocked: "Blocked",
   },
 };
 

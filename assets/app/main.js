@@ -6,6 +6,8 @@ import { signIn } from "./screens/login.js";
 import { myIssues } from "./screens/issues.js";
 import { issuePage } from "./screens/issue.js";
 import { fileIssue } from "./screens/file.js";
+import { feed, unread } from "./screens/feed.js";
+import { projects } from "./screens/projects.js";
 
 const view = document.getElementById("view");
 let user = null;
@@ -17,6 +19,20 @@ function chrome() {
   const out = document.getElementById("logout");
   out.textContent = t("logout");
   out.hidden = !user;
+  const nav = { "nav-projects": "nav_projects", "nav-feed": "nav_feed" };
+  for (const [id, key] of Object.entries(nav)) {
+    const link = document.getElementById(id);
+    link.hidden = !user;
+    link.firstChild.textContent = t(key) + " ";
+  }
+}
+
+async function badge() {
+  const n = await unread().catch(() => 0);
+  const b = document.getElementById("unread");
+  b.textContent = n > 99 ? "99+" : String(n);
+  b.hidden = n === 0;
+  b.setAttribute("aria-label", `${n}`);
 }
 
 async function route() {
@@ -35,10 +51,13 @@ async function route() {
   try {
     if (one) show(view, await issuePage(Number(one[1]), user, route));
     else if (hash === "#/new" && user.role === "observer") show(view, await fileIssue());
+    else if (hash === "#/feed") show(view, await feed());
+    else if (hash === "#/projects") show(view, await projects());
     else show(view, await myIssues(user));
   } catch (e) {
     show(view, el("p", { class: "error", role: "alert" }, e.status === 404 ? t("not_found") : e.message));
   }
+  badge();
 }
 
 document.getElementById("lang").addEventListener("click", () => {

@@ -43,6 +43,16 @@ const FILES: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../assets/app/screens/file.js"),
     ),
+    (
+        "screens/feed.js",
+        JS,
+        include_str!("../../assets/app/screens/feed.js"),
+    ),
+    (
+        "screens/projects.js",
+        JS,
+        include_str!("../../assets/app/screens/projects.js"),
+    ),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

@@ -364,6 +364,33 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
         !stored_secrets.as_str().unwrap_or("").contains("ey"),
         "{stored_secrets}"
     );
+    // The feed: the department's reply told the observer; the badge counts it.
+    let badge = d.until("the unread badge", "return !document.getElementById('unread').hidden && document.getElementById('unread').textContent").await;
+    assert!(
+        badge.as_str().unwrap().parse::<u32>().unwrap() >= 1,
+        "{badge}"
+    );
+    d.click("#nav-feed").await;
+    d.until(
+        "the feed",
+        "return document.querySelectorAll('#feed li').length",
+    )
+    .await;
+    d.click("#feed button.unread").await;
+    d.until(
+        "the issue from the feed",
+        "return document.getElementById('issue-title')",
+    )
+    .await;
+    // The followed project with its milestones.
+    d.click("#nav-projects").await;
+    let milestones = d
+        .until(
+            "the milestones",
+            "return document.querySelectorAll('#projects .milestone').length",
+        )
+        .await;
+    assert!(milestones.as_u64().unwrap() >= 1);
     // English on the switch, remembered.
     d.click("#lang").await;
     assert_eq!(d.script("return document.documentElement.lang").await, "en");
