@@ -62,3 +62,30 @@ export const get = (path) => call("GET", path);
 export function create(path, body, key = crypto.randomUUID()) {
   return call("POST", path, body, { "Idempotency-Key": key });
 }
+
+/// Sends one file to an issue (multipart), safe to retry under its key.
+export async function upload(issueId, blob, name, key = crypto.randomUUID()) {
+  const send = () => {
+    const form = new FormData();
+    form.append("file", blob, name);
+    return fetch(`/api/v1/issues/${issueId}/attachments`, {
+      method: "POST",
+      headers: { Authorization: "Bearer " + access, "Idempotency-Key": key, "Accept-Language": lang },
+      body: form,
+    });
+  };
+  let r = await send();
+  if (r.status === 401 && (await resume())) r = await send();
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+/// A protected image (a thumbnail, a photo) as a URL the page may show.
+export async function imageUrl(path) {
+  const fetchIt = () => fetch(path, { headers: { Authorization: "Bearer " + access } });
+  let r = await fetchIt();
+  if (r.status === 401 && (await resume())) r = await fetchIt();
+  if (!r.ok) throw new ApiError(r.status, null);
+  return URL.createObjectURL(await r.blob());
+}

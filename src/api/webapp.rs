@@ -17,6 +17,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("main.js", JS, include_str!("../../assets/app/main.js")),
     ("api.js", JS, include_str!("../../assets/app/api.js")),
     ("dom.js", JS, include_str!("../../assets/app/dom.js")),
+    ("photos.js", JS, include_str!("../../assets/app/photos.js")),
     ("i18n.js", JS, include_str!("../../assets/app/i18n.js")),
     (
         "icon.svg",

@@ -96,6 +96,15 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
             c.project_p
         ))
         .await;
+    // A photo straight from a camera: 3000×2000, to be made smaller on the phone.
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("IMG_3001.jpg");
+    image::RgbImage::from_fn(3000, 2000, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 80])
+    })
+    .save(&photo)
+    .unwrap();
+    phone.type_into("#photos", &photo.to_string_lossy()).await;
     phone.type_into("#title", "临时用电迟迟未接通").await;
     phone
         .type_into("#description", "设备已进场两周\n供电公司未回复")
@@ -114,6 +123,19 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     phone
         .until("its title", "return document.getElementById('issue-title')")
         .await;
+    let files = c
+        .app
+        .get(&format!("/api/v1/issues/{id}/attachments"), &c.sup)
+        .await
+        .body["items"]
+        .clone();
+    assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
+    assert_eq!(files[0]["content_type"], "image/jpeg");
+    assert_eq!(
+        (files[0]["width"].as_i64(), files[0]["height"].as_i64()),
+        (Some(2048), Some(1365)),
+        "made smaller on the phone"
+    );
 
     // The clerk, at a desk, acknowledges and resolves it with a reply, and writes an
     // internal note that is marked as one.
@@ -132,6 +154,11 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     desk.until(
         "the acknowledge step",
         "return document.getElementById('step-acknowledge')",
+    )
+    .await;
+    desk.until(
+        "the photo's thumbnail",
+        "const i = document.querySelector('#gallery img'); return i && i.complete && i.naturalWidth > 0",
     )
     .await;
     desk.click("#step-acknowledge button").await;

@@ -2,6 +2,7 @@
 import * as api from "../api.js";
 import { el } from "../dom.js";
 import { t } from "../i18n.js";
+import { shrink } from "../photos.js";
 
 export const CATEGORIES = ["approval_delay", "land_supply", "utility_supply", "policy_not_applied",
   "inspection_disturbance", "service_conduct", "payment_arrears", "other"];
@@ -17,6 +18,8 @@ export async function fileIssue() {
   const title = el("input", { id: "title", name: "title", maxlength: 200, required: true });
   const description = el("textarea", { id: "description", name: "description", rows: 5, maxlength: 5000, required: true });
   const priv = el("input", { id: "private", name: "private", type: "checkbox" });
+  const photos = el("input", { id: "photos", name: "photos", type: "file", accept: "image/*,application/pdf", multiple: true });
+  const original = el("input", { id: "original", type: "checkbox" });
   const error = el("p", { class: "error", role: "alert" });
   const key = crypto.randomUUID(); // one action, one key, however often it is sent
   const form = el("form", { id: "file-form" },
@@ -27,6 +30,8 @@ export async function fileIssue() {
     el("label", { for: "title" }, t("title")), title,
     el("label", { for: "description" }, t("description")), description,
     el("label", { class: "check" }, priv, " ", t("private")),
+    el("label", { for: "photos" }, t("photos")), photos,
+    el("label", { class: "check" }, original, " ", t("keep_original")),
     el("button", { type: "submit" }, t("submit")), error);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -35,6 +40,13 @@ export async function fileIssue() {
         project_id: Number(project.value), category: category.value, priority: priority.value,
         title: title.value, description: description.value, private: priv.checked,
       }, key);
+      // Each photo under a key of its own, made from the filing's, so a retry stores it once.
+      const files = [...photos.files];
+      for (const [n, file] of files.entries()) {
+        const blob = original.checked ? file : await shrink(file);
+        const name = blob === file ? file.name : file.name.replace(/\.[^.]*$/, "") + ".jpg";
+        await api.upload(issue.id, blob, name, `${key}-photo-${n}`);
+      }
       location.hash = `#/issues/${issue.id}`;
     } catch (err) {
       error.textContent = err.message;

@@ -46,11 +46,27 @@ function stepForm(id, action, needsComment, done) {
 }
 
 export async function issuePage(id, user, refresh) {
-  const [issue, comments, events] = await Promise.all([
+  const [issue, comments, events, files] = await Promise.all([
     api.get(`/api/v1/issues/${id}`),
     api.get(`/api/v1/issues/${id}/comments`),
     api.get(`/api/v1/issues/${id}/events`),
+    api.get(`/api/v1/issues/${id}/attachments`),
   ]);
+  // Thumbnails come with the bearer token, so they are fetched, then shown from memory;
+  // a tap opens the full photo.
+  const gallery = el("ul", { class: "gallery", id: "gallery" }, files.items.map((f) => {
+    const item = el("li", {});
+    const thumbs = ["image/jpeg", "image/png", "image/webp"].includes(f.content_type);
+    const open = el("button", { type: "button", class: "file" }, thumbs ? "" : f.file_name);
+    open.addEventListener("click", async () => window.open(await api.imageUrl(`/api/v1/attachments/${f.id}`), "_blank"));
+    if (thumbs) {
+      api.imageUrl(`/api/v1/attachments/${f.id}/thumbnail`)
+        .then((url) => open.append(el("img", { src: url, alt: f.file_name, width: 96, height: 96 })))
+        .catch(() => open.append(f.file_name));
+    }
+    item.append(open);
+    return item;
+  }));
   const entry = (c) => el("li", { class: c.internal ? "internal" : "public" },
     c.internal ? el("strong", { class: "tag" }, t("internal")) : null,
     el("p", { class: "body" }, c.body),
@@ -91,6 +107,7 @@ export async function issuePage(id, user, refresh) {
     el("h1", { id: "issue-title" }, issue.title),
     el("p", { class: "meta" }, issue.number, " · ", el("span", { id: "issue-status" }, t("status_" + issue.status))),
     el("p", { class: "description" }, issue.description),
+    files.items.length ? gallery : null,
     steps.length ? el("section", { class: "steps", id: "steps" }, steps) : null,
     el("h2", {}, t("timeline")), timeline,
     el("h2", {}, t("comments")), list, form);
