@@ -8,6 +8,7 @@ import { issuePage } from "./screens/issue.js";
 import { fileIssue } from "./screens/file.js";
 import { feed, unread } from "./screens/feed.js";
 import { projects } from "./screens/projects.js";
+import * as outbox from "./outbox.js";
 
 const view = document.getElementById("view");
 let user = null;
@@ -35,16 +36,44 @@ async function badge() {
   b.setAttribute("aria-label", `${n}`);
 }
 
+/// Without a connection: what waits to be sent, under the profile kept from last time.
+async function offlineView() {
+  const items = await outbox.waiting();
+  const add = JSON.parse(localStorage.getItem("od-user") || "{}").role === "observer"
+    ? el("a", { href: "#/new", class: "button", id: "new-issue" }, t("new_issue")) : null;
+  return el("section", { id: "offline" },
+    el("h1", {}, t("offline_title")),
+    el("p", {}, t("offline_note")), add,
+    el("ul", { class: "issues" }, items.map((w) =>
+      el("li", { class: "issue waiting" }, el("span", { class: "title" }, w.label), el("span", { class: "status" }, t("waiting"))))));
+}
+
+function remember(u) {
+  // Only what the shell needs to greet its user offline; never a token.
+  localStorage.setItem("od-user", JSON.stringify({ id: u.id, role: u.role, display_name: u.display_name }));
+}
+
 async function route() {
   chrome();
   if (!user) {
-    if (await api.resume()) user = await api.get("/api/v1/me").catch(() => null);
+    try {
+      if (await api.resume()) user = await api.get("/api/v1/me").catch(() => null);
+    } catch {
+      const kept = JSON.parse(localStorage.getItem("od-user") || "null");
+      if (kept) {
+        // No connection: the observer may still file; everything waits in the outbox.
+        show(view, location.hash === "#/new" && kept.role === "observer" ? await fileIssue() : await offlineView());
+        return;
+      }
+    }
     if (!user) {
-      show(view, signIn(async (u) => { user = u; await route(); }));
+      show(view, signIn(async (u) => { user = u; remember(u); await route(); }));
       chrome();
       return;
     }
+    remember(user);
     chrome();
+    outbox.flush().catch(() => {});
   }
   const hash = location.hash || "#/issues";
   const one = hash.match(/^#\/issues\/(\d+)$/);
@@ -55,7 +84,8 @@ async function route() {
     else if (hash === "#/projects") show(view, await projects());
     else show(view, await myIssues(user));
   } catch (e) {
-    show(view, el("p", { class: "error", role: "alert" }, e.status === 404 ? t("not_found") : e.message));
+    if (e instanceof TypeError) show(view, await offlineView()); // no connection
+    else show(view, el("p", { class: "error", role: "alert" }, e.status === 404 ? t("not_found") : e.message));
   }
   badge();
 }
@@ -66,11 +96,23 @@ document.getElementById("lang").addEventListener("click", () => {
 });
 document.getElementById("logout").addEventListener("click", async () => {
   await api.logout();
+  localStorage.removeItem("od-user");
   user = null;
   location.hash = "#/issues";
   route();
 });
 window.addEventListener("hashchange", route);
+window.addEventListener("online", () => { if (!user) route(); });
+function outboxBadge(items) {
+  const b = document.getElementById("outbox");
+  b.textContent = `${t("waiting")} ${items.length}`;
+  b.hidden = items.length === 0;
+}
+outbox.onChange((items) => {
+  outboxBadge(items);
+  if (items.length === 0 && user && !location.hash.startsWith("#/new")) route();
+});
+outbox.waiting().then(outboxBadge).catch(() => {});
 setLang(lang);
 route();
 

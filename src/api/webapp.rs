@@ -18,6 +18,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("api.js", JS, include_str!("../../assets/app/api.js")),
     ("dom.js", JS, include_str!("../../assets/app/dom.js")),
     ("photos.js", JS, include_str!("../../assets/app/photos.js")),
+    ("outbox.js", JS, include_str!("../../assets/app/outbox.js")),
     ("i18n.js", JS, include_str!("../../assets/app/i18n.js")),
     (
         "icon.svg",

@@ -14,7 +14,170 @@ use crate::on_both_databases;
 on_both_databases!(
     an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it,
     the_closed_loop_runs_through_the_screens_alone,
+    offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_after_reopening,
 );
+
+/// Switches the browser's network off or on (Chrome DevTools Protocol network emulation).
+async fn network(d: &Driver, online: bool) {
+    d.call(
+        "POST",
+        "/goog/cdp/execute",
+        Some(
+            json!({ "cmd": "Network.emulateNetworkConditions", "params": {
+                "offline": !online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+            }}),
+        ),
+    )
+    .await;
+}
+
+async fn offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_after_reopening(
+    db: Db,
+) {
+    if browser().is_none() {
+        return;
+    }
+    let c = County::new(db).await;
+    let earlier = c.file("已反映的问题").await;
+    let (phone, _a) = signed_in(&c, "obs1", 375, 812).await;
+    // The shell is kept by the service worker once it controls the page.
+    phone
+        .until(
+            "the service worker",
+            "return navigator.serviceWorker.controller !== null || (location.reload(), false)",
+        )
+        .await;
+    // Seen online once: the filing form (it keeps the project list) and the earlier issue.
+    let app = c.app.address.clone();
+    let go = |hash: String| {
+        let (phone, app) = (&phone, app.clone());
+        async move {
+            phone
+                .call(
+                    "POST",
+                    "/url",
+                    Some(json!({ "url": format!("{app}/{hash}") })),
+                )
+                .await;
+        }
+    };
+    go("#/new".into()).await;
+    phone
+        .until(
+            "the filing form",
+            "return document.getElementById('file-form')",
+        )
+        .await;
+    go(format!("#/issues/{earlier}")).await;
+    phone
+        .until(
+            "the reply box",
+            "return document.getElementById('reply-form')",
+        )
+        .await;
+
+    // No signal: a reply, then a filing with a photo.
+    network(&phone, false).await;
+    phone.type_into("#reply", "现场仍未通电").await;
+    phone.click("#reply-form button[type=submit]").await;
+    phone
+        .until(
+            "the reply waiting",
+            "return document.querySelector('#comments li.waiting')",
+        )
+        .await;
+    go("#/new".into()).await;
+    phone
+        .until(
+            "the filing form offline",
+            "return document.getElementById('file-form')",
+        )
+        .await;
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("site.jpg");
+    image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([x as u8, y as u8, 40]))
+        .save(&photo)
+        .unwrap();
+    phone
+        .script(&format!(
+            "document.getElementById('project').value = '{}'; document.getElementById('category').value = 'utility_supply';",
+            c.project_p
+        ))
+        .await;
+    phone.type_into("#photos", &photo.to_string_lossy()).await;
+    phone.type_into("#title", "离线反映：变压器未安装").await;
+    phone.type_into("#description", "在工地，没有信号").await;
+    phone.click("#file-form button[type=submit]").await;
+    phone
+        .until(
+            "two actions waiting",
+            "return document.getElementById('outbox').textContent.endsWith(' 2')",
+        )
+        .await;
+
+    // The app is closed (its page closed while still offline) and opened again in a new
+    // one, still without a signal.
+    let fresh = phone
+        .call("POST", "/window/new", Some(json!({ "type": "tab" })))
+        .await["handle"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    phone.call("DELETE", "/window", None).await;
+    phone
+        .call("POST", "/window", Some(json!({ "handle": fresh })))
+        .await;
+    network(&phone, false).await;
+    go("".into()).await;
+    phone
+        .until(
+            "the waiting list",
+            "return document.querySelectorAll('#offline li.waiting').length === 2",
+        )
+        .await;
+    phone
+        .until(
+            "the count in the bar",
+            "return document.getElementById('outbox').textContent.endsWith(' 2')",
+        )
+        .await;
+
+    // The signal returns: both go, in order, once.
+    network(&phone, true).await;
+    phone
+        .until("nothing waiting", "return document.getElementById('outbox').hidden && document.querySelector('#issue-list')")
+        .await;
+    let mine = c.app.get("/api/v1/issues?limit=200", &c.sup).await.body["items"].clone();
+    let filed: Vec<_> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["title"] == "离线反映：变压器未安装")
+        .collect();
+    assert_eq!(filed.len(), 1, "exactly one issue");
+    let new_id = filed[0]["id"].as_i64().unwrap();
+    let files = c
+        .app
+        .get(&format!("/api/v1/issues/{new_id}/attachments"), &c.sup)
+        .await;
+    assert_eq!(
+        files.body["items"].as_array().unwrap().len(),
+        1,
+        "exactly one photo"
+    );
+    let replies = c
+        .app
+        .get(&format!("/api/v1/issues/{earlier}/comments"), &c.sup)
+        .await;
+    let same: Vec<_> = replies.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["body"] == "现场仍未通电")
+        .collect();
+    assert_eq!(same.len(), 1, "exactly one reply");
+    phone.call("DELETE", "", None).await;
+}
 
 /// chromedriver and Chromium, or `None` (and a notice) where they are not installed.
 fn browser() -> Option<(std::path::PathBuf, std::path::PathBuf)> {

@@ -3,12 +3,22 @@ import * as api from "../api.js";
 import { el } from "../dom.js";
 import { t } from "../i18n.js";
 import { shrink } from "../photos.js";
+import * as outbox from "../outbox.js";
 
 export const CATEGORIES = ["approval_delay", "land_supply", "utility_supply", "policy_not_applied",
   "inspection_disturbance", "service_conduct", "payment_arrears", "other"];
 
 export async function fileIssue() {
-  const projects = await api.get("/api/v1/projects?limit=200");
+  // The projects to choose from; without a connection, the list seen last time (ids and
+  // names only), so that filing works on a site with no signal.
+  let projects;
+  try {
+    projects = await api.get("/api/v1/projects?limit=200");
+    localStorage.setItem("od-projects", JSON.stringify(projects.items.map((p) => ({ id: p.id, name: p.name }))));
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    projects = { items: JSON.parse(localStorage.getItem("od-projects") || "[]") };
+  }
   const select = (id, options) => el("select", { id, name: id, required: true },
     el("option", { value: "" }, t("choose")), options);
   const project = select("project", projects.items.map((p) => el("option", { value: p.id }, p.name)));
@@ -36,17 +46,24 @@ export async function fileIssue() {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const issue = await api.create("/api/v1/issues", {
-        project_id: Number(project.value), category: category.value, priority: priority.value,
-        title: title.value, description: description.value, private: priv.checked,
-      }, key);
-      // Each photo under a key of its own, made from the filing's, so a retry stores it once.
-      const files = [...photos.files];
-      for (const [n, file] of files.entries()) {
+      // Photos are made smaller now, so that what waits offline is what will travel.
+      const chosen = [...photos.files];
+      const prepared = [];
+      for (const [n, file] of chosen.entries()) {
         const blob = original.checked ? file : await shrink(file);
         const name = blob === file ? file.name : file.name.replace(/\.[^.]*$/, "") + ".jpg";
-        await api.upload(issue.id, blob, name, `${key}-photo-${n}`);
+        prepared.push({ blob, name, key: `${key}-photo-${n}` });
       }
+      const sent = await outbox.queue({
+        kind: "filing", path: "/api/v1/issues", key, label: title.value, photos: prepared,
+        body: {
+          project_id: Number(project.value), category: category.value, priority: priority.value,
+          title: title.value, description: description.value, private: priv.checked,
+        },
+      });
+      const issue = sent[key];
+      if (!issue) { location.hash = "#/issues"; return; } // waiting to send
+      if (issue.error) throw new Error(issue.error);
       location.hash = `#/issues/${issue.id}`;
     } catch (err) {
       error.textContent = err.message;

@@ -3,6 +3,7 @@
 import * as api from "../api.js";
 import { el } from "../dom.js";
 import { countyTime, t } from "../i18n.js";
+import * as outbox from "../outbox.js";
 
 /// The steps offered, by role and state; the server decides (and says no when it must).
 function offered(issue, user) {
@@ -35,8 +36,11 @@ function stepForm(id, action, needsComment, done) {
     const body = { action };
     if (note.value.trim()) body.comment = note.value;
     if (rating) body.rating = Number(form.querySelector("input[name=rating]:checked").value);
+    const key = crypto.randomUUID();
     try {
-      await api.call("POST", `/api/v1/issues/${id}/transitions`, body, { "Idempotency-Key": crypto.randomUUID() });
+      const sent = await outbox.queue({ kind: "step", path: `/api/v1/issues/${id}/transitions`, body, key, label: t("act_" + action) });
+      if (!sent[key]) { error.textContent = t("waiting"); return; }
+      if (sent[key].error) throw new Error(sent[key].error);
       done();
     } catch (err) {
       error.textContent = err.message;
@@ -93,9 +97,13 @@ export async function issuePage(id, user, refresh) {
   });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const key = crypto.randomUUID();
+    const body = { body: box.value, internal: internal?.checked ?? false };
     try {
-      const c = await api.create(`/api/v1/issues/${id}/comments`, { body: box.value, internal: internal?.checked ?? false });
-      list.append(entry(c));
+      const sent = await outbox.queue({ kind: "comment", path: `/api/v1/issues/${id}/comments`, body, key, label: box.value });
+      const c = sent[key];
+      if (c && c.error) throw new Error(c.error);
+      list.append(c ? entry(c) : el("li", { class: "waiting" }, el("p", { class: "body" }, body.body), el("span", { class: "status" }, t("waiting"))));
       box.value = "";
     } catch (err) {
       error.textContent = err.message;

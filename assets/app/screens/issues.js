@@ -3,6 +3,7 @@
 import * as api from "../api.js";
 import { el } from "../dom.js";
 import { countyTime, left, t } from "../i18n.js";
+import * as outbox from "../outbox.js";
 
 function clock(issue) {
   const c = issue.sla?.resolve?.state === "running" || issue.sla?.resolve?.state === "paused"
@@ -18,17 +19,19 @@ function mark(issue) {
 }
 
 export async function myIssues(user) {
-  const page = await api.get("/api/v1/issues?limit=50");
+  const [page, queued] = await Promise.all([api.get("/api/v1/issues?limit=50"), outbox.waiting()]);
+  const waiting = queued.filter((w) => w.kind === "filing").map((w) =>
+    el("li", { class: "issue waiting" }, el("span", { class: "title" }, w.label), el("span", { class: "status" }, t("waiting"))));
   const items = page.items.slice().sort((a, b) => {
     const da = clock(a)?.due_at ?? "9999", db = clock(b)?.due_at ?? "9999";
     return da.localeCompare(db);
   });
   const title = user.role === "observer" ? t("my_issues") : t("queue");
   const add = user.role === "observer" ? el("a", { href: "#/new", class: "button", id: "new-issue" }, t("new_issue")) : null;
-  if (items.length === 0) return el("section", {}, el("h1", {}, title), add, el("p", {}, t("no_issues")));
+  if (items.length === 0 && waiting.length === 0) return el("section", {}, el("h1", {}, title), add, el("p", {}, t("no_issues")));
   return el("section", {},
     el("h1", {}, title), add,
-    el("ul", { class: "issues", id: "issue-list" }, items.map((i) => {
+    el("ul", { class: "issues", id: "issue-list" }, waiting, items.map((i) => {
       const c = clock(i);
       return el("li", { class: "issue " + mark(i), dataset: { id: i.id } },
         el("a", { href: `#/issues/${i.id}` },
