@@ -17,6 +17,31 @@ on_both_databases!(
     offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_after_reopening,
 );
 
+/// The serious and critical accessibility violations axe-core finds on the current page.
+async fn accessibility_violations(d: &Driver) -> Vec<String> {
+    let axe = include_str!("../vendor/axe-core/axe.min.js");
+    d.script(&format!("{axe}\n;return true;")).await;
+    let found = d
+        .call(
+            "POST",
+            "/execute/async",
+            Some(
+                json!({ "script": "const done = arguments[arguments.length - 1]; \
+                axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations \
+                  .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                  .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))) \
+                  .catch(e => done(['axe failed: ' + e]));", "args": [] }),
+            ),
+        )
+        .await;
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or("").to_string())
+        .collect()
+}
+
 /// Switches the browser's network off or on (Chrome DevTools Protocol network emulation).
 async fn network(d: &Driver, online: bool) {
     d.call(
@@ -252,6 +277,11 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
             "return document.getElementById('file-form')",
         )
         .await;
+    assert_eq!(
+        accessibility_violations(&phone).await,
+        Vec::<String>::new(),
+        "the filing form"
+    );
     phone
         .script(&format!(
             "const s = document.getElementById('project'); s.value = '{}'; s.dispatchEvent(new Event('change')); \
@@ -352,6 +382,39 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     )
     .await;
     screenshot(&desk, "app-clerk.png").await;
+
+    // Editing the address does not reach what is not yours: an issue routed to department
+    // B (through its milestone) is "not found" for department A's clerk.
+    let elsewhere = c
+        .file_as(
+            &c.obs1,
+            json!({ "project_id": c.project_p, "milestone_id": c.milestone_m, "category": "utility_supply", "title": "乙局的问题", "description": "x" }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    desk.call(
+        "POST",
+        "/url",
+        Some(json!({ "url": format!("{}/#/issues/{elsewhere}", c.app.address) })),
+    )
+    .await;
+    let refused = desk
+        .until(
+            "the refusal",
+            "return document.querySelector('main .error')?.textContent",
+        )
+        .await;
+    assert_eq!(refused, "找不到该问题");
+    assert!(
+        !desk
+            .script("return document.body.textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("乙局的问题")
+    );
 
     // The observer sees the reply (not the note) and confirms with a rating.
     phone.call("POST", "/refresh", Some(json!({}))).await;
@@ -491,6 +554,22 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
         .await;
     assert_eq!(overflow, false);
     screenshot(&d, "app-observer.png").await;
+    // (axe does find what it should: an unlabelled field is serious.)
+    d.script("const i = document.createElement('input'); i.id = 'probe'; document.body.append(i); return true;")
+        .await;
+    assert!(
+        accessibility_violations(&d)
+            .await
+            .iter()
+            .any(|v| v.starts_with("label"))
+    );
+    d.script("document.getElementById('probe').remove(); return true;")
+        .await;
+    assert_eq!(
+        accessibility_violations(&d).await,
+        Vec::<String>::new(),
+        "the list"
+    );
 
     // The issue: the public reply, never the internal note.
     d.call(
@@ -514,6 +593,11 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
     assert!(
         !page.as_str().unwrap().contains("请科长签字"),
         "an internal note reached the observer"
+    );
+    assert_eq!(
+        accessibility_violations(&d).await,
+        Vec::<String>::new(),
+        "the issue page"
     );
     // A reply, with a line break.
     d.type_into("#reply", "好的，谢谢\n明天再去现场").await;
