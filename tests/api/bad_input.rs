@@ -269,9 +269,12 @@ async fn unknown_routes_and_methods_get_problem_json(db: Db) {
     app.get("/api/v1/nothing-here", &admin)
         .await
         .assert_problem(404, "route_not_found");
-    app.get("/", &admin)
+    app.get("/no-such-page", &admin)
         .await
         .assert_problem(404, "route_not_found");
+    app.get("/app/no-such-module.js", &admin)
+        .await
+        .assert_problem(404, "not_found");
     app.request("DELETE", "/api/v1/me", Some(&admin), None)
         .await
         .assert_problem(405, "method_not_allowed");

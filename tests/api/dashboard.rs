@@ -25,6 +25,28 @@ pub(crate) fn program(var: &str, default: &str) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// chromedriver and Chromium, or `None` (and a notice) where they are not installed; with
+/// `OBSERVER_DESK_TEST_REQUIRE_BROWSER=1` (CI) their absence is a failure.
+pub(crate) fn browser() -> Option<(PathBuf, PathBuf)> {
+    match (
+        program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
+        program("OBSERVER_DESK_CHROMIUM", "/usr/bin/chromium"),
+    ) {
+        (Some(d), Some(b)) => Some((d, b)),
+        _ => {
+            if std::env::var("OBSERVER_DESK_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!(
+                    "OBSERVER_DESK_TEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
+                );
+            }
+            eprintln!(
+                "NOTE: the browser test was NOT run: install Debian's chromium and chromium-driver"
+            );
+            None
+        }
+    }
+}
+
 /// chromedriver on a port of its own, stopped when dropped.
 pub(crate) struct Driver {
     child: Child,
@@ -117,6 +139,11 @@ impl Driver {
             .expect("webdriver JSON");
         assert!(res.status().is_success(), "{method} {path}: {v}");
         v["value"].clone()
+    }
+
+    /// Loads a page.
+    pub(crate) async fn open(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({ "url": url }))).await;
     }
 
     pub(crate) async fn find(&self, css: &str) -> String {
@@ -235,18 +262,7 @@ async fn resolve_at_once(app: &TestApp, issue: i64, department: i64) {
 }
 
 async fn a_supervisor_sees_the_charts_downloads_the_csv_and_switches_to_english(db: Db) {
-    let (Some(driver), Some(browser)) = (
-        program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
-        program("OBSERVER_DESK_CHROMIUM", "/usr/bin/chromium"),
-    ) else {
-        if std::env::var("OBSERVER_DESK_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!(
-                "OBSERVER_DESK_TEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
-            );
-        }
-        eprintln!(
-            "NOTE: the browser test was NOT run: install Debian's chromium and chromium-driver"
-        );
+    let Some((driver, browser)) = browser() else {
         return;
     };
     let app = TestApp::spawn_with(db, |s| {
@@ -257,12 +273,7 @@ async fn a_supervisor_sees_the_charts_downloads_the_csv_and_switches_to_english(
     file_this_month_for_two_departments(&app).await;
     let downloads = tempfile::tempdir().unwrap();
     let d = Driver::start(&driver, &browser, downloads.path()).await;
-    d.call(
-        "POST",
-        "/url",
-        Some(json!({ "url": format!("{}/dashboard", app.address) })),
-    )
-    .await;
+    d.open(&format!("{}/dashboard", app.address)).await;
     assert_eq!(
         d.script("return document.querySelector('h1').textContent")
             .await,

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::county::County;
-use crate::dashboard::{Driver, program};
+use crate::dashboard::{Driver, browser};
 use crate::helpers::{Db, PASSWORD};
 use crate::on_both_databases;
 
@@ -76,15 +76,7 @@ async fn offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_af
     let app = c.app.address.clone();
     let go = |hash: String| {
         let (phone, app) = (&phone, app.clone());
-        async move {
-            phone
-                .call(
-                    "POST",
-                    "/url",
-                    Some(json!({ "url": format!("{app}/{hash}") })),
-                )
-                .await;
-        }
+        async move { phone.open(&format!("{app}/{hash}")).await }
     };
     go("#/new".into()).await;
     phone
@@ -204,27 +196,6 @@ async fn offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_af
     phone.call("DELETE", "", None).await;
 }
 
-/// chromedriver and Chromium, or `None` (and a notice) where they are not installed.
-fn browser() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-    match (
-        program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
-        program("OBSERVER_DESK_CHROMIUM", "/usr/bin/chromium"),
-    ) {
-        (Some(d), Some(b)) => Some((d, b)),
-        _ => {
-            if std::env::var("OBSERVER_DESK_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                panic!(
-                    "OBSERVER_DESK_TEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
-                );
-            }
-            eprintln!(
-                "NOTE: the browser test was NOT run: install Debian's chromium and chromium-driver"
-            );
-            None
-        }
-    }
-}
-
 /// A browser at `width`×`height`, signed in to the app as `username`.
 async fn signed_in(
     c: &County,
@@ -241,12 +212,7 @@ async fn signed_in(
         Some(json!({ "width": width, "height": height })),
     )
     .await;
-    d.call(
-        "POST",
-        "/url",
-        Some(json!({ "url": format!("{}/", c.app.address) })),
-    )
-    .await;
+    d.open(&format!("{}/", c.app.address)).await;
     d.until(
         "the sign-in form",
         "return document.getElementById('signin')",
@@ -338,12 +304,7 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
         &format!("return document.querySelector('#issue-list li[data-id=\"{id}\"]')"),
     )
     .await;
-    desk.call(
-        "POST",
-        "/url",
-        Some(json!({ "url": format!("{}/#/issues/{id}", c.app.address) })),
-    )
-    .await;
+    desk.open(&format!("{}/#/issues/{id}", c.app.address)).await;
     desk.until(
         "the acknowledge step",
         "return document.getElementById('step-acknowledge')",
@@ -394,12 +355,8 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
         .assert_status(201)["id"]
         .as_i64()
         .unwrap();
-    desk.call(
-        "POST",
-        "/url",
-        Some(json!({ "url": format!("{}/#/issues/{elsewhere}", c.app.address) })),
-    )
-    .await;
+    desk.open(&format!("{}/#/issues/{elsewhere}", c.app.address))
+        .await;
     let refused = desk
         .until(
             "the refusal",
@@ -455,20 +412,9 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
 async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) {
-    let (Some(driver), Some(browser)) = (
-        program("OBSERVER_DESK_CHROMEDRIVER", "/usr/bin/chromedriver"),
-        program("OBSERVER_DESK_CHROMIUM", "/usr/bin/chromium"),
-    ) else {
-        if std::env::var("OBSERVER_DESK_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!(
-                "OBSERVER_DESK_TEST_REQUIRE_BROWSER=1 but chromium / chromedriver are not installed"
-            );
-        }
-        eprintln!(
-            "NOTE: the browser test was NOT run: install Debian's chromium and chromium-driver"
-        );
+    if browser().is_none() {
         return;
-    };
+    }
     let c = County::new(db).await;
     let id = c
         .file_as(
@@ -495,32 +441,11 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
             .assert_status(201);
     }
 
-    let downloads = tempfile::tempdir().unwrap();
-    let d = Driver::start(&driver, &browser, downloads.path()).await;
-    d.call(
-        "POST",
-        "/window/rect",
-        Some(json!({ "width": 375, "height": 812 })),
-    )
-    .await;
-    d.call(
-        "POST",
-        "/url",
-        Some(json!({ "url": format!("{}/", c.app.address) })),
-    )
-    .await;
-    d.until(
-        "the sign-in form",
-        "return document.getElementById('signin')",
-    )
-    .await;
+    let (d, _downloads) = signed_in(&c, "obs1", 375, 812).await;
     assert_eq!(
         d.script("return document.documentElement.lang").await,
         "zh-CN"
     );
-    d.type_into("#username", "obs1").await;
-    d.type_into("#password", PASSWORD).await;
-    d.click("#signin").await;
     d.until(
         "the list",
         "return document.querySelectorAll('#issue-list li').length",
@@ -572,12 +497,7 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
     );
 
     // The issue: the public reply, never the internal note.
-    d.call(
-        "POST",
-        "/url",
-        Some(json!({ "url": format!("{}/#/issues/{id}", c.app.address) })),
-    )
-    .await;
+    d.open(&format!("{}/#/issues/{id}", c.app.address)).await;
     d.until("the replies", "return document.getElementById('comments')")
         .await;
     assert_eq!(
