@@ -110,7 +110,10 @@ function outboxBadge(items) {
 }
 outbox.onChange((items) => {
   outboxBadge(items);
-  if (items.length === 0 && user && !location.hash.startsWith("#/new")) route();
+  // What waited has gone: a screen that showed it as waiting is drawn again. (A screen where
+  // the action was just taken updates itself.)
+  const showsWaiting = document.getElementById("offline") || document.querySelector("#issue-list li.waiting");
+  if (items.length === 0 && showsWaiting && !location.hash.startsWith("#/new")) route();
 });
 outbox.waiting().then(outboxBadge).catch(() => {});
 setLang(lang);

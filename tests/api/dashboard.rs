@@ -167,10 +167,28 @@ impl Driver {
         .await;
     }
 
+    /// Clicks the element `css` finds; found again when the page redrew it meanwhile.
     pub(crate) async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.call("POST", &format!("/element/{e}/click"), Some(json!({})))
-            .await;
+        for _ in 0..5 {
+            let e = self.find(css).await;
+            let url = format!("{}/session/{}/element/{e}/click", self.url, self.session);
+            let mut res = self
+                .client
+                .post(url)
+                .send_json(&json!({}))
+                .await
+                .expect("webdriver answers");
+            if res.status().is_success() {
+                return;
+            }
+            let v: Value = res.json().await.unwrap_or_default();
+            assert_eq!(
+                v["value"]["error"], "stale element reference",
+                "click {css}: {v}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} kept being redrawn");
     }
 
     pub(crate) async fn script(&self, js: &str) -> Value {

@@ -1,4 +1,5 @@
-//! Hostile input, each answered with a clear 4xx, with memory bounded and nothing stored:
+//! Hostile input, each answered with a clear 4xx and nothing stored (a body over the cap is
+//! refused on its declared length, before any of it is read):
 //! huge and deep bodies, bytes that are not text, numbers past i64, control bytes, SQL and
 //! script fragments, path tricks and bombs as uploads, and a flood of forged tokens.
 
@@ -20,17 +21,6 @@ on_both_databases!(
     hostile_uploads_are_refused_and_leave_nothing_behind,
     ten_thousand_forged_or_expired_tokens_are_all_refused,
 );
-
-/// The resident memory of this process (server and client alike), in bytes.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
 
 /// What a county's lists and one issue's timeline hold, to prove nothing was written.
 async fn snapshot(c: &County, issue: i64) -> String {
@@ -79,7 +69,6 @@ async fn a_hundred_megabyte_body_is_refused_on_every_write_route_before_it_is_re
     let issue = c.file("huge").await;
     let before = snapshot(&c, issue).await;
     let addr = c.app.address.trim_start_matches("http://").to_string();
-    let rss = resident_bytes();
     let first_megabyte = vec![b' '; 1024 * 1024];
     for (method, path, _) in routes(&c, issue) {
         let head = format!(
@@ -97,8 +86,6 @@ async fn a_hundred_megabyte_body_is_refused_on_every_write_route_before_it_is_re
             answer.lines().next().unwrap_or("")
         );
     }
-    let grown = resident_bytes().saturating_sub(rss);
-    assert!(grown < 64 * 1024 * 1024, "memory grew by {grown} bytes");
     assert_eq!(snapshot(&c, issue).await, before);
 }
 
@@ -297,7 +284,6 @@ async fn hostile_uploads_are_refused_and_leave_nothing_behind(db: Db) {
 
 async fn ten_thousand_forged_or_expired_tokens_are_all_refused(db: Db) {
     let c = County::new(db).await;
-    let rss = resident_bytes();
     let real = c.obs1.clone();
     let mut refused = 0;
     for batch in 0..200 {
@@ -325,7 +311,5 @@ async fn ten_thousand_forged_or_expired_tokens_are_all_refused(db: Db) {
         }
     }
     assert_eq!(refused, 10_000);
-    let grown = resident_bytes().saturating_sub(rss);
-    assert!(grown < 64 * 1024 * 1024, "memory grew by {grown} bytes");
     c.app.get("/api/v1/me", &c.obs1).await.assert_status(200);
 }
