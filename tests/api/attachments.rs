@@ -24,7 +24,7 @@ on_both_databases!(
     a_phone_registers_for_push_and_logging_out_removes_it,
 );
 
-const BOUNDARY: &str = "observer-desk-test-boundary";
+pub(crate) const BOUNDARY: &str = "observer-desk-test-boundary";
 
 /// A multipart body with a `file` part and text fields.
 pub(crate) fn form(

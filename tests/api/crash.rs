@@ -36,21 +36,14 @@ enum Body {
     Photo(Vec<u8>),
 }
 
-const BOUNDARY: &str = "crash-test-boundary";
-
+/// A small photo of its own for write `n`, as a multipart upload body.
 fn photo(n: usize) -> Vec<u8> {
     let img = image::RgbImage::from_fn(32, 24, |x, y| {
         image::Rgb([(x as usize + n) as u8, y as u8, (n % 251) as u8])
     });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p{n}.png\"\r\nContent-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend(out.into_inner());
-    body.extend(format!("\r\n--{BOUNDARY}--\r\n").into_bytes());
-    body
+    crate::attachments::form(&format!("p{n}.png"), "image/png", &out.into_inner(), &[])
 }
 
 async fn send(client: &awc::Client, base: &str, w: &Write) -> Option<(u16, Value)> {
@@ -63,7 +56,10 @@ async fn send(client: &awc::Client, base: &str, w: &Write) -> Option<(u16, Value
         Body::Photo(bytes) => {
             req.insert_header((
                 "Content-Type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
+                format!(
+                    "multipart/form-data; boundary={}",
+                    crate::attachments::BOUNDARY
+                ),
             ))
             .send_body(bytes.clone())
             .await

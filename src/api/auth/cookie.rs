@@ -17,18 +17,19 @@ pub const HEADER: &str = "X-Observer-Desk-Session";
 
 /// `Set-Cookie` for a new refresh token, living as long as the token.
 pub fn set(token: &str, max_age: Duration) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{NAME}={token}; Path={PATH}; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
-        max_age.as_secs()
-    ))
-    .ok()
+    cookie(token, max_age.as_secs())
 }
 
-/// `Set-Cookie` that removes it.
+/// `Set-Cookie` that removes it (the same attributes, no value, no age).
 pub fn clear() -> HeaderValue {
-    HeaderValue::from_static(
-        "od_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
-    )
+    cookie("", 0).unwrap_or_else(|| HeaderValue::from_static(""))
+}
+
+fn cookie(value: &str, max_age_secs: u64) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{NAME}={value}; Path={PATH}; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Strict"
+    ))
+    .ok()
 }
 
 /// Whether the caller asks for the cookie session (the header is present).
