@@ -165,6 +165,12 @@ pub struct IssueFilter {
     pub project_id: Option<i64>,
     pub reporter_id: Option<i64>,
     pub overdue: Option<bool>,
+    /// An extension request waits for a supervisor's decision.
+    pub extension_pending: Option<bool>,
+    /// Escalated at least once.
+    pub escalated: Option<bool>,
+    /// Returned by a department at least once.
+    pub returned: Option<bool>,
     pub updated_since: Option<NaiveDateTime>,
     /// With `updated_since`: also the issues that entered this user's view since.
     pub viewer_id: Option<i64>,
@@ -189,6 +195,26 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
     }
     if let Some(o) = f.overdue {
         q = q.filter(issues::overdue.eq(o));
+    }
+    match f.extension_pending {
+        Some(true) => q = q.filter(issues::extension_requested_minutes.is_not_null()),
+        Some(false) => q = q.filter(issues::extension_requested_minutes.is_null()),
+        None => {}
+    }
+    match f.escalated {
+        Some(true) => q = q.filter(issues::escalation_level.gt(0)),
+        Some(false) => q = q.filter(issues::escalation_level.eq(0)),
+        None => {}
+    }
+    if let Some(r) = f.returned {
+        let returned = issue_events::table
+            .filter(issue_events::kind.eq("return"))
+            .select(issue_events::issue_id);
+        q = if r {
+            q.filter(issues::id.eq_any(returned))
+        } else {
+            q.filter(issues::id.ne_all(returned))
+        };
     }
     if let Some(since) = f.updated_since {
         let viewer = f.viewer_id.unwrap_or(-1);

@@ -20,6 +20,7 @@ on_both_databases!(
     a_stale_if_match_is_refused_with_412,
     paging_loses_and_repeats_nothing_while_issues_are_filed,
     list_filters_narrow_the_result,
+    the_supervisors_desk_filters_find_pending_extensions_escalations_and_returns,
     reopen_extension_escalation_and_chase_leave_their_marks,
     the_timeline_refuses_updates_and_deletes,
     observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue,
@@ -616,6 +617,80 @@ async fn list_filters_narrow_the_result(db: Db) {
             .await
             .assert_problem(400, "invalid_query");
     }
+}
+
+async fn the_supervisors_desk_filters_find_pending_extensions_escalations_and_returns(db: Db) {
+    let c = County::new(db).await;
+    let plain = c.file("plain").await;
+    let extended = c.file("extension asked").await;
+    let escalated = c.file("escalated").await;
+    let returned = c.file("returned").await;
+    c.step(
+        &c.staff_a,
+        extended,
+        json!({ "action": "request_extension", "comment": "需协调", "extension_minutes": 480 }),
+    )
+    .await;
+    c.step(
+        &c.sup,
+        escalated,
+        json!({ "action": "escalate", "comment": "督办" }),
+    )
+    .await;
+    c.step(
+        &c.staff_a,
+        returned,
+        json!({ "action": "return", "comment": "不属本单位" }),
+    )
+    .await;
+    let ids = |token: &str, query: &str| {
+        let c = &c;
+        let (token, path) = (token.to_string(), format!("/api/v1/issues?{query}"));
+        async move {
+            c.app.get(&path, &token).await.assert_status(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids(&c.sup, "extension_pending=true").await, vec![extended]);
+    assert_eq!(ids(&c.sup, "escalated=true").await, vec![escalated]);
+    assert_eq!(
+        ids(&c.sup, "returned=true&status=unassigned").await,
+        vec![returned]
+    );
+    assert_eq!(
+        ids(
+            &c.sup,
+            "extension_pending=false&escalated=false&returned=false"
+        )
+        .await,
+        vec![plain]
+    );
+    // A department sees its own marks; a denied request is no longer pending.
+    assert_eq!(
+        ids(&c.staff_a, "extension_pending=true").await,
+        vec![extended]
+    );
+    c.step(&c.sup, extended, json!({ "action": "deny_extension" }))
+        .await;
+    assert_eq!(
+        ids(&c.sup, "extension_pending=true").await,
+        Vec::<i64>::new()
+    );
+    // The marks are internal: an observer may not even ask.
+    for q in ["extension_pending=true", "escalated=false", "returned=true"] {
+        c.app
+            .get(&format!("/api/v1/issues?{q}"), &c.obs1)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    c.app
+        .get("/api/v1/issues?returned=yes", &c.sup)
+        .await
+        .assert_problem(400, "invalid_query");
 }
 
 async fn reopen_extension_escalation_and_chase_leave_their_marks(db: Db) {

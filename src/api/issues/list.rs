@@ -11,6 +11,7 @@ use crate::db::{self, issues::IssueFilter};
 use crate::domain::issue::Status;
 use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
+use crate::workflow::access::sees_internal;
 
 #[derive(Debug, Deserialize)]
 pub struct ListIssues {
@@ -19,6 +20,9 @@ pub struct ListIssues {
     pub project_id: Option<String>,
     pub reporter_id: Option<String>,
     pub overdue: Option<String>,
+    pub extension_pending: Option<String>,
+    pub escalated: Option<String>,
+    pub returned: Option<String>,
     pub updated_since: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
@@ -31,6 +35,18 @@ fn id_param(name: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
         })
     })
     .transpose()
+}
+
+fn flag(name: &str, v: Option<&str>) -> Result<Option<bool>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ApiError::with_detail(
+            ErrorCode::InvalidQuery,
+            format!("{name} must be true or false"),
+        )),
+    }
 }
 
 pub async fn list(
@@ -52,23 +68,28 @@ pub async fn list(
                 .ok_or_else(|| ApiError::with_detail(ErrorCode::InvalidQuery, "unknown status"))
         })
         .transpose()?;
-    let overdue = match q.overdue.as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            return Err(ApiError::with_detail(
-                ErrorCode::InvalidQuery,
-                "overdue must be true or false",
-            ));
-        }
-    };
+    let overdue = flag("overdue", q.overdue.as_deref())?;
+    // The internal marks: what an observer may not see, they may not filter by either.
+    let extension_pending = flag("extension_pending", q.extension_pending.as_deref())?;
+    let escalated = flag("escalated", q.escalated.as_deref())?;
+    let returned = flag("returned", q.returned.as_deref())?;
+    if !sees_internal(&auth)
+        && (extension_pending.is_some() || escalated.is_some() || returned.is_some())
+    {
+        return Err(ApiError::with_detail(
+            ErrorCode::Forbidden,
+            "extension_pending, escalated and returned are for departments and supervisors",
+        ));
+    }
     let filter = IssueFilter {
         status: status.map(|s| s.as_str().to_string()),
         department_id: id_param("department_id", q.department_id.as_deref())?,
         project_id: id_param("project_id", q.project_id.as_deref())?,
         reporter_id: id_param("reporter_id", q.reporter_id.as_deref())?,
         overdue,
+        extension_pending,
+        escalated,
+        returned,
         updated_since: page.updated_since,
         viewer_id: Some(auth.id),
         before_id: page.after_id,
