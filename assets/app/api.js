@@ -97,3 +97,15 @@ export async function imageUrl(path) {
   if (!r.ok) throw new ApiError(r.status, null);
   return URL.createObjectURL(await r.blob());
 }
+
+/// Saves a protected file (a report as CSV or XLSX) under `name`.
+export async function download(path, name) {
+  const url = await imageUrl(path);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -8,10 +8,23 @@ import { issuePage } from "./screens/issue.js";
 import { fileIssue } from "./screens/file.js";
 import { feed, unread } from "./screens/feed.js";
 import { projects } from "./screens/projects.js";
+import { desk } from "./screens/desk.js";
+import { dashboard } from "./screens/dashboard.js";
+import { admin } from "./screens/admin.js";
 import * as outbox from "./outbox.js";
 
 const view = document.getElementById("view");
 let user = null;
+
+/// The links of the bar, by role: [hash, text key, id].
+const LINKS = {
+  observer: [["#/issues", "my_issues", "nav-issues"], ["#/projects", "nav_projects", "nav-projects"]],
+  department_staff: [["#/issues", "queue", "nav-issues"], ["#/projects", "nav_projects", "nav-projects"]],
+  department_head: [["#/issues", "queue", "nav-issues"], ["#/dashboard", "nav_figures", "nav-dashboard"], ["#/projects", "nav_projects", "nav-projects"]],
+  supervisor: [["#/desk", "nav_desk", "nav-desk"], ["#/issues", "nav_issues", "nav-issues"], ["#/dashboard", "nav_dashboard", "nav-dashboard"], ["#/admin", "nav_admin", "nav-admin"]],
+  admin: [["#/admin", "nav_admin", "nav-admin"], ["#/issues", "nav_issues", "nav-issues"], ["#/dashboard", "nav_dashboard", "nav-dashboard"]],
+};
+const HOME = { supervisor: "#/desk", admin: "#/admin" };
 
 function chrome() {
   document.title = t("app");
@@ -20,12 +33,12 @@ function chrome() {
   const out = document.getElementById("logout");
   out.textContent = t("logout");
   out.hidden = !user;
-  const nav = { "nav-projects": "nav_projects", "nav-feed": "nav_feed" };
-  for (const [id, key] of Object.entries(nav)) {
-    const link = document.getElementById(id);
-    link.hidden = !user;
-    link.firstChild.textContent = t(key) + " ";
-  }
+  const here = location.hash || HOME[user?.role] || "#/issues";
+  document.getElementById("nav-role").replaceChildren(...(user ? LINKS[user.role] ?? [] : []).map(([href, key, id]) =>
+    el("a", { href, id, "aria-current": here === href || here.startsWith(href + "/") ? "page" : false }, t(key))));
+  const feedLink = document.getElementById("nav-feed");
+  feedLink.hidden = !user;
+  feedLink.firstChild.textContent = t("nav_feed") + " ";
 }
 
 async function badge() {
@@ -75,13 +88,19 @@ async function route() {
     chrome();
     outbox.flush().catch(() => {});
   }
-  const hash = location.hash || "#/issues";
+  const hash = location.hash || HOME[user.role] || "#/issues";
   const one = hash.match(/^#\/issues\/(\d+)$/);
+  const role = user.role;
+  const wide = hash.startsWith("#/admin") || hash.startsWith("#/dashboard") || hash === "#/desk";
+  view.classList.toggle("wide", wide);
   try {
     if (one) show(view, await issuePage(Number(one[1]), user, route));
-    else if (hash === "#/new" && user.role === "observer") show(view, await fileIssue());
+    else if (hash === "#/new" && role === "observer") show(view, await fileIssue());
     else if (hash === "#/feed") show(view, await feed());
     else if (hash === "#/projects") show(view, await projects());
+    else if (hash === "#/desk" && role === "supervisor") show(view, await desk());
+    else if (hash === "#/dashboard" && ["supervisor", "admin", "department_head"].includes(role)) show(view, await dashboard(user));
+    else if (hash.startsWith("#/admin") && ["supervisor", "admin"].includes(role)) show(view, await admin(user, hash, route));
     else show(view, await myIssues(user));
   } catch (e) {
     if (e instanceof TypeError) show(view, await offlineView()); // no connection
@@ -98,7 +117,7 @@ document.getElementById("logout").addEventListener("click", async () => {
   await api.logout();
   localStorage.removeItem("od-user");
   user = null;
-  location.hash = "#/issues";
+  location.hash = "";
   route();
 });
 window.addEventListener("hashchange", route);

@@ -55,6 +55,21 @@ const FILES: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../assets/app/screens/projects.js"),
     ),
+    (
+        "screens/desk.js",
+        JS,
+        include_str!("../../assets/app/screens/desk.js"),
+    ),
+    (
+        "screens/dashboard.js",
+        JS,
+        include_str!("../../assets/app/screens/dashboard.js"),
+    ),
+    (
+        "screens/admin.js",
+        JS,
+        include_str!("../../assets/app/screens/admin.js"),
+    ),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod authorization;
 mod bad_input;
+mod browser;
 mod contract;
 mod county;
 mod crash;

@@ -1,13 +1,10 @@
 //! The web app in headless Chromium: an observer on a phone-sized screen signs in, sees their
 //! issues with the time left, opens one, reads the department's public reply (never its
 //! internal note), replies, and stays signed in across a reload (the cookie session).
-
-use std::path::Path;
-
 use serde_json::json;
 
+use crate::browser::{Driver, browser};
 use crate::county::County;
-use crate::dashboard::{Driver, browser};
 use crate::helpers::{Db, PASSWORD};
 use crate::on_both_databases;
 
@@ -17,41 +14,11 @@ on_both_databases!(
     offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_after_reopening,
 );
 
-/// The serious and critical accessibility violations axe-core finds on the current page.
-async fn accessibility_violations(d: &Driver) -> Vec<String> {
-    let axe = include_str!("../vendor/axe-core/axe.min.js");
-    d.script(&format!("{axe}\n;return true;")).await;
-    let found = d
-        .call(
-            "POST",
-            "/execute/async",
-            Some(
-                json!({ "script": "const done = arguments[arguments.length - 1]; \
-                axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations \
-                  .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-                  .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))) \
-                  .catch(e => done(['axe failed: ' + e]));", "args": [] }),
-            ),
-        )
-        .await;
-    found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 /// Switches the browser's network off or on (Chrome DevTools Protocol network emulation).
 async fn network(d: &Driver, online: bool) {
-    d.call(
-        "POST",
-        "/goog/cdp/execute",
-        Some(
-            json!({ "cmd": "Network.emulateNetworkConditions", "params": {
-                "offline": !online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
-            }}),
-        ),
+    d.cdp(
+        "Network.emulateNetworkConditions",
+        json!({ "offline": !online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
     )
     .await;
 }
@@ -134,16 +101,7 @@ async fn offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_af
 
     // The app is closed (its page closed while still offline) and opened again in a new
     // one, still without a signal.
-    let fresh = phone
-        .call("POST", "/window/new", Some(json!({ "type": "tab" })))
-        .await["handle"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    phone.call("DELETE", "/window", None).await;
-    phone
-        .call("POST", "/window", Some(json!({ "handle": fresh })))
-        .await;
+    phone.close_and_open_a_tab().await;
     network(&phone, false).await;
     go("".into()).await;
     phone
@@ -193,7 +151,7 @@ async fn offline_a_filing_with_a_photo_and_a_reply_wait_and_land_exactly_once_af
         .filter(|r| r["body"] == "现场仍未通电")
         .collect();
     assert_eq!(same.len(), 1, "exactly one reply");
-    phone.call("DELETE", "", None).await;
+    phone.quit().await;
 }
 
 /// A browser at `width`×`height`, signed in to the app as `username`.
@@ -206,12 +164,7 @@ async fn signed_in(
     let (driver, browser) = browser().expect("a browser");
     let downloads = tempfile::tempdir().unwrap();
     let d = Driver::start(&driver, &browser, downloads.path()).await;
-    d.call(
-        "POST",
-        "/window/rect",
-        Some(json!({ "width": width, "height": height })),
-    )
-    .await;
+    d.window_size(width, height).await;
     d.open(&format!("{}/", c.app.address)).await;
     d.until(
         "the sign-in form",
@@ -244,7 +197,7 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
         )
         .await;
     assert_eq!(
-        accessibility_violations(&phone).await,
+        phone.accessibility_violations().await,
         Vec::<String>::new(),
         "the filing form"
     );
@@ -342,7 +295,7 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
         "return document.getElementById('issue-status') && document.getElementById('issue-status').textContent === '已办结'",
     )
     .await;
-    screenshot(&desk, "app-clerk.png").await;
+    desk.screenshot("app-clerk.png").await;
 
     // Editing the address does not reach what is not yours: an issue routed to department
     // B (through its milestone) is "not found" for department A's clerk.
@@ -374,7 +327,7 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     );
 
     // The observer sees the reply (not the note) and confirms with a rating.
-    phone.call("POST", "/refresh", Some(json!({}))).await;
+    phone.reload().await;
     phone
         .until(
             "the confirm step",
@@ -405,8 +358,8 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     assert_eq!(issue["rating"], 4);
     assert_eq!(issue["category"], "utility_supply");
     assert_eq!(issue["description"], "设备已进场两周\n供电公司未回复");
-    phone.call("DELETE", "", None).await;
-    desk.call("DELETE", "", None).await;
+    phone.quit().await;
+    desk.quit().await;
 }
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
@@ -478,12 +431,12 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
         .script("return document.documentElement.scrollWidth > window.innerWidth")
         .await;
     assert_eq!(overflow, false);
-    screenshot(&d, "app-observer.png").await;
+    d.screenshot("app-observer.png").await;
     // (axe does find what it should: an unlabelled field is serious.)
     d.script("const i = document.createElement('input'); i.id = 'probe'; document.body.append(i); return true;")
         .await;
     assert!(
-        accessibility_violations(&d)
+        d.accessibility_violations()
             .await
             .iter()
             .any(|v| v.starts_with("label"))
@@ -491,7 +444,7 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
     d.script("document.getElementById('probe').remove(); return true;")
         .await;
     assert_eq!(
-        accessibility_violations(&d).await,
+        d.accessibility_violations().await,
         Vec::<String>::new(),
         "the list"
     );
@@ -515,7 +468,7 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
         "an internal note reached the observer"
     );
     assert_eq!(
-        accessibility_violations(&d).await,
+        d.accessibility_violations().await,
         Vec::<String>::new(),
         "the issue page"
     );
@@ -540,7 +493,7 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
     assert!(bodies.contains(&"好的，谢谢\n明天再去现场"), "{bodies:?}");
 
     // Reloaded: still signed in, by the cookie alone; page script never saw a refresh token.
-    d.call("POST", "/refresh", Some(json!({}))).await;
+    d.reload().await;
     d.until(
         "the issue again",
         "return document.getElementById('comments')",
@@ -601,26 +554,11 @@ async fn an_observer_signs_in_on_a_phone_reads_the_reply_and_answers_it(db: Db) 
         "return document.getElementById('signin')",
     )
     .await;
-    d.call("POST", "/refresh", Some(json!({}))).await;
+    d.reload().await;
     d.until(
         "still signed out",
         "return document.getElementById('signin')",
     )
     .await;
-    d.call("DELETE", "", None).await;
-}
-
-async fn screenshot(d: &Driver, name: &str) {
-    use base64::Engine;
-    let png = d.call("GET", "/screenshot", None).await;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(png.as_str().unwrap())
-        .unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let _ = std::fs::create_dir_all(root.join("target"));
-    let _ = std::fs::write(root.join("target").join(name), &png);
-    if std::env::var("OBSERVER_DESK_UPDATE_DOCS").is_ok_and(|v| v == "1") {
-        std::fs::write(root.join("docs").join(name), &png).unwrap();
-    }
+    d.quit().await;
 }

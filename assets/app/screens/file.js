@@ -25,6 +25,28 @@ export async function fileIssue() {
   const category = select("category", CATEGORIES.map((c) => el("option", { value: c }, t("cat_" + c))));
   const priority = el("select", { id: "priority", name: "priority" },
     el("option", { value: "normal" }, t("normal")), el("option", { value: "urgent" }, t("urgent")));
+  // The milestones of the chosen project (none offline: the issue is filed on the project).
+  const milestone = el("select", { id: "milestone", name: "milestone" }, el("option", { value: "" }, "—"));
+  project.addEventListener("change", async () => {
+    milestone.replaceChildren(el("option", { value: "" }, "—"));
+    if (!project.value) return;
+    const list = await api.get(`/api/v1/projects/${project.value}/milestones`).catch(() => ({ items: [] }));
+    milestone.append(...list.items.map((m) => el("option", { value: m.id }, m.title)));
+  });
+  // The position only with the observer's consent: asked for when the box is ticked.
+  const position = el("input", { id: "position", name: "position", type: "checkbox" });
+  const where = el("p", { class: "hint", id: "position-note", role: "status" });
+  let location_ = null;
+  position.addEventListener("change", () => {
+    location_ = null;
+    where.textContent = "";
+    if (!position.checked) return;
+    navigator.geolocation?.getCurrentPosition(
+      (p) => { location_ = { lat: p.coords.latitude, lng: p.coords.longitude }; where.textContent = t("position_got"); },
+      () => { position.checked = false; where.textContent = t("position_failed"); },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    if (!navigator.geolocation) { position.checked = false; where.textContent = t("position_failed"); }
+  });
   const title = el("input", { id: "title", name: "title", maxlength: 200, required: true });
   const description = el("textarea", { id: "description", name: "description", rows: 5, maxlength: 5000, required: true });
   const priv = el("input", { id: "private", name: "private", type: "checkbox" });
@@ -35,11 +57,13 @@ export async function fileIssue() {
   const form = el("form", { id: "file-form" },
     el("h1", {}, t("new_issue")),
     el("label", { for: "project" }, t("project")), project,
+    el("label", { for: "milestone" }, t("milestone")), milestone,
     el("label", { for: "category" }, t("category")), category,
     el("label", { for: "priority" }, t("priority")), priority,
     el("label", { for: "title" }, t("title")), title,
     el("label", { for: "description" }, t("description")), description,
     el("label", { class: "check" }, priv, " ", t("private")),
+    el("label", { class: "check" }, position, " ", t("position")), where,
     el("label", { for: "photos" }, t("photos")), photos,
     el("label", { class: "check" }, original, " ", t("keep_original")),
     el("button", { type: "submit" }, t("submit")), error);
@@ -57,7 +81,8 @@ export async function fileIssue() {
       const sent = await outbox.queue({
         kind: "filing", path: "/api/v1/issues", key, label: title.value, photos: prepared,
         body: {
-          project_id: Number(project.value), category: category.value, priority: priority.value,
+          project_id: Number(project.value), milestone_id: milestone.value ? Number(milestone.value) : null,
+          location: location_, category: category.value, priority: priority.value,
           title: title.value, description: description.value, private: priv.checked,
         },
       });

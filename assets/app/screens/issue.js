@@ -5,39 +5,91 @@ import { el } from "../dom.js";
 import { countyTime, t } from "../i18n.js";
 import * as outbox from "../outbox.js";
 
-/// The steps offered, by role and state; the server decides (and says no when it must).
+const OPEN = ["submitted", "unassigned", "assigned", "in_progress", "awaiting_info", "resolved"];
+const WITH_DEPT = ["assigned", "in_progress", "awaiting_info"];
+
+/// The steps offered, by role and state, as [action, comment required, extra field]; the
+/// server decides (and says no when it must).
 function offered(issue, user) {
-  const dept = user.role === "department_staff" || user.role === "department_head";
+  const dept = ["department_staff", "department_head"].includes(user.role) && issue.department_id === user.department_id;
+  const head = dept && user.role === "department_head";
+  const sup = user.role === "supervisor";
   const mine = user.id === issue.reporter_id;
   const s = issue.status;
+  const pending = issue.extension_requested_minutes != null;
   const steps = [];
   if (dept && s === "assigned") steps.push(["acknowledge", false]);
   if (dept && (s === "assigned" || s === "in_progress")) steps.push(["request_info", true]);
-  if (dept && s === "in_progress") steps.push(["resolve", true]);
+  if (dept && s === "in_progress") steps.push(["resolve", true, "photos"]);
+  if (head && WITH_DEPT.includes(s)) steps.push(["assign", false, "assignee"]);
+  if (dept && WITH_DEPT.includes(s) && !pending) steps.push(["request_extension", true, "days"]);
   if (dept && (s === "assigned" || s === "in_progress")) steps.push(["return", true]);
   if (mine && s === "awaiting_info") steps.push(["provide_info", true]);
-  if (mine && s === "resolved") steps.push(["confirm", false], ["reopen", true]);
+  if (mine && s === "resolved") steps.push(["confirm", false, "rating"], ["reopen", true]);
   if (mine && ["submitted", "unassigned", "assigned", "in_progress", "awaiting_info"].includes(s)) steps.push(["withdraw", false]);
+  if (sup && (s === "submitted" || s === "unassigned")) steps.push(["dispatch", false, "department"]);
+  if (sup && pending && WITH_DEPT.includes(s)) steps.push(["approve_extension", false], ["deny_extension", false]);
+  if (sup && WITH_DEPT.includes(s)) steps.push(["transfer", false, "department"]);
+  if (sup && OPEN.includes(s)) steps.push(["chase", false], ["escalate", false]);
   return steps;
 }
 
-function stepForm(id, action, needsComment, done) {
+/// The working minutes of one working day in the calendar in force (the sum of its hours).
+export function minutesPerDay(calendar) {
+  const minutes = (hm) => { const [h, m] = hm.split(":").map(Number); return h * 60 + m; };
+  return calendar.hours.reduce((sum, [from, to]) => sum + minutes(to) - minutes(from), 0) || 480;
+}
+
+/// The field a step needs besides its note: whom to assign, where to send, how long, a rating.
+function extraField(action, extra, ctx) {
+  const id = `${extra}-${action}`;
+  const choose = (options) => el("select", { id, name: extra, required: true }, el("option", { value: "" }, t("choose")), options);
+  if (extra === "department") {
+    return [el("label", { for: id }, t("department")),
+      choose(ctx.departments.map((d) => el("option", { value: d.id }, d.name)))];
+  }
+  if (extra === "assignee") {
+    return [el("label", { for: id }, t("assignee")),
+      choose(ctx.colleagues.map((u) => el("option", { value: u.id }, u.display_name)))];
+  }
+  if (extra === "days") {
+    return [el("label", { for: id }, t("working_days")),
+      el("input", { id, name: extra, type: "number", min: 0.5, max: 60, step: 0.5, value: 1, required: true, inputmode: "decimal" })];
+  }
+  if (extra === "photos") {
+    return [el("label", { for: id }, t("photos")),
+      el("input", { id, name: extra, type: "file", accept: "image/*,application/pdf", multiple: true })];
+  }
+  if (extra === "rating") {
+    return [el("fieldset", { class: "rating" }, el("legend", {}, t("rating")),
+      [1, 2, 3, 4, 5].map((n) => el("label", {}, el("input", { type: "radio", name: "rating", value: n, checked: n === 5 }), " ", n)))];
+  }
+  return [];
+}
+
+function stepForm(id, [action, needsComment, extra], ctx, done) {
   const note = el("textarea", { id: `note-${action}`, rows: 2, maxlength: 5000, required: needsComment });
-  const rating = action === "confirm"
-    ? el("fieldset", { class: "rating" }, el("legend", {}, t("rating")),
-      [1, 2, 3, 4, 5].map((n) => el("label", {}, el("input", { type: "radio", name: "rating", value: n, checked: n === 5 }), " ", n)))
-    : null;
   const error = el("p", { class: "error", role: "alert" });
   const form = el("form", { class: "step", id: `step-${action}` },
     el("label", { for: `note-${action}` }, needsComment ? t("reason") : t("optional_note")), note,
-    rating, el("button", { type: "submit" }, t("act_" + action)), error);
+    extraField(action, extra, ctx), el("button", { type: "submit" }, t("act_" + action)), error);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = { action };
     if (note.value.trim()) body.comment = note.value;
-    if (rating) body.rating = Number(form.querySelector("input[name=rating]:checked").value);
+    const value = (name) => form.querySelector(`[name=${name}]`)?.value;
+    if (extra === "rating") body.rating = Number(form.querySelector("input[name=rating]:checked").value);
+    if (extra === "department") body.department_id = Number(value("department"));
+    if (extra === "assignee") body.assignee_id = Number(value("assignee"));
+    if (extra === "days") body.extension_minutes = Math.round(Number(value("days")) * ctx.minutesPerDay);
     const key = crypto.randomUUID();
     try {
+      // A resolution's photos go first, so that the observer sees them with the reply.
+      if (extra === "photos") {
+        for (const [n, file] of [...form.querySelector("[name=photos]").files].entries()) {
+          await api.upload(id, file, file.name, `${key}-photo-${n}`);
+        }
+      }
       const sent = await outbox.queue({ kind: "step", path: `/api/v1/issues/${id}/transitions`, body, key, label: t("act_" + action) });
       if (!sent[key]) { error.textContent = t("waiting"); return; }
       if (sent[key].error) throw new Error(sent[key].error);
@@ -47,6 +99,18 @@ function stepForm(id, action, needsComment, done) {
     }
   });
   return form;
+}
+
+/// What the steps offered need to know: departments, colleagues, the length of a working day.
+async function context(issue, user, steps) {
+  const needs = new Set(steps.map(([, , extra]) => extra));
+  const internal = user.role !== "observer";
+  const [departments, colleagues, calendar] = await Promise.all([
+    internal ? api.get("/api/v1/departments?limit=200").then((p) => p.items) : [],
+    needs.has("assignee") ? api.get(`/api/v1/users?department_id=${user.department_id}&limit=200`).then((p) => p.items.filter((u) => u.active)) : [],
+    internal ? api.get(`/api/v1/calendar/${new Date().getFullYear()}`) : null,
+  ]);
+  return { departments, colleagues, minutesPerDay: calendar ? minutesPerDay(calendar) : 480 };
 }
 
 export async function issuePage(id, user, refresh) {
@@ -109,11 +173,20 @@ export async function issuePage(id, user, refresh) {
       error.textContent = err.message;
     }
   });
-  const steps = offered(issue, user).map(([action, needs]) => stepForm(id, action, needs, refresh));
+  const wanted = offered(issue, user);
+  const ctx = await context(issue, user, wanted);
+  const steps = wanted.map((step) => stepForm(id, step, ctx, refresh));
+  const deptName = ctx.departments.find((d) => d.id === issue.department_id)?.name;
+  const colleague = ctx.colleagues.find((u) => u.id === issue.assignee_id)?.display_name;
   return el("article", { class: "issue-page" },
     el("a", { href: "#/issues", class: "back" }, t("back")),
     el("h1", { id: "issue-title" }, issue.title),
-    el("p", { class: "meta" }, issue.number, " · ", el("span", { id: "issue-status" }, t("status_" + issue.status))),
+    el("p", { class: "meta" }, issue.number, " · ", el("span", { id: "issue-status" }, t("status_" + issue.status)),
+      deptName ? ` · ${deptName}` : "", colleague ? ` · ${t("assignee")} ${colleague}` : ""),
+    issue.extension_requested_minutes != null
+      ? el("p", { class: "notice", id: "extension-pending" }, t("extension_pending"), ": ",
+        Math.round((issue.extension_requested_minutes / ctx.minutesPerDay) * 10) / 10, " ", t("days"))
+      : null,
     el("p", { class: "description" }, issue.description),
     files.items.length ? gallery : null,
     steps.length ? el("section", { class: "steps", id: "steps" }, steps) : null,
