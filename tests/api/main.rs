@@ -24,6 +24,7 @@ mod notifications;
 mod openapi;
 mod process;
 mod reports;
+mod screens;
 mod sla;
 mod smtp;
 mod sync;

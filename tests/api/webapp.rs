@@ -161,6 +161,17 @@ async fn signed_in(
     width: u32,
     height: u32,
 ) -> (Driver, tempfile::TempDir) {
+    signed_in_with(c, username, PASSWORD, width, height).await
+}
+
+/// A browser of `width` × `height`, on the app, signed in as `username`.
+pub(crate) async fn signed_in_with(
+    c: &County,
+    username: &str,
+    password: &str,
+    width: u32,
+    height: u32,
+) -> (Driver, tempfile::TempDir) {
     let (driver, browser) = browser().expect("a browser");
     let downloads = tempfile::tempdir().unwrap();
     let d = Driver::start(&driver, &browser, downloads.path()).await;
@@ -172,7 +183,7 @@ async fn signed_in(
     )
     .await;
     d.type_into("#username", username).await;
-    d.type_into("#password", PASSWORD).await;
+    d.type_into("#password", password).await;
     d.click("#signin").await;
     d.until(
         "the list",

@@ -39,6 +39,8 @@ function field(id, label, control) {
 const text = (value, attrs = {}) => el("input", { value: value ?? "", ...attrs });
 const pick = (values, label, selected, blank) => el("select", {}, options(values, label, selected, blank));
 
+let saved = false; // the last form sent was accepted: said once on the redrawn screen
+
 /// A form that sends what `body()` makes and redraws the screen when the server agrees.
 function form(id, title, fields, submit, send, refresh) {
   const error = el("p", { class: "error", role: "alert" });
@@ -48,6 +50,7 @@ function form(id, title, fields, submit, send, refresh) {
     error.textContent = "";
     try {
       await send(f);
+      saved = true;
       refresh();
     } catch (err) {
       error.textContent = err.message;
@@ -255,6 +258,7 @@ async function calendar(refresh) {
 }
 
 const SCREENS = { users, departments, projects, routing, sla, calendar };
+const label = (tab) => t(tab === "projects" ? "nav_projects" : tab);
 
 /// `#/admin/<part>` (and `#/admin/projects/<id>`).
 export async function admin(user, hash, refresh) {
@@ -262,10 +266,12 @@ export async function admin(user, hash, refresh) {
   const [, part = tabs[0], id] = hash.match(/^#\/admin(?:\/(\w+))?(?:\/(\d+))?$/) || [];
   const current = tabs.includes(part) ? part : tabs[0];
   const body = id && current === "projects" ? await project(Number(id), refresh) : await SCREENS[current](refresh);
+  const notice = saved ? el("p", { class: "notice", role: "status", id: "saved" }, t("saved")) : null;
+  saved = false;
   return el("section", { class: "admin wide" },
-    el("h1", {}, t("admin")),
+    el("h1", {}, t("admin")), notice,
     el("nav", { class: "tabs", "aria-label": t("admin") }, tabs.map((k) =>
-      el("a", { href: `#/admin/${k}`, "aria-current": k === current ? "page" : false }, t(k)))),
-    el("h2", {}, t(current)),
+      el("a", { href: `#/admin/${k}`, "aria-current": k === current ? "page" : false }, label(k)))),
+    el("h2", {}, label(current)),
     body);
 }
