@@ -16,5 +16,6 @@ export function el(tag, attrs = {}, ...children) {
 
 export function show(view, ...nodes) {
   view.replaceChildren(...nodes);
-  view.focus();
+  view.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }

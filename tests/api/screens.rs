@@ -397,7 +397,8 @@ async fn an_admin_sets_up_a_department_a_clerk_a_project_and_the_rules_through_t
     ))
     .await;
     d.click("#followers button[type=submit]").await;
-    d.until("saved", "return document.getElementById('saved')").await;
+    d.until("saved", "return document.getElementById('saved')")
+        .await;
     fill(&d, "#nm-title", "环评批复").await;
     choose(&d, "#nm-kind", "environmental_assessment").await;
     choose(&d, "#nm-dept", dept).await;

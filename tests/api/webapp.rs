@@ -219,6 +219,41 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
             c.project_p
         ))
         .await;
+    // The milestone the trouble is about, and where the observer stands (they allow it).
+    phone
+        .until(
+            "the project's milestones",
+            &format!(
+                "return document.querySelector('#milestone option[value=\"{}\"]')",
+                c.milestone_m
+            ),
+        )
+        .await;
+    phone
+        .script(&format!(
+            "document.getElementById('milestone').value = '{}'",
+            c.milestone_m
+        ))
+        .await;
+    phone
+        .cdp(
+            "Browser.grantPermissions",
+            json!({ "permissions": ["geolocation"], "origin": c.app.address }),
+        )
+        .await;
+    phone
+        .cdp(
+            "Emulation.setGeolocationOverride",
+            json!({ "latitude": 35.1, "longitude": 111.2, "accuracy": 10 }),
+        )
+        .await;
+    phone.click("#position").await;
+    phone
+        .until(
+            "the position taken",
+            "return document.getElementById('position-note').textContent",
+        )
+        .await;
     // A photo straight from a camera: 3000×2000, to be made smaller on the phone.
     let photo_dir = tempfile::tempdir().unwrap();
     let photo = photo_dir.path().join("IMG_3001.jpg");
@@ -246,6 +281,9 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     phone
         .until("its title", "return document.getElementById('issue-title')")
         .await;
+    let filed = c.issue(&c.sup, id).await.body;
+    assert_eq!(filed["milestone_id"], c.milestone_m);
+    assert_eq!(filed["location"], json!({ "lat": 35.1, "lng": 111.2 }));
     let files = c
         .app
         .get(&format!("/api/v1/issues/{id}/attachments"), &c.sup)
@@ -262,7 +300,8 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
 
     // The clerk, at a desk, acknowledges and resolves it with a reply, and writes an
     // internal note that is marked as one.
-    let (desk, _b) = signed_in(&c, "staff-a", 1280, 900).await;
+    // The milestone is the power connection: its department, B, has the issue.
+    let (desk, _b) = signed_in(&c, "staff-b", 1280, 900).await;
     desk.until(
         "the issue in the queue",
         &format!("return document.querySelector('#issue-list li[data-id=\"{id}\"]')"),
@@ -309,11 +348,11 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     desk.screenshot("app-clerk.png").await;
 
     // Editing the address does not reach what is not yours: an issue routed to department
-    // B (through its milestone) is "not found" for department A's clerk.
+    // A (the project's lead) is "not found" for department B's clerk.
     let elsewhere = c
         .file_as(
             &c.obs1,
-            json!({ "project_id": c.project_p, "milestone_id": c.milestone_m, "category": "utility_supply", "title": "乙局的问题", "description": "x" }),
+            json!({ "project_id": c.project_p, "category": "utility_supply", "title": "甲局的问题", "description": "x" }),
         )
         .await
         .assert_status(201)["id"]
@@ -334,7 +373,7 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
             .await
             .as_str()
             .unwrap()
-            .contains("乙局的问题")
+            .contains("甲局的问题")
     );
 
     // The observer sees the reply (not the note) and confirms with a rating.
@@ -369,6 +408,50 @@ async fn the_closed_loop_runs_through_the_screens_alone(db: Db) {
     assert_eq!(issue["rating"], 4);
     assert_eq!(issue["category"], "utility_supply");
     assert_eq!(issue["description"], "设备已进场两周\n供电公司未回复");
+
+    // Nor does the observer reach, by the address, another observer's private issue on their
+    // own project or an issue of a project they do not follow.
+    let private = c
+        .file_as(
+            &c.obs2,
+            json!({ "project_id": c.project_p, "category": "other", "title": "别人的私密问题", "description": "x", "private": true }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .app
+        .post(
+            "/api/v1/projects",
+            Some(&c.admin),
+            json!({ "code": "R-01", "name": "别的项目", "observer_ids": [c.obs2_id] }),
+        )
+        .await;
+    let unfollowed = c
+        .file_as(
+            &c.obs2,
+            json!({ "project_id": r.assert_status(201)["id"], "category": "other", "title": "别的项目的问题", "description": "x" }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let elsewhere = [private, unfollowed];
+    for other in elsewhere {
+        phone
+            .open(&format!("{}/#/issues/{other}", c.app.address))
+            .await;
+        let refused = phone
+            .until(
+                "the refusal",
+                "return document.querySelector('main .error') && document.querySelector('main .error').textContent",
+            )
+            .await;
+        assert_eq!(refused, "找不到该问题");
+        let text = phone.script("return document.body.textContent").await;
+        assert!(!text.as_str().unwrap().contains("别"), "{text}");
+    }
     phone.quit().await;
     desk.quit().await;
 }
