@@ -66,7 +66,11 @@ function remember(u) {
   localStorage.setItem("od-user", JSON.stringify({ id: u.id, role: u.role, display_name: u.display_name }));
 }
 
+let latest = 0; // screens drawn out of order never cover a newer one
+
 async function route() {
+  const mine = ++latest;
+  const put = (node) => { if (mine === latest) show(view, node); };
   chrome();
   if (!user) {
     try {
@@ -75,12 +79,12 @@ async function route() {
       const kept = JSON.parse(localStorage.getItem("od-user") || "null");
       if (kept) {
         // No connection: the observer may still file; everything waits in the outbox.
-        show(view, location.hash === "#/new" && kept.role === "observer" ? await fileIssue() : await offlineView());
+        put(location.hash === "#/new" && kept.role === "observer" ? await fileIssue() : await offlineView());
         return;
       }
     }
     if (!user) {
-      show(view, signIn(async (u) => { user = u; remember(u); await route(); }));
+      put(signIn(async (u) => { user = u; remember(u); await route(); }));
       chrome();
       return;
     }
@@ -94,17 +98,17 @@ async function route() {
   const wide = hash.startsWith("#/admin") || hash.startsWith("#/dashboard") || hash === "#/desk";
   view.classList.toggle("wide", wide);
   try {
-    if (one) show(view, await issuePage(Number(one[1]), user, route));
-    else if (hash === "#/new" && role === "observer") show(view, await fileIssue());
-    else if (hash === "#/feed") show(view, await feed());
-    else if (hash === "#/projects") show(view, await projects());
-    else if (hash === "#/desk" && role === "supervisor") show(view, await desk());
-    else if (hash === "#/dashboard" && ["supervisor", "admin", "department_head"].includes(role)) show(view, await dashboard(user));
-    else if (hash.startsWith("#/admin") && ["supervisor", "admin"].includes(role)) show(view, await admin(user, hash, route));
-    else show(view, await myIssues(user));
+    if (one) put(await issuePage(Number(one[1]), user, route));
+    else if (hash === "#/new" && role === "observer") put(await fileIssue());
+    else if (hash === "#/feed") put(await feed());
+    else if (hash === "#/projects") put(await projects());
+    else if (hash === "#/desk" && role === "supervisor") put(await desk());
+    else if (hash === "#/dashboard" && ["supervisor", "admin", "department_head"].includes(role)) put(await dashboard(user));
+    else if (hash.startsWith("#/admin") && ["supervisor", "admin"].includes(role)) put(await admin(user, hash, route));
+    else put(await myIssues(user));
   } catch (e) {
-    if (e instanceof TypeError) show(view, await offlineView()); // no connection
-    else show(view, el("p", { class: "error", role: "alert" }, e.status === 404 ? t("not_found") : e.message));
+    if (e instanceof TypeError) put(await offlineView()); // no connection
+    else put(el("p", { class: "error", role: "alert" }, e.status === 404 ? t("not_found") : e.message));
   }
   badge();
 }

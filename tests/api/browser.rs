@@ -124,14 +124,23 @@ impl Driver {
         self.client.goto(url).await.expect("the page loads");
     }
 
+    /// Types into the element `css` finds; found again when the page redrew it meanwhile.
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        for _ in 0..5 {
+            let e = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            match e.send_keys(text).await {
+                Ok(()) => return,
+                Err(err) if err.is_stale_element_reference() => {
+                    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("typing into {css}: {err}"),
+            }
+        }
+        panic!("{css} kept being redrawn");
     }
 
     /// Clicks the element `css` finds; found again when the page redrew it meanwhile.

@@ -123,6 +123,12 @@ async fn a_department_head_assigns_asks_for_working_days_and_sees_the_department
         i["assignee_id"] == c.staff_a_id
     })
     .await;
+    // The page, drawn again, names the assignee.
+    head.until(
+        "the assignee shown",
+        "return document.querySelector('.meta').textContent.includes('staff-a')",
+    )
+    .await;
     // Two working days asked for, with a reason: minutes of the calendar in force.
     head.until(
         "the extension step",
@@ -493,8 +499,13 @@ async fn an_admin_sets_up_a_department_a_clerk_a_project_and_the_rules_through_t
         .unwrap()
         + 1;
     choose(&d, "#cal-year", next).await;
-    d.until("next year's calendar", &format!("return document.getElementById('calendar') && document.getElementById('cal-year').value === '{next}'"))
-        .await;
+    d.until(
+        "next year's calendar",
+        &format!(
+            "const f = document.getElementById('calendar'); return f && f.dataset.year === '{next}'"
+        ),
+    )
+    .await;
     d.script(&format!(
         "const h = document.getElementById('cal-holidays'); h.value = h.value + '\\n{next}-03-03';"
     ))

@@ -240,10 +240,7 @@ async function calendar(refresh) {
   const choose = el("input", { type: "number", min: 2000, max: 2100, value: year });
   choose.addEventListener("change", () => { sessionStorage.setItem("od-cal-year", choose.value); refresh(); });
   const area = (value) => el("textarea", { rows: 6 }, value);
-  return [
-    field("cal-year", t("year"), choose),
-    el("p", {}, `${t("source")}: ${c.source}`),
-    form("calendar", null, [
+  const f = form("calendar", String(year), [
       field("cal-weekdays", t("weekdays"), text(c.weekdays.join(","), { required: true })),
       field("cal-hours", t("hours_of_day"), area(c.hours.map(([a, b]) => `${a}-${b}`).join("\n"))),
       field("cal-holidays", t("holidays"), area(c.holidays.join("\n"))),
@@ -253,8 +250,9 @@ async function calendar(refresh) {
       weekdays: val(f, "cal-weekdays").split(/[,，\s]+/).filter(Boolean).map(Number),
       hours: lines(f.elements["cal-hours"].value).map((h) => h.split("-")),
       holidays: lines(f.elements["cal-holidays"].value), workdays: lines(f.elements["cal-workdays"].value),
-    }), refresh),
-  ];
+    }), refresh);
+  f.dataset.year = year;
+  return [field("cal-year", t("year"), choose), el("p", {}, `${t("source")}: ${c.source}`), f];
 }
 
 const SCREENS = { users, departments, projects, routing, sla, calendar };
