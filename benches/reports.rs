@@ -17,12 +17,12 @@ use diesel::RunQueryDsl;
 use observer_desk::db::reports::{self, By};
 use observer_desk::db::{self, Db, DbConn};
 use observer_desk::domain::report::Period;
-use observer_desk::error::ApiError;
+use observer_desk::error::AppError;
 
 const DEPARTMENTS: i64 = 9;
 const PROJECTS: i64 = 12;
 
-fn seed(conn: &mut DbConn, issues: i64, postgres: bool) -> Result<(), ApiError> {
+fn seed(conn: &mut DbConn, issues: i64, postgres: bool) -> Result<(), AppError> {
     let sql = |s: String| diesel::sql_query(s);
     let stamp = "2026-01-01 00:00:00";
     let (t, f) = if postgres {

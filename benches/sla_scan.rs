@@ -15,11 +15,11 @@ use common::{median, series, with_pg_database};
 use chrono::TimeDelta;
 use diesel::RunQueryDsl;
 use observer_desk::db::{self, Db, DbConn};
-use observer_desk::error::ApiError;
+use observer_desk::error::AppError;
 
 const DUE: i64 = 100;
 
-fn seed(conn: &mut DbConn, open: i64, postgres: bool) -> Result<(), ApiError> {
+fn seed(conn: &mut DbConn, open: i64, postgres: bool) -> Result<(), AppError> {
     let now = db::now();
     let future = (now + TimeDelta::days(30))
         .format("%Y-%m-%d %H:%M:%S")

@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::db::{self, Db, run_blocking, users};
 use crate::domain::role::Role;
 use crate::domain::user::NewPassword;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Creates user `admin` when no user exists yet. Returns the password when it was
 /// generated, so that the caller can print it once.
@@ -68,6 +68,6 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
     Ok((created && generated).then_some(password))
 }
 
-fn anyhow_err(e: ApiError) -> anyhow::Error {
+fn anyhow_err(e: AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }

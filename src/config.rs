@@ -6,24 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-/// A value that must never reach a log line.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// Limits on failed logins. A key (a username or a client address) that fails
 /// `max_failures` times within `window` is refused for `lockout`.
@@ -113,9 +96,6 @@ pub struct Settings {
     /// `OBSERVER_DESK_RANKING_MIN_ISSUES`: issues a department must have received in a quarter to be ranked; default 5.
     pub ranking_min_issues: i64,
 }
-
-pub const ISSUER: &str = "observer-desk";
-pub const AUDIENCE: &str = "observer-desk-api";
 
 impl Settings {
     /// Defaults for a data folder, before the environment is read.
@@ -323,7 +303,7 @@ impl Settings {
                 path.display()
             );
         }
-        let value = crate::auth::tokens::random_token(48);
+        let value = crate::secret::random_token(48);
         write_private_file(&path, &value)?;
         tracing::warn!(
             path = %path.display(),

@@ -8,15 +8,15 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
+use crate::auth::password;
 use crate::auth::tokens::random_token;
-use crate::auth::{AuthUser, password};
 use crate::config::Settings;
 use crate::db::{self, Db, DbConn, run_blocking};
 use crate::domain::issue::{Category, MilestoneKind, MilestoneStatus, Priority, Stage, Status};
 use crate::domain::lifecycle::Action;
-use crate::domain::role::Role;
+use crate::domain::role::{Actor, Role};
 use crate::domain::user::NewPassword;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workflow::filing::{self, Filing};
 use crate::workflow::transitions::{self, TransitionRequest};
 
@@ -359,7 +359,7 @@ pub async fn load(db: &Db, settings: &Settings) -> anyhow::Result<Option<DemoLoa
     }))
 }
 
-fn is_empty(c: &mut DbConn) -> Result<bool, ApiError> {
+fn is_empty(c: &mut DbConn) -> Result<bool, AppError> {
     use crate::db::schema::{departments, projects};
     use diesel::prelude::*;
     let d: i64 = departments::table.count().get_result(c)?;
@@ -367,13 +367,11 @@ fn is_empty(c: &mut DbConn) -> Result<bool, ApiError> {
     Ok(d == 0 && p == 0)
 }
 
-fn actor(row: &db::users::UserRow) -> Result<AuthUser, ApiError> {
-    Ok(AuthUser {
+fn actor(row: &db::users::UserRow) -> Result<Actor, AppError> {
+    Ok(Actor {
         id: row.id,
-        username: row.username.clone(),
-        role: Role::parse(&row.role).ok_or_else(|| ApiError::internal("demo role"))?,
+        role: Role::parse(&row.role).ok_or_else(|| AppError::internal("demo role"))?,
         department_id: row.department_id,
-        locale: row.locale.clone(),
     })
 }
 
@@ -385,7 +383,7 @@ fn add_user(
     role: Role,
     department_id: Option<i64>,
     now: NaiveDateTime,
-) -> Result<db::users::UserRow, ApiError> {
+) -> Result<db::users::UserRow, AppError> {
     Ok(db::users::insert(
         c,
         &db::users::NewUser {
@@ -406,7 +404,7 @@ fn add_user(
 }
 
 /// Everything, in one transaction. Returns the numbers of users, projects and issues.
-fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> {
+fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), AppError> {
     let now = db::now();
     let start = now - TimeDelta::days(50);
 
@@ -489,7 +487,7 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
     let id_of = |code: &str| {
         dept.get(code)
             .copied()
-            .ok_or_else(|| ApiError::internal("demo department"))
+            .ok_or_else(|| AppError::internal("demo department"))
     };
     let mut projects = Vec::new();
     let mut followers: Vec<Vec<usize>> = Vec::new();
@@ -623,22 +621,21 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
         let target = TARGETS[i % TARGETS.len()];
         let department = issue
             .department_id
-            .ok_or_else(|| ApiError::internal("demo issue unrouted"))?;
+            .ok_or_else(|| AppError::internal("demo issue unrouted"))?;
         let clerk = staff
             .get(&department)
-            .ok_or_else(|| ApiError::internal("demo clerk"))?
-            .clone();
+            .copied()
+            .ok_or_else(|| AppError::internal("demo clerk"))?;
         let head = heads
             .get(&department)
-            .ok_or_else(|| ApiError::internal("demo head"))?
-            .clone();
-        let mut step = |who: &AuthUser,
+            .copied()
+            .ok_or_else(|| AppError::internal("demo head"))?;
+        let mut step = |who: &Actor,
                         action: Action,
                         comment: Option<&str>,
                         rating: Option<i32>|
-         -> Result<(), ApiError> {
+         -> Result<(), AppError> {
             at.set(at.get() + TimeDelta::hours(5));
-            let current = db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)?;
             let request = TransitionRequest {
                 action,
                 comment: comment.map(Into::into),
@@ -647,12 +644,12 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), ApiError> 
                 rating,
                 extension_minutes: None,
             };
-            transitions::apply(
+            transitions::step(
                 c,
                 who,
-                current,
+                issue.id,
                 &request,
-                false,
+                None,
                 db::truncate(at.get().min(now)),
             )?;
             Ok(())

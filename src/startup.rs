@@ -14,26 +14,11 @@ use crate::api;
 use crate::auth::tokens::TokenService;
 use crate::config::Settings;
 use crate::db::{Db, run_blocking};
-use crate::error::{ApiError, Lang};
+use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::notify::mail::Mailer;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub tokens: TokenService,
-    pub settings: Settings,
-    /// A real argon2 hash of a random password, checked for unknown usernames so that they
-    /// cost the same time as known ones.
-    pub dummy_hash: String,
-    /// Every password hash and check goes through it (bounded concurrency).
-    pub hashing: crate::auth::password::HashingPool,
-    /// Thumbnails being drawn at once (each decode may hold up to 256 MiB).
-    pub thumbnailing: tokio::sync::Semaphore,
-    pub metrics: Arc<Metrics>,
-    pub mailer: Arc<Mailer>,
-    pub storage: crate::storage::Storage,
-}
+use crate::state::AppState;
+use crate::text::Lang;
 
 pub struct Application {
     port: u16,
@@ -222,8 +207,8 @@ fn run(
                         let english = res
                             .response()
                             .error()
-                            .and_then(|e| e.as_error::<ApiError>())
-                            .map(|e| e.render(Lang::En));
+                            .and_then(|e| e.as_error::<AppError>())
+                            .map(|e| crate::api::problem::render(e, Lang::En));
                         if let Some(english) = english {
                             return Ok(res.into_response(english).map_into_boxed_body());
                         }

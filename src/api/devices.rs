@@ -12,8 +12,8 @@ use crate::api::Fields;
 use crate::api::extract::Json;
 use crate::auth::AuthUser;
 use crate::db::{self, devices::DeviceRow};
-use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 
 const PLATFORMS: &[&str] = &["ios", "android", "harmony", "web"];
 
@@ -56,7 +56,7 @@ pub async fn register(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: Json<RegisterDevice>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let mut f = Fields::default();
     if !PLATFORMS.contains(&b.platform.as_str()) {
@@ -104,7 +104,7 @@ pub async fn register(
     Ok(HttpResponse::build(status).json(DeviceView::from(row)))
 }
 
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, AppError> {
     let user = auth.id;
     let rows = state
         .db
@@ -119,14 +119,14 @@ pub async fn remove(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (user, id) = (auth.id, id.into_inner());
     let removed = state
         .db
         .write(move |c| Ok(db::devices::delete(c, user, id)?))
         .await?;
     if removed == 0 {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 /// A JSON object as the request body. Unlike `web::Json`, a type mismatch names the field
 /// that failed, every rejection is a problem document, and an array is refused even where
@@ -26,7 +26,7 @@ enum Top {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
@@ -36,7 +36,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonList<T> {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
@@ -49,7 +49,7 @@ fn json_body<T: DeserializeOwned + 'static>(
     req: &HttpRequest,
     payload: &mut Payload,
     top: Top,
-) -> LocalBoxFuture<'static, Result<T, ApiError>> {
+) -> LocalBoxFuture<'static, Result<T, AppError>> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -67,7 +67,7 @@ fn json_body<T: DeserializeOwned + 'static>(
     let body = web::Bytes::from_request(req, payload);
     Box::pin(async move {
         if !is_json {
-            return Err(ApiError::with_detail(
+            return Err(AppError::with_detail(
                 ErrorCode::UnsupportedMediaType,
                 "send the body as Content-Type: application/json",
             ));
@@ -77,11 +77,11 @@ fn json_body<T: DeserializeOwned + 'static>(
     })
 }
 
-fn payload_error(e: actix_web::Error) -> ApiError {
+fn payload_error(e: actix_web::Error) -> AppError {
     use actix_web::error::PayloadError;
     match e.as_error::<PayloadError>() {
-        Some(PayloadError::Overflow) => ApiError::new(ErrorCode::PayloadTooLarge),
-        _ => ApiError::with_detail(
+        Some(PayloadError::Overflow) => AppError::new(ErrorCode::PayloadTooLarge),
+        _ => AppError::with_detail(
             ErrorCode::MalformedJson,
             "the request body could not be read",
         ),
@@ -93,14 +93,14 @@ fn payload_error(e: actix_web::Error) -> ApiError {
 /// A number with a zero fraction (`13.0`) counts as the integer it equals, as JSON Schema
 /// counts it, so a client whose JSON library writes every number as a float is understood;
 /// `13.5` for an integer field, or an integer past what 53 bits hold exactly, is still refused.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     parse_json_as(bytes, Top::Object)
 }
 
-fn parse_json_as<T: DeserializeOwned>(bytes: &[u8], top: Top) -> Result<T, ApiError> {
+fn parse_json_as<T: DeserializeOwned>(bytes: &[u8], top: Top) -> Result<T, AppError> {
     use serde_json::error::Category;
     let mut value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::with_detail(ErrorCode::MalformedJson, e.to_string()))?;
+        .map_err(|e| AppError::with_detail(ErrorCode::MalformedJson, e.to_string()))?;
     let fits = match top {
         Top::Object => value.is_object(),
         Top::Array => value.is_array(),
@@ -111,7 +111,7 @@ fn parse_json_as<T: DeserializeOwned>(bytes: &[u8], top: Top) -> Result<T, ApiEr
         } else {
             "an array"
         };
-        return Err(ApiError::validation(vec![FieldError::new(
+        return Err(AppError::validation(vec![FieldError::new(
             ".",
             "invalid_type",
             format!("the body must be a JSON {want}"),
@@ -125,9 +125,9 @@ fn parse_json_as<T: DeserializeOwned>(bytes: &[u8], top: Top) -> Result<T, ApiEr
             Category::Data => {
                 let message = strip_position(&inner.to_string());
                 let (code, field) = describe(&message, &path);
-                ApiError::validation(vec![FieldError::new(field, code, message)])
+                AppError::validation(vec![FieldError::new(field, code, message)])
             }
-            _ => ApiError::with_detail(ErrorCode::MalformedJson, inner.to_string()),
+            _ => AppError::with_detail(ErrorCode::MalformedJson, inner.to_string()),
         }
     })?;
     Ok(parsed)
@@ -199,18 +199,18 @@ fn describe(message: &str, path: &str) -> (&'static str, String) {
 }
 
 pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::with_detail(ErrorCode::InvalidPathParameter, err.to_string()).into()
+    AppError::with_detail(ErrorCode::InvalidPathParameter, err.to_string()).into()
 }
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::with_detail(ErrorCode::InvalidQuery, err.to_string()).into()
+    AppError::with_detail(ErrorCode::InvalidQuery, err.to_string()).into()
 }
 
 /// The version an `If-Match` header asks for: `None` when absent or `*`. Any other value
 /// that is not a tag this service issued (`"v3"`, also weak or unquoted) cannot match the
 /// current version, so the condition is false: 412 (RFC 9110 §13.1.1) — decided where the
 /// version is compared, after the request itself was found well-formed.
-pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -235,22 +235,22 @@ const NO_VERSION: i64 = -1;
 pub struct Precondition(pub Option<i64>);
 
 impl Precondition {
-    pub fn from_request(req: &HttpRequest) -> Result<Precondition, ApiError> {
+    pub fn from_request(req: &HttpRequest) -> Result<Precondition, AppError> {
         if_match(req).map(Precondition)
     }
 
     /// 412 when the client read another version than the current one.
-    pub fn check(&self, current_version: i64) -> Result<(), ApiError> {
+    pub fn check(&self, current_version: i64) -> Result<(), AppError> {
         match self.0 {
-            Some(v) if v != current_version => Err(ApiError::new(ErrorCode::PreconditionFailed)),
+            Some(v) if v != current_version => Err(AppError::new(ErrorCode::PreconditionFailed)),
             _ => Ok(()),
         }
     }
 
     /// The answer when a compare-and-set changed no row: another change came first. A
     /// client that sent `If-Match` hears 412, one that did not hears 409.
-    pub fn lost_race(&self) -> ApiError {
-        ApiError::new(if self.0.is_some() {
+    pub fn lost_race(&self) -> AppError {
+        AppError::new(if self.0.is_some() {
             ErrorCode::PreconditionFailed
         } else {
             ErrorCode::Conflict

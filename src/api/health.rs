@@ -5,8 +5,8 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// The contract, as committed at the repository root.
 pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
@@ -16,12 +16,12 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// 200 when the database answers and no migration is pending, else 503.
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     match state.db.ready(Duration::from_secs(2)).await {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            Err(ApiError::db_unavailable(reason))
+            Err(AppError::db_unavailable(reason))
         }
     }
 }

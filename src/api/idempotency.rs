@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::idempotency::{self, Reservation};
 use crate::db::{self, DbConn};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 pub const HEADER: &str = "Idempotency-Key";
 /// Set on an answer that is a replay of the first one.
@@ -32,10 +32,10 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Answer, ApiError> {
+    pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Answer, AppError> {
         Ok(Answer {
             status: status.as_u16(),
-            body: serde_json::to_string(value).map_err(ApiError::internal)?,
+            body: serde_json::to_string(value).map_err(AppError::internal)?,
             headers: Vec::new(),
         })
     }
@@ -75,8 +75,8 @@ pub struct Once {
 impl Once {
     /// For a JSON request: what counts as "the same request" is the method, the path and
     /// the parsed body (so spacing and key order do not matter).
-    pub fn json(req: &HttpRequest, ttl: Duration, body: &impl Serialize) -> Result<Once, ApiError> {
-        let body = serde_json::to_vec(body).map_err(ApiError::internal)?;
+    pub fn json(req: &HttpRequest, ttl: Duration, body: &impl Serialize) -> Result<Once, AppError> {
+        let body = serde_json::to_vec(body).map_err(AppError::internal)?;
         Once::with_content(req, ttl, &body)
     }
 
@@ -85,7 +85,7 @@ impl Once {
         req: &HttpRequest,
         ttl: Duration,
         content: &[u8],
-    ) -> Result<Once, ApiError> {
+    ) -> Result<Once, AppError> {
         let key = match req.headers().get(HEADER) {
             // An empty value is no key (some clients cannot tell the two apart).
             Some(v) if v.is_empty() => None,
@@ -93,7 +93,7 @@ impl Once {
             Some(v) => {
                 let raw = v.as_bytes();
                 if raw.len() > MAX_KEY_LEN {
-                    return Err(ApiError::with_detail(
+                    return Err(AppError::with_detail(
                         ErrorCode::InvalidHeader,
                         format!("{HEADER} must be at most {MAX_KEY_LEN} bytes"),
                     ));
@@ -130,21 +130,21 @@ impl Once {
         c: &mut DbConn,
         user_id: i64,
         now: NaiveDateTime,
-        work: impl FnOnce(&mut DbConn) -> Result<Answer, ApiError>,
-    ) -> Result<(Answer, bool), ApiError> {
+        work: impl FnOnce(&mut DbConn) -> Result<Answer, AppError>,
+    ) -> Result<(Answer, bool), AppError> {
         let Some(key) = &self.key else {
             return Ok((work(c)?, false));
         };
-        let ttl = chrono::Duration::from_std(self.ttl).map_err(ApiError::internal)?;
+        let ttl = chrono::Duration::from_std(self.ttl).map_err(AppError::internal)?;
         match idempotency::reserve(c, user_id, key, &self.hash, now, db::truncate(now - ttl))? {
             Reservation::Used(row) => {
                 if row.request_hash != self.hash {
-                    return Err(ApiError::new(ErrorCode::IdempotencyKeyReused));
+                    return Err(AppError::new(ErrorCode::IdempotencyKeyReused));
                 }
-                let headers = serde_json::from_str(&row.headers).map_err(ApiError::internal)?;
+                let headers = serde_json::from_str(&row.headers).map_err(AppError::internal)?;
                 Ok((
                     Answer {
-                        status: u16::try_from(row.status).map_err(ApiError::internal)?,
+                        status: u16::try_from(row.status).map_err(AppError::internal)?,
                         body: row.body,
                         headers,
                     },
@@ -153,7 +153,7 @@ impl Once {
             }
             Reservation::Fresh => {
                 let answer = work(c)?;
-                let headers = serde_json::to_string(&answer.headers).map_err(ApiError::internal)?;
+                let headers = serde_json::to_string(&answer.headers).map_err(AppError::internal)?;
                 idempotency::complete(
                     c,
                     user_id,

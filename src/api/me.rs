@@ -8,20 +8,20 @@ use crate::api::users::view::UserView;
 use crate::auth::AuthUser;
 use crate::db::{self, login_throttle, refresh_tokens, users};
 use crate::domain::user::NewPassword;
-use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = auth.id;
     let row = state
         .db
         .read(move |c| Ok(db::users::find(c, id)?))
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(AppError::not_found)?;
     Ok(read_with_etag(
         &req,
         etag(row.version),
@@ -42,19 +42,19 @@ pub async fn change_password(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: Json<ChangePassword>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let ChangePassword {
         current_password,
         new_password,
     } = body.0;
     let new_password = NewPassword::parse("new_password", &new_password)
-        .map_err(|e| ApiError::validation(vec![e]))?;
+        .map_err(|e| AppError::validation(vec![e]))?;
     let id = auth.id;
     let current = state
         .db
         .read(move |c| Ok(db::users::find(c, id)?))
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(AppError::not_found)?;
     // Guesses at the current password are throttled like logins, per account, and counted
     // before the check so that parallel guesses cannot outrun the count.
     let policy = state.settings.throttle;
@@ -68,13 +68,13 @@ pub async fn change_password(
         })
         .await?;
     if let Some(secs) = wait {
-        return Err(ApiError::too_many_requests(secs));
+        return Err(AppError::too_many_requests(secs));
     }
     let stored = current.password_hash.clone();
     let matches =
         current_password.len() <= 1024 && state.hashing.verify(current_password, stored).await?;
     if !matches {
-        return Err(ApiError::validation(vec![FieldError::new(
+        return Err(AppError::validation(vec![FieldError::new(
             "current_password",
             "incorrect",
             "is not your current password",
@@ -95,7 +95,7 @@ pub async fn change_password(
                 ..Default::default()
             };
             if users::update_if_version(c, id, current.version, &changes, now)? == 0 {
-                return Err(ApiError::new(crate::error::ErrorCode::Conflict));
+                return Err(AppError::new(crate::error::ErrorCode::Conflict));
             }
             refresh_tokens::revoke_all_for_user(c, id, now)?;
             Ok(())

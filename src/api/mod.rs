@@ -16,6 +16,7 @@ pub mod me;
 pub mod milestones;
 pub mod notifications;
 pub mod pagination;
+pub mod problem;
 pub mod projects;
 pub mod reports;
 pub mod routing_rules;
@@ -27,7 +28,7 @@ pub mod webapp;
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 /// Declares every route once: the same table registers the handlers and lists the
 /// (method, path) pairs that `openapi.yaml` must describe.
@@ -100,13 +101,13 @@ route_table! {
     "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
 }
 
-async fn method_not_allowed(allow: &'static [&'static str]) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::method_not_allowed(allow))
+async fn method_not_allowed(allow: &'static [&'static str]) -> Result<HttpResponse, AppError> {
+    Err(AppError::method_not_allowed(allow))
 }
 
 /// The answer for a path no route matches.
-pub async fn route_not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::RouteNotFound))
+pub async fn route_not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::new(ErrorCode::RouteNotFound))
 }
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -149,11 +150,11 @@ impl Fields {
         self.errors.push(e);
     }
 
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(self.errors))
+            Err(AppError::validation(self.errors))
         }
     }
 }

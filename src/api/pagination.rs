@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 /// How far `next_updated_since` reaches back before the read it comes with: a write that
@@ -26,7 +26,7 @@ impl PageParams {
         limit: Option<&str>,
         cursor: Option<&str>,
         updated_since: Option<&str>,
-    ) -> Result<PageParams, ApiError> {
+    ) -> Result<PageParams, AppError> {
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(raw) => raw
@@ -34,7 +34,7 @@ impl PageParams {
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    ApiError::with_detail(
+                    AppError::with_detail(
                         ErrorCode::InvalidQuery,
                         format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
                     )
@@ -90,19 +90,19 @@ pub fn encode_cursor(id: i64) -> String {
     id.to_string()
 }
 
-fn decode_cursor(raw: &str) -> Result<i64, ApiError> {
+fn decode_cursor(raw: &str) -> Result<i64, AppError> {
     Some(raw)
         .filter(|r| (1..=18).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|r| r.parse::<i64>().ok())
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidCursor))
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidCursor))
 }
 
 /// An RFC 3339 timestamp, as sent by a client, in UTC.
-pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, ApiError> {
+pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, AppError> {
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|t| t.naive_utc())
         .map_err(|_| {
-            ApiError::with_detail(
+            AppError::with_detail(
                 ErrorCode::InvalidQuery,
                 "updated_since must be an RFC 3339 timestamp such as 2026-11-28T08:00:00Z",
             )
@@ -114,7 +114,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_garbage_is_refused() -> Result<(), ApiError> {
+    fn cursors_round_trip_and_garbage_is_refused() -> Result<(), AppError> {
         let p = PageParams::parse(Some("2"), Some(&encode_cursor(41)), None)?;
         assert_eq!(p.after_id, Some(41));
         assert_eq!(
@@ -145,7 +145,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_page_has_a_next_cursor_and_the_last_does_not() -> Result<(), ApiError> {
+    fn a_full_page_has_a_next_cursor_and_the_last_does_not() -> Result<(), AppError> {
         let p = PageParams::parse(Some("2"), None, None)?;
         let page = Page::from_rows(vec![1, 2, 3], &p, |r| *r, |r| r);
         assert_eq!(page.items, vec![1, 2]);

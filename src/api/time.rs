@@ -1,11 +1,9 @@
 //! Timestamps leave the service as RFC 3339 in UTC with microseconds.
 
-use chrono::{NaiveDateTime, SecondsFormat};
+use chrono::NaiveDateTime;
 use serde::Serializer;
 
-pub fn rfc3339(t: &NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+pub use crate::text::rfc3339;
 
 pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(t))

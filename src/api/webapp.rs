@@ -5,7 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The app's files: path under `/app/`, content type, body.
 const FILES: &[(&str, &str, &str)] = &[
@@ -106,20 +106,20 @@ pub async fn service_worker() -> HttpResponse {
     file(JS, include_str!("../../assets/app/sw.js"))
 }
 
-pub async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn asset(name: web::Path<String>) -> Result<HttpResponse, AppError> {
     serve(&name)
 }
 
-pub async fn screen(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn screen(name: web::Path<String>) -> Result<HttpResponse, AppError> {
     serve(&format!("screens/{name}"))
 }
 
-fn serve(name: &str) -> Result<HttpResponse, ApiError> {
+fn serve(name: &str) -> Result<HttpResponse, AppError> {
     FILES
         .iter()
         .find(|(path, _, _)| *path == name)
         .map(|(_, content_type, body)| file(content_type, body))
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(AppError::not_found)
 }
 
 #[cfg(test)]

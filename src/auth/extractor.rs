@@ -8,8 +8,8 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::db;
 use crate::domain::role::{Actor, Role};
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -30,46 +30,46 @@ impl AuthUser {
     }
 
     /// Refuses the request unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden())
+            Err(AppError::forbidden())
         }
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
     let value = value
         .to_str()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
+        .map_err(|_| AppError::new(ErrorCode::InvalidToken))?;
     let (scheme, token) = value
         .split_once(' ')
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::new(ErrorCode::InvalidToken));
+        return Err(AppError::new(ErrorCode::InvalidToken));
     }
     Ok(token.trim().to_string())
 }
 
 impl FromRequest for AuthUser {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let claims = state.tokens.verify(&token?)?;
             let user_id: i64 = claims
                 .sub
                 .parse()
-                .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
+                .map_err(|_| AppError::new(ErrorCode::InvalidToken))?;
             let session = claims.sid.clone();
             let (row, open) = state
                 .db
@@ -83,13 +83,13 @@ impl FromRequest for AuthUser {
             // A token of a session that ended (logout, reuse detected) is void.
             let row = row
                 .filter(|u| u.active && open)
-                .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+                .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
             // A token issued before the last password change is void.
             if claims.pwd != row.password_changed_at.and_utc().timestamp_micros() {
-                return Err(ApiError::new(ErrorCode::InvalidToken));
+                return Err(AppError::new(ErrorCode::InvalidToken));
             }
             let role = Role::parse(&row.role)
-                .ok_or_else(|| ApiError::internal("unknown role in database"))?;
+                .ok_or_else(|| AppError::internal("unknown role in database"))?;
             Ok(AuthUser {
                 id: row.id,
                 username: row.username,

@@ -5,19 +5,19 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
-fn hasher() -> Result<Argon2<'static>, ApiError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(ApiError::internal)?;
+fn hasher() -> Result<Argon2<'static>, AppError> {
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(AppError::internal)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     hasher()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+        .map_err(AppError::internal)
 }
 
 /// Whether `password` matches the stored PHC string. A malformed hash never matches.
@@ -50,13 +50,13 @@ impl HashingPool {
         HashingPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
-    pub async fn verify(&self, password: String, stored: String) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, AppError> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         crate::db::run_blocking(move || Ok(verify(&password, &stored))).await
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         crate::db::run_blocking(move || hash(&password)).await
     }
 }
@@ -66,7 +66,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_hash_verifies_its_password_and_nothing_else() -> Result<(), ApiError> {
+    fn a_hash_verifies_its_password_and_nothing_else() -> Result<(), AppError> {
         let h = hash("correct horse battery")?;
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify("correct horse battery", &h));

@@ -5,7 +5,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::auth::tokens::{TokenService, hash_refresh_token, random_token};
 use crate::db::{self, DbConn, refresh_tokens};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// What happened to a presented refresh token.
 pub enum Rotation {
@@ -36,7 +36,7 @@ pub fn start(
     user_id: i64,
     ttl: TimeDelta,
     now: NaiveDateTime,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, String), AppError> {
     let family = random_token(16);
     let token = random_token(32);
     store(conn, user_id, &family, &token, now + ttl, now)?;
@@ -50,7 +50,7 @@ fn store(
     token: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     refresh_tokens::insert(
         conn,
         &refresh_tokens::NewRefreshToken {
@@ -75,7 +75,7 @@ pub fn rotate(
     token: &str,
     policy: &RotationPolicy<'_>,
     now: NaiveDateTime,
-) -> Result<Rotation, ApiError> {
+) -> Result<Rotation, AppError> {
     let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? else {
         return Ok(Rotation::Invalid);
     };
@@ -132,13 +132,13 @@ pub fn rotate(
 }
 
 /// Whether a session (a refresh-token family) is still open: not logged out or revoked.
-pub fn is_open(conn: &mut DbConn, session: &str) -> Result<bool, ApiError> {
+pub fn is_open(conn: &mut DbConn, session: &str) -> Result<bool, AppError> {
     Ok(refresh_tokens::family_is_open(conn, session)?)
 }
 
 /// Ends the session the token belongs to. Unknown tokens are ignored.
 /// Ends the session of a refresh token; returns whose it was, if it was known.
-pub fn end(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Option<i64>, ApiError> {
+pub fn end(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Option<i64>, AppError> {
     if let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? {
         refresh_tokens::revoke_family(conn, &row.family_id, now)?;
         return Ok(Some(row.user_id));

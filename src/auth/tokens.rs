@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{AUDIENCE, ISSUER, Secret};
-use crate::error::{ApiError, ErrorCode};
+use crate::secret::Secret;
+pub use crate::secret::random_token;
+
+pub const ISSUER: &str = "observer-desk";
+pub const AUDIENCE: &str = "observer-desk-api";
+use crate::error::{AppError, ErrorCode};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -85,7 +88,7 @@ impl TokenService {
         role: &str,
         password_changed_at: i64,
         sid: &str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -99,27 +102,20 @@ impl TokenService {
             sid: sid.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ApiError::internal)
+            .map_err(AppError::internal)
     }
 
     /// The claims of a valid token: signature, algorithm, `exp`, `iss`, `aud`, `sub` checked,
     /// and an `iat` that is not in the future.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
+            .map_err(|_| AppError::new(ErrorCode::InvalidToken))?;
         let now = chrono::Utc::now().timestamp();
         if data.claims.iat > now + LEEWAY_SECS as i64 {
-            return Err(ApiError::new(ErrorCode::InvalidToken));
+            return Err(AppError::new(ErrorCode::InvalidToken));
         }
         Ok(data.claims)
     }
-}
-
-/// `bytes` random bytes from the OS, URL-safe base64 without padding.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
 }
 
 /// What is stored for a refresh token: its SHA-256, hex. The token has 256 bits of
@@ -138,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn a_token_it_issued_verifies() -> Result<(), ApiError> {
+    fn a_token_it_issued_verifies() -> Result<(), AppError> {
         let s = service();
         let t = s.issue(42, "observer", 0, "session")?;
         let c = s.verify(&t)?;
@@ -148,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn a_token_signed_with_another_key_is_refused() -> Result<(), ApiError> {
+    fn a_token_signed_with_another_key_is_refused() -> Result<(), AppError> {
         let other = TokenService::new(&Secret::new("y".repeat(40)), Duration::from_secs(900));
         let t = other.issue(42, "admin", 0, "session")?;
         assert_eq!(

@@ -22,7 +22,6 @@ pub mod visibility;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use actix_web::web;
 use chrono::{NaiveDateTime, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -31,7 +30,7 @@ use diesel::r2d2::R2D2Connection;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -189,14 +188,14 @@ impl Db {
     }
 
     /// Runs `f` with a read connection on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.read.clone();
         run_blocking(move || {
-            let mut conn = pool.get().map_err(ApiError::db_unavailable)?;
+            let mut conn = pool.get().map_err(AppError::db_unavailable)?;
             f(&mut conn)
         })
         .await
@@ -204,14 +203,14 @@ impl Db {
 
     /// Runs `f` in one write transaction on the blocking pool: committed when `f`
     /// returns `Ok`, rolled back otherwise.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.write.clone();
         run_blocking(move || {
-            let mut conn = pool.get().map_err(ApiError::db_unavailable)?;
+            let mut conn = pool.get().map_err(AppError::db_unavailable)?;
             in_write_transaction(&mut conn, f)
         })
         .await
@@ -220,7 +219,7 @@ impl Db {
     /// Whether the database answers and no migration is pending, within `timeout`.
     pub async fn ready(&self, timeout: Duration) -> Result<(), String> {
         let pool = self.read.clone();
-        let outcome = web::block(move || -> Result<(), String> {
+        let outcome = tokio::task::spawn_blocking(move || -> Result<(), String> {
             let mut conn = pool.get_timeout(timeout).map_err(|e| e.to_string())?;
             conn.ping().map_err(|e| e.to_string())?;
             match pending_migrations(&mut conn) {
@@ -234,23 +233,24 @@ impl Db {
     }
 }
 
-/// Runs blocking work on actix's blocking pool, inside the caller's tracing span.
-pub async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
+/// Runs blocking work on the runtime's blocking pool (never on a worker of the server),
+/// inside the caller's tracing span.
+pub async fn run_blocking<T, F>(f: F) -> Result<T, AppError>
 where
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     let span = tracing::Span::current();
-    web::block(move || span.in_scope(f))
+    tokio::task::spawn_blocking(move || span.in_scope(f))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(AppError::internal)?
 }
 
 /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so that a transaction
 /// that reads and then writes takes the write lock up front instead of failing midway.
-pub fn in_write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
+pub fn in_write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
 {
     type Tm = <DbConn as Connection>::TransactionManager;
     match conn {

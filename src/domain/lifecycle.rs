@@ -192,11 +192,8 @@ pub const TABLE: &[Transition] = &[
 ];
 
 /// The row for an action. Every action has exactly one (a unit test checks it).
-pub fn transition(action: Action) -> &'static Transition {
-    TABLE
-        .iter()
-        .find(|t| t.action == action)
-        .unwrap_or(&TABLE[0])
+pub fn transition(action: Action) -> Option<&'static Transition> {
+    TABLE.iter().find(|t| t.action == action)
 }
 
 /// Why an action is refused.
@@ -206,12 +203,14 @@ pub enum Refusal {
     NotYours,
     /// Not from the issue's current status (409).
     InvalidFromState,
+    /// The table has no row for the action: a mistake in the service, never a default.
+    NoRow,
 }
 
 /// Decides an action for a caller who is `parties` to an issue in `status`.
 /// Returns the status after it.
 pub fn decide(action: Action, status: Status, parties: &[Party]) -> Result<Status, Refusal> {
-    let t = transition(action);
+    let t = transition(action).ok_or(Refusal::NoRow)?;
     if !t.by.iter().any(|p| parties.contains(p)) {
         return Err(Refusal::NotYours);
     }

@@ -9,7 +9,8 @@ use crate::db::issues::IssueRow;
 use crate::db::notifications::{self, NewNotification};
 use crate::db::users::UserRow;
 use crate::db::{DbConn, now};
-use crate::error::{ApiError, Lang};
+use crate::error::AppError;
+use crate::text::Lang;
 
 /// What someone is told about.
 #[derive(Debug, Clone, Copy)]
@@ -254,7 +255,7 @@ pub fn notify(
     recipients: &[UserRow],
     notice: Notice,
     issue: &IssueRow,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let at = now();
     let mut told = std::collections::BTreeSet::new();
     for user in recipients.iter().filter(|u| u.active) {
@@ -285,7 +286,7 @@ pub fn notify(
 }
 
 /// The department's heads and every supervisor: who hears of breaches and escalations.
-pub fn heads_and_supervisors(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<UserRow>, ApiError> {
+pub fn heads_and_supervisors(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<UserRow>, AppError> {
     let mut out = match issue.department_id {
         Some(d) => notifications::department_users(c, d, &["department_head"])?,
         None => Vec::new(),
@@ -294,18 +295,18 @@ pub fn heads_and_supervisors(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<Use
     Ok(out)
 }
 
-fn user(c: &mut DbConn, id: i64) -> Result<Vec<UserRow>, ApiError> {
+fn user(c: &mut DbConn, id: i64) -> Result<Vec<UserRow>, AppError> {
     Ok(crate::db::users::find(c, id)?.into_iter().collect())
 }
 
-fn department_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, ApiError> {
+fn department_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, AppError> {
     Ok(match department_id {
         Some(d) => notifications::department_users(c, d, &["department_staff", "department_head"])?,
         None => Vec::new(),
     })
 }
 
-fn heads_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, ApiError> {
+fn heads_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, AppError> {
     Ok(match department_id {
         Some(d) => notifications::department_users(c, d, &["department_head"])?,
         None => Vec::new(),
@@ -313,7 +314,7 @@ fn heads_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, 
 }
 
 /// Who hears of a newly filed issue: its department, or the supervisors when unrouted.
-pub fn after_filing(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
+pub fn after_filing(c: &mut DbConn, issue: &IssueRow) -> Result<(), AppError> {
     if issue.department_id.is_some() {
         tell_department(c, issue.department_id, Notice::Assigned, issue)
     } else {
@@ -332,7 +333,7 @@ pub fn after_transition(
     actor_id: i64,
     public_comment: Option<&str>,
     internal_comment: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     // The observer, on every status change they did not make themselves.
     if before.status != after.status && actor_id != after.reporter_id {
         let to = user(c, after.reporter_id)?;
@@ -425,7 +426,7 @@ pub fn after_comment(
     author_id: i64,
     body: &str,
     internal: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if internal {
         return Ok(());
     }
@@ -450,7 +451,7 @@ pub fn tell_department(
     department_id: Option<i64>,
     notice: Notice<'_>,
     issue: &IssueRow,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let Some(id) = department_id else {
         return Ok(());
     };
@@ -458,10 +459,10 @@ pub fn tell_department(
     notify(c, &to, notice, issue)?;
     if let Some(url) = crate::db::departments::find(c, id)?.and_then(|d| d.webhook_url) {
         let at = now();
-        let stamp = |t: Option<NaiveDateTime>| t.as_ref().map(crate::api::time::rfc3339);
+        let stamp = |t: Option<NaiveDateTime>| t.as_ref().map(crate::text::rfc3339);
         let payload = json!({
             "event": notice.kind(),
-            "at": crate::api::time::rfc3339(&at),
+            "at": crate::text::rfc3339(&at),
             "issue": {
                 "id": issue.id,
                 "number": issue.number,

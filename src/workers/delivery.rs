@@ -10,9 +10,10 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::db::{self, Db};
-use crate::error::{ApiError, Lang};
+use crate::error::AppError;
 use crate::notify::mail::Mailer;
 use crate::notify::outbox::email_footer;
+use crate::text::Lang;
 
 /// What the worker needs besides the database.
 #[derive(Clone)]
@@ -61,7 +62,7 @@ async fn send(
     db: &Db,
     d: &Delivery,
     delivery: &db::deliveries::DeliveryRow,
-) -> Result<Result<(), String>, ApiError> {
+) -> Result<Result<(), String>, AppError> {
     match delivery.channel.as_str() {
         "email" => {
             let Some(id) = delivery.notification_id else {
@@ -143,7 +144,7 @@ async fn attempt(
     d: &Delivery,
     delivery: db::deliveries::DeliveryRow,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     let id = delivery.id;
     let leased = db
         .write(move |c| Ok(db::deliveries::lease(c, id, now, now + LEASE)?))
@@ -174,7 +175,7 @@ async fn attempt(
 }
 
 /// Sends what is due now. Returns how many were sent.
-pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, ApiError> {
+pub async fn tick_once(db: &Db, d: &Delivery) -> Result<usize, AppError> {
     let mut sent = 0;
     for _ in 0..20 {
         let now = db::now();

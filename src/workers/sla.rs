@@ -7,13 +7,10 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use serde_json::json;
 
-use crate::api::time::rfc3339;
-use crate::db::{self, Db, DbConn, issues::IssueChanges};
-use crate::error::{ApiError, ErrorCode};
-use crate::notify::outbox::{self, Notice};
-use crate::workflow::sla::{self, TimerKind};
+use crate::db::{self, Db};
+use crate::error::{AppError, ErrorCode};
+use crate::workflow::timers;
 
 /// Timers taken per query.
 const BATCH: i64 = 100;
@@ -40,8 +37,8 @@ pub async fn run(db: Db, tick: Duration, idempotency_ttl: Duration) {
     }
 }
 
-async fn purge_idempotency_keys(db: &Db, ttl: Duration) -> Result<(), ApiError> {
-    let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+async fn purge_idempotency_keys(db: &Db, ttl: Duration) -> Result<(), AppError> {
+    let ttl = chrono::Duration::from_std(ttl).map_err(AppError::internal)?;
     let purged = db
         .write(move |c| Ok(db::idempotency::purge(c, db::now() - ttl)?))
         .await?;
@@ -52,7 +49,7 @@ async fn purge_idempotency_keys(db: &Db, ttl: Duration) -> Result<(), ApiError> 
 }
 
 /// Fires every timer due at `now`. Returns how many this call fired.
-pub async fn tick_once(db: &Db, now: NaiveDateTime) -> Result<usize, ApiError> {
+pub async fn tick_once(db: &Db, now: NaiveDateTime) -> Result<usize, AppError> {
     let mut fired = 0;
     // Firing may schedule further timers already due (an escalation after a long outage):
     // keep going while there is progress, within a bound so that one tick cannot run away.
@@ -63,7 +60,7 @@ pub async fn tick_once(db: &Db, now: NaiveDateTime) -> Result<usize, ApiError> {
         }
         let mut progressed = false;
         for timer in due {
-            match db.write(move |c| fire(c, timer.id, now)).await {
+            match db.write(move |c| timers::fire(c, timer.id, now)).await {
                 Ok(true) => {
                     fired += 1;
                     progressed = true;
@@ -79,142 +76,4 @@ pub async fn tick_once(db: &Db, now: NaiveDateTime) -> Result<usize, ApiError> {
         }
     }
     Ok(fired)
-}
-
-/// Fires one timer, unless another worker already did. All or nothing.
-pub fn fire(c: &mut DbConn, timer_id: i64, now: NaiveDateTime) -> Result<bool, ApiError> {
-    use diesel::prelude::*;
-    let timer: db::sla::TimerRow = db::schema::sla_timers::table
-        .find(timer_id)
-        .select(db::sla::TimerRow::as_select())
-        .first(c)?;
-    // The issue's lock first, then the timer's: the order transitions take them in.
-    db::issues::lock(c, timer.issue_id)?;
-    if !db::sla::claim(c, timer.id, now)? {
-        return Ok(false);
-    }
-    let Some(issue) = db::issues::find(c, timer.issue_id)? else {
-        return Ok(true);
-    };
-    let Some(kind) = TimerKind::parse(&timer.kind) else {
-        return Ok(true);
-    };
-    let clock = db::sla::clock(c, issue.id)?;
-    let mut changes = IssueChanges::default();
-    let due = rfc3339(&timer.due_at);
-    let (event, data, internal) = match kind {
-        TimerKind::AckWarn => (
-            "sla_warning",
-            json!({ "clock": "acknowledge", "due_at": issue.ack_due_at.as_ref().map(rfc3339) }),
-            true,
-        ),
-        TimerKind::ResolveWarn => (
-            "sla_warning",
-            json!({ "clock": "resolve", "due_at": issue.resolve_due_at.as_ref().map(rfc3339) }),
-            true,
-        ),
-        TimerKind::AckBreach | TimerKind::ResolveBreach => {
-            changes.overdue = Some(true);
-            changes.escalation_level = Some(issue.escalation_level.max(1));
-            let name = if kind == TimerKind::AckBreach {
-                "acknowledge"
-            } else {
-                "resolve"
-            };
-            if kind == TimerKind::ResolveBreach
-                && let Some(clock) = &clock
-            {
-                let cal = sla::calendar(c)?;
-                if let Some(next) = cal.add(timer.due_at, clock.resolve_seconds) {
-                    db::sla::schedule(
-                        c,
-                        issue.id,
-                        TimerKind::Escalate.as_str(),
-                        db::truncate(next),
-                    )?;
-                }
-            }
-            (
-                "sla_breach",
-                json!({ "clock": name, "due_at": due, "escalation_level": issue.escalation_level.max(1) }),
-                false,
-            )
-        }
-        TimerKind::Escalate => {
-            let level = issue.escalation_level + 1;
-            changes.escalation_level = Some(level);
-            if let Some(clock) = &clock {
-                let cal = sla::calendar(c)?;
-                if let Some(next) = cal.add(timer.due_at, clock.resolve_seconds) {
-                    db::sla::schedule(
-                        c,
-                        issue.id,
-                        TimerKind::Escalate.as_str(),
-                        db::truncate(next),
-                    )?;
-                }
-            }
-            (
-                "sla_escalation",
-                json!({ "escalation_level": level, "overdue_since": issue.resolve_due_at.as_ref().map(rfc3339) }),
-                false,
-            )
-        }
-        TimerKind::AutoClose => {
-            if issue.status != "resolved" {
-                return Ok(true);
-            }
-            changes.status = Some("closed".into());
-            changes.closed_at = Some(Some(now));
-            (
-                "auto_close",
-                json!({ "from": "resolved", "to": "closed", "resolved_at": issue.resolved_at.as_ref().map(rfc3339) }),
-                false,
-            )
-        }
-    };
-    if db::issues::update_if_version(c, issue.id, issue.version, &changes, now)? == 0 {
-        return Err(ApiError::new(ErrorCode::Conflict));
-    }
-    db::issues::add_event(c, issue.id, event, None, now, &data, internal)?;
-    // Told in the same transaction: a recorded breach always has its notifications.
-    match kind {
-        TimerKind::AckWarn | TimerKind::ResolveWarn => {
-            let (clock, due_at) = if kind == TimerKind::AckWarn {
-                ("acknowledge", issue.ack_due_at)
-            } else {
-                ("resolve", issue.resolve_due_at)
-            };
-            outbox::tell_department(
-                c,
-                issue.department_id,
-                Notice::SlaWarning { clock, due_at },
-                &issue,
-            )?;
-        }
-        TimerKind::AckBreach | TimerKind::ResolveBreach => {
-            let clock = if kind == TimerKind::AckBreach {
-                "acknowledge"
-            } else {
-                "resolve"
-            };
-            let to = outbox::heads_and_supervisors(c, &issue)?;
-            outbox::notify(
-                c,
-                &to,
-                Notice::SlaBreach {
-                    clock,
-                    due_at: timer.due_at,
-                },
-                &issue,
-            )?;
-        }
-        TimerKind::Escalate => {
-            let to = outbox::heads_and_supervisors(c, &issue)?;
-            let level = issue.escalation_level + 1;
-            outbox::notify(c, &to, Notice::SlaEscalation { level }, &issue)?;
-        }
-        TimerKind::AutoClose => {}
-    }
-    Ok(true)
 }

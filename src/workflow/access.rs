@@ -1,13 +1,12 @@
 //! Who may see and do what with issues, worked out from the caller and the issue. The SQL
 //! scope lives in `db::issues`, the state machine in `domain::lifecycle`.
 
-use crate::auth::AuthUser;
 use crate::db::issues::{IssueRow, Scope};
 use crate::domain::lifecycle::Party;
-use crate::domain::role::Role;
+use crate::domain::role::{Actor, Role};
 
 /// Which issues the caller may see.
-pub fn scope(auth: &AuthUser) -> Scope {
+pub fn scope(auth: &Actor) -> Scope {
     match auth.role {
         Role::Supervisor | Role::Admin => Scope::All,
         Role::Observer => Scope::Observer(auth.id),
@@ -19,13 +18,13 @@ pub fn scope(auth: &AuthUser) -> Scope {
 }
 
 /// Whether the caller may read internal comments and events: never an observer.
-pub fn sees_internal(auth: &AuthUser) -> bool {
+pub fn sees_internal(auth: &Actor) -> bool {
     auth.role != Role::Observer
 }
 
 /// Whether the caller may add photos and files to an issue they can see: its reporter,
 /// the departments it reached and the supervisors (not another follower, not an admin).
-pub fn may_attach(auth: &AuthUser, issue: &IssueRow) -> bool {
+pub fn may_attach(auth: &Actor, issue: &IssueRow) -> bool {
     match auth.role {
         Role::Observer => auth.id == issue.reporter_id,
         Role::DepartmentStaff | Role::DepartmentHead | Role::Supervisor => true,
@@ -34,7 +33,7 @@ pub fn may_attach(auth: &AuthUser, issue: &IssueRow) -> bool {
 }
 
 /// What the caller is to this issue, for the state machine.
-pub fn parties(auth: &AuthUser, issue: &IssueRow) -> Vec<Party> {
+pub fn parties(auth: &Actor, issue: &IssueRow) -> Vec<Party> {
     let mut out = Vec::new();
     if auth.role == Role::Observer && auth.id == issue.reporter_id {
         out.push(Party::Reporter);

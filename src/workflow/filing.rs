@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::db::{self, DbConn, issues};
 use crate::domain::issue::{Category, Priority, Status, issue_number};
 use crate::domain::routing::{self, Decision};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workflow::sla;
 
 /// The county keeps Beijing time (UTC+8, no daylight saving): an issue filed at 01:00 on
@@ -38,11 +38,11 @@ pub fn file(
     reporter: i64,
     b: Filing,
     now: NaiveDateTime,
-) -> Result<issues::IssueRow, ApiError> {
+) -> Result<issues::IssueRow, AppError> {
     let project = db::projects::find(c, b.project_id)?
-        .ok_or_else(|| ApiError::field("project_id", "unknown", "no project has this id"))?;
+        .ok_or_else(|| AppError::field("project_id", "unknown", "no project has this id"))?;
     if !db::projects::is_follower(c, project.id, reporter)? {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "project_id",
             "not_followed",
             "you do not follow this project",
@@ -53,7 +53,7 @@ pub fn file(
             db::milestones::find(c, id)?
                 .filter(|m| m.project_id == project.id)
                 .ok_or_else(|| {
-                    ApiError::field(
+                    AppError::field(
                         "milestone_id",
                         "unknown",
                         "no milestone of this project has this id",
@@ -116,7 +116,7 @@ pub fn file(
         let cal = sla::calendar(c)?;
         sla::start(c, &cal, &row, now, &mut changes)?;
         issues::set_fields(c, row.id, &changes)?;
-        issues::find(c, row.id)?.ok_or_else(ApiError::not_found)?
+        issues::find(c, row.id)?.ok_or_else(AppError::not_found)?
     } else {
         row
     };
@@ -130,7 +130,7 @@ fn record_filing(
     row: &issues::IssueRow,
     reporter: i64,
     decision: Decision,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     issues::add_event(
         c,
         row.id,

@@ -9,7 +9,8 @@ use crate::db::sla::{self as store, ClockRow, PolicyRow};
 use crate::db::{DbConn, issues::IssueChanges, issues::IssueRow};
 use crate::domain::calendar::{Calendar, DayRules, YearCalendar};
 use crate::domain::issue::text_enum;
-use crate::error::ApiError;
+use crate::error::{AppError, ErrorCode};
+use crate::workflow::issue::{By, with_issue};
 
 text_enum! {
     TimerKind {
@@ -58,10 +59,10 @@ impl CalendarSource {
 pub fn year_calendar(
     c: &mut DbConn,
     year: i32,
-) -> Result<(YearCalendar, CalendarSource), ApiError> {
+) -> Result<(YearCalendar, CalendarSource), AppError> {
     for (y, body) in store::calendars(c)? {
         if y == year {
-            let cal = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            let cal = serde_json::from_str(&body).map_err(AppError::internal)?;
             return Ok((cal, CalendarSource::Custom));
         }
     }
@@ -72,12 +73,12 @@ pub fn year_calendar(
 }
 
 /// The calendar the arithmetic walks: every stored year over the shipped ones.
-pub fn calendar(c: &mut DbConn) -> Result<Calendar, ApiError> {
+pub fn calendar(c: &mut DbConn) -> Result<Calendar, AppError> {
     // The shipped years are parsed and checked once per process; stored years override them.
     let mut years: std::collections::BTreeMap<i32, DayRules> =
         crate::domain::calendar::shipped_rules().clone();
     for (y, body) in store::calendars(c)? {
-        let cal: YearCalendar = serde_json::from_str(&body).map_err(ApiError::internal)?;
+        let cal: YearCalendar = serde_json::from_str(&body).map_err(AppError::internal)?;
         if let Ok(rules) = cal.validate(y) {
             years.insert(y, rules);
         }
@@ -105,7 +106,7 @@ fn warn_fallback_once(year: i32) {
 }
 
 /// The policy for an issue's category and priority; a built-in one if a supervisor removed it.
-fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, ApiError> {
+fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, AppError> {
     Ok(store::policy(c, category, priority)?.unwrap_or(PolicyRow {
         category: category.into(),
         priority: priority.into(),
@@ -117,10 +118,10 @@ fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, A
     }))
 }
 
-fn add(cal: &Calendar, from: NaiveDateTime, seconds: i64) -> Result<NaiveDateTime, ApiError> {
+fn add(cal: &Calendar, from: NaiveDateTime, seconds: i64) -> Result<NaiveDateTime, AppError> {
     cal.add(from, seconds)
         .map(crate::db::truncate)
-        .ok_or_else(|| ApiError::internal("the business calendar has no working time"))
+        .ok_or_else(|| AppError::internal("the business calendar has no working time"))
 }
 
 fn warn_after(seconds: i64, percent: i32) -> i64 {
@@ -135,7 +136,7 @@ pub fn start(
     issue: &IssueRow,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let p = policy(c, &issue.category, &issue.priority)?;
     store::forget(c, issue.id, ALL)?;
     let clock = ClockRow {
@@ -172,7 +173,7 @@ fn schedule_resolve(
     clock: &ClockRow,
     fired: &[String],
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let Some(start) = clock.resolve_started_at else {
         return Ok(());
     };
@@ -195,7 +196,7 @@ fn schedule_resolve(
     Ok(())
 }
 
-fn clock_of(c: &mut DbConn, issue_id: i64) -> Result<Option<ClockRow>, ApiError> {
+fn clock_of(c: &mut DbConn, issue_id: i64) -> Result<Option<ClockRow>, AppError> {
     Ok(store::clock(c, issue_id)?)
 }
 
@@ -207,7 +208,7 @@ pub fn acknowledged(
     issue: &IssueRow,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     store::cancel(c, issue.id, ACK)?;
     if let Some(start) = clock_of(c, issue.id)?.and_then(|k| k.ack_started_at) {
         changes.ack_work_seconds = Some(Some(cal.between(start, now).max(0)));
@@ -216,7 +217,7 @@ pub fn acknowledged(
 }
 
 /// The department waits for the observer: the resolve clock stops.
-pub fn pause(c: &mut DbConn, issue: &IssueRow, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn pause(c: &mut DbConn, issue: &IssueRow, now: NaiveDateTime) -> Result<(), AppError> {
     if let Some(mut clock) = clock_of(c, issue.id)? {
         clock.resolve_paused_at = Some(now);
         store::save_clock(c, &clock)?;
@@ -232,7 +233,7 @@ pub fn resume(
     issue: &IssueRow,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if let Some(mut clock) = clock_of(c, issue.id)? {
         if let Some(since) = clock.resolve_paused_at.take() {
             clock.resolve_paused_seconds += cal.between(since, now).max(0);
@@ -251,7 +252,7 @@ pub fn extend(
     issue: &IssueRow,
     minutes: i64,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if let Some(mut clock) = clock_of(c, issue.id)? {
         clock.resolve_seconds += minutes * 60;
         store::save_clock(c, &clock)?;
@@ -270,7 +271,7 @@ pub fn resolved(
     issue: &IssueRow,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     store::cancel(c, issue.id, ALL)?;
     if let Some(mut clock) = clock_of(c, issue.id)? {
         // The working time the resolve clock ran (time waiting for the observer left out).
@@ -294,7 +295,7 @@ pub fn reopened(
     issue: &IssueRow,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     store::forget(
         c,
         issue.id,
@@ -312,63 +313,95 @@ pub fn reopened(
 }
 
 /// Closed, withdrawn or returned to the queue: nothing more is due.
-pub fn stopped(c: &mut DbConn, issue: &IssueRow) -> Result<(), ApiError> {
+pub fn stopped(c: &mut DbConn, issue: &IssueRow) -> Result<(), AppError> {
     store::cancel(c, issue.id, ALL)?;
     Ok(())
 }
 
-/// After a calendar change: every running deadline is recomputed and its timers moved.
-/// Returns the issues whose deadlines moved, with their new due dates.
-pub fn recompute_all(c: &mut DbConn, cal: &Calendar) -> Result<Vec<(i64, IssueChanges)>, ApiError> {
-    let mut out = Vec::new();
-    for clock in store::open_clocks(c)? {
-        let issue = crate::db::issues::find(c, clock.issue_id)?.ok_or_else(ApiError::not_found)?;
-        let fired = store::fired_kinds(c, issue.id)?;
-        let mut changes = IssueChanges::default();
-        match issue.status.as_str() {
-            "assigned" | "in_progress" => {
-                if issue.acknowledged_at.is_none()
-                    && let Some(start) = clock.ack_started_at
-                {
-                    store::cancel(c, issue.id, ACK)?;
-                    let due = add(cal, start, clock.ack_seconds)?;
-                    if !fired.iter().any(|f| f == "ack_warn") {
-                        store::schedule(
-                            c,
-                            issue.id,
-                            "ack_warn",
-                            add(
-                                cal,
-                                start,
-                                warn_after(clock.ack_seconds, clock.warn_percent),
-                            )?,
-                        )?;
-                    }
-                    if !fired.iter().any(|f| f == "ack_breach") {
-                        store::schedule(c, issue.id, "ack_breach", due)?;
-                    }
-                    changes.ack_due_at = Some(Some(due));
-                }
-                schedule_resolve(c, cal, &clock, &fired, &mut changes)?;
+/// Stores a year's calendar and moves every running clock with it: each issue locked
+/// before its clock is read, its pending timers scheduled again, and its deadlines updated
+/// (a version lost to another writer is a `conflict`, and the whole change rolls back).
+/// Returns how many issues' deadlines moved.
+pub fn set_calendar(
+    c: &mut DbConn,
+    year: i32,
+    body: &str,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    store::store_calendar(c, year, body, now)?;
+    let cal = calendar(c)?;
+    let mut moved = 0;
+    for open in store::open_clocks(c)? {
+        let changed = with_issue(c, By::Service, open.issue_id, |c, issue| {
+            let Some(clock) = store::clock(c, issue.id)? else {
+                return Ok(false);
+            };
+            let changes = recompute(c, &cal, &clock, &issue)?;
+            if changes.ack_due_at.is_none() && changes.resolve_due_at.is_none() {
+                return Ok(false);
             }
-            "resolved" => {
-                if let (Some(resolved_at), false) =
-                    (issue.resolved_at, fired.iter().any(|f| f == "auto_close"))
-                {
-                    store::cancel(c, issue.id, &["auto_close"])?;
-                    let seconds = (clock.auto_close_days
-                        * cal.working_day_seconds(resolved_at) as f64)
-                        .round() as i64;
-                    let at = add(cal, resolved_at, seconds.max(1))?;
-                    store::schedule(c, issue.id, "auto_close", at)?;
-                    let mut clock = clock.clone();
-                    clock.auto_close_at = Some(at);
-                    store::save_clock(c, &clock)?;
-                }
+            if crate::db::issues::update_if_version(c, issue.id, issue.version, &changes, now)? == 0
+            {
+                return Err(AppError::new(ErrorCode::Conflict));
             }
-            _ => {}
-        }
-        out.push((issue.id, changes));
+            Ok(true)
+        })?;
+        moved += usize::from(changed);
     }
-    Ok(out)
+    Ok(moved)
+}
+
+/// One issue's clock under a new calendar: its pending timers scheduled again; the
+/// deadlines that move, as changes to the issue.
+fn recompute(
+    c: &mut DbConn,
+    cal: &Calendar,
+    clock: &ClockRow,
+    issue: &IssueRow,
+) -> Result<IssueChanges, AppError> {
+    let fired = store::fired_kinds(c, issue.id)?;
+    let mut changes = IssueChanges::default();
+    match issue.status.as_str() {
+        "assigned" | "in_progress" => {
+            if issue.acknowledged_at.is_none()
+                && let Some(start) = clock.ack_started_at
+            {
+                store::cancel(c, issue.id, ACK)?;
+                let due = add(cal, start, clock.ack_seconds)?;
+                if !fired.iter().any(|f| f == "ack_warn") {
+                    store::schedule(
+                        c,
+                        issue.id,
+                        "ack_warn",
+                        add(
+                            cal,
+                            start,
+                            warn_after(clock.ack_seconds, clock.warn_percent),
+                        )?,
+                    )?;
+                }
+                if !fired.iter().any(|f| f == "ack_breach") {
+                    store::schedule(c, issue.id, "ack_breach", due)?;
+                }
+                changes.ack_due_at = Some(Some(due));
+            }
+            schedule_resolve(c, cal, clock, &fired, &mut changes)?;
+        }
+        "resolved" => {
+            if let (Some(resolved_at), false) =
+                (issue.resolved_at, fired.iter().any(|f| f == "auto_close"))
+            {
+                store::cancel(c, issue.id, &["auto_close"])?;
+                let seconds = (clock.auto_close_days * cal.working_day_seconds(resolved_at) as f64)
+                    .round() as i64;
+                let at = add(cal, resolved_at, seconds.max(1))?;
+                store::schedule(c, issue.id, "auto_close", at)?;
+                let mut clock = clock.clone();
+                clock.auto_close_at = Some(at);
+                store::save_clock(c, &clock)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(changes)
 }

@@ -7,14 +7,14 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::auth::AuthUser;
 use crate::db::{self, DbConn, issues::IssueChanges, issues::IssueRow};
 use crate::domain::issue::Status;
 use crate::domain::lifecycle::{self, Action, Refusal};
-use crate::domain::role::Role;
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::domain::role::{Actor, Role};
+use crate::error::{AppError, ErrorCode, FieldError};
 use crate::notify::outbox;
 use crate::workflow::access::parties;
+use crate::workflow::issue::{By, with_issue};
 use crate::workflow::sla;
 
 /// The most a department may ask for at once: 30 calendar days.
@@ -39,7 +39,7 @@ pub struct TransitionRequest {
 
 /// Fields that only some actions take: sending one with another action is a mistake the
 /// client should hear about.
-pub fn check_fields(r: &TransitionRequest) -> Result<(), ApiError> {
+pub fn check_fields(r: &TransitionRequest) -> Result<(), AppError> {
     let mut errors = Vec::new();
     let mut only = |present: bool, field: &str, allowed: &[Action]| {
         if present && !allowed.contains(&r.action) {
@@ -96,30 +96,51 @@ pub fn check_fields(r: &TransitionRequest) -> Result<(), ApiError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::validation(errors))
+        Err(AppError::validation(errors))
     }
 }
 
-/// Decides and applies one action, at `now`, to an issue the caller can see.
-pub fn apply(
+/// One step on issue `id` by `actor` at `now`: the issue locked and read as they see it,
+/// the version they expect checked (`If-Match`: 412 when stale), then the step decided and
+/// applied.
+pub fn step(
     c: &mut DbConn,
-    auth: &AuthUser,
+    actor: &Actor,
+    id: i64,
+    r: &TransitionRequest,
+    expected_version: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<IssueRow, AppError> {
+    with_issue(c, By::Person(actor), id, |c, issue| {
+        if expected_version.is_some_and(|v| v != issue.version) {
+            return Err(AppError::new(ErrorCode::PreconditionFailed));
+        }
+        apply(c, actor, issue, r, expected_version.is_some(), now)
+    })
+}
+
+/// Decides and applies one action, at `now`, to an issue the caller can see (locked).
+fn apply(
+    c: &mut DbConn,
+    actor: &Actor,
     issue: IssueRow,
     r: &TransitionRequest,
     if_match: bool,
     now: NaiveDateTime,
-) -> Result<IssueRow, ApiError> {
+) -> Result<IssueRow, AppError> {
     let from = Status::parse(&issue.status)
-        .ok_or_else(|| ApiError::internal("unknown status in database"))?;
-    let rule = lifecycle::transition(r.action);
+        .ok_or_else(|| AppError::internal("unknown status in database"))?;
+    let rule = lifecycle::transition(r.action)
+        .ok_or_else(|| AppError::internal(format!("no lifecycle row for {}", r.action)))?;
     let to =
-        lifecycle::decide(r.action, from, &parties(auth, &issue)).map_err(
+        lifecycle::decide(r.action, from, &parties(actor, &issue)).map_err(
             |refusal| match refusal {
-                Refusal::NotYours => ApiError::forbidden(),
-                Refusal::InvalidFromState => ApiError::with_detail(
+                Refusal::NotYours => AppError::forbidden(),
+                Refusal::InvalidFromState => AppError::with_detail(
                     ErrorCode::InvalidTransition,
                     format!("{} is not allowed from {}", r.action, from),
                 ),
+                Refusal::NoRow => AppError::internal(format!("no lifecycle row for {}", r.action)),
             },
         )?;
     let comment = r
@@ -128,7 +149,7 @@ pub fn apply(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     if rule.needs_comment && comment.is_none() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "comment",
             "required",
             format!("{} needs a comment (a reason)", r.action),
@@ -142,7 +163,7 @@ pub fn apply(
     let mut data = Map::new();
     data.insert("from".into(), json!(from));
     data.insert("to".into(), json!(to));
-    effects(c, auth, &issue, r, now, &mut changes, &mut data)?;
+    effects(c, actor, &issue, r, now, &mut changes, &mut data)?;
     clocks(c, &issue, r.action, now, &mut changes)?;
     if let Some(text) = comment {
         data.insert("comment".into(), json!(text));
@@ -150,7 +171,7 @@ pub fn apply(
 
     if db::issues::update_if_version(c, issue.id, issue.version, &changes, now)? == 0 {
         // Someone else changed the issue between our read and our write.
-        return Err(ApiError::new(if if_match {
+        return Err(AppError::new(if if_match {
             ErrorCode::PreconditionFailed
         } else {
             ErrorCode::Conflict
@@ -169,13 +190,13 @@ pub fn apply(
         c,
         issue.id,
         r.action.as_str(),
-        Some(auth.id),
+        Some(actor.id),
         now,
         &Value::Object(data),
         rule.internal,
         addressed,
     )?;
-    let after = db::issues::find(c, issue.id)?.ok_or_else(ApiError::not_found)?;
+    let after = db::issues::find(c, issue.id)?.ok_or_else(AppError::not_found)?;
     let (public, internal) = if rule.internal {
         (None, comment)
     } else {
@@ -186,7 +207,7 @@ pub fn apply(
         &issue,
         &after,
         r.action.as_str(),
-        auth.id,
+        actor.id,
         public,
         internal,
     )?;
@@ -200,7 +221,7 @@ fn clocks(
     action: Action,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let needs_calendar = matches!(
         action,
         Action::Acknowledge
@@ -217,7 +238,7 @@ fn clocks(
     };
     let cal = || {
         cal.as_ref()
-            .ok_or_else(|| ApiError::internal("calendar not loaded"))
+            .ok_or_else(|| AppError::internal("calendar not loaded"))
     };
     match action {
         Action::Acknowledge => sla::acknowledged(c, cal()?, issue, now, changes),
@@ -239,24 +260,24 @@ fn clocks(
 /// What each action does besides moving the status.
 fn effects(
     c: &mut DbConn,
-    auth: &AuthUser,
+    actor: &Actor,
     issue: &IssueRow,
     r: &TransitionRequest,
     now: NaiveDateTime,
     changes: &mut IssueChanges,
     data: &mut Map<String, Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     match r.action {
         Action::Acknowledge => {
             changes.acknowledged_at = Some(Some(now));
             if issue.assignee_id.is_none() {
-                changes.assignee_id = Some(Some(auth.id));
-                data.insert("assignee_id".into(), json!(auth.id));
+                changes.assignee_id = Some(Some(actor.id));
+                data.insert("assignee_id".into(), json!(actor.id));
             }
         }
         Action::Assign => {
             let assignee = r.assignee_id.ok_or_else(|| {
-                ApiError::field("assignee_id", "required", "assign needs an assignee_id")
+                AppError::field("assignee_id", "required", "assign needs an assignee_id")
             })?;
             let fits = db::users::find(c, assignee)?.is_some_and(|u| {
                 u.active
@@ -265,7 +286,7 @@ fn effects(
                         || u.role == Role::DepartmentHead.as_str())
             });
             if !fits {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "assignee_id",
                     "unknown",
                     "not an active member of the issue's department",
@@ -295,21 +316,21 @@ fn effects(
         }
         Action::Dispatch | Action::Transfer => {
             let department = r.department_id.ok_or_else(|| {
-                ApiError::field(
+                AppError::field(
                     "department_id",
                     "required",
                     format!("{} needs a department_id", r.action),
                 )
             })?;
             if !db::departments::exists(c, department)? {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "department_id",
                     "unknown",
                     "no department has this id",
                 ));
             }
             if Some(department) == issue.department_id {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "department_id",
                     "unchanged",
                     "the issue is already with this department",
@@ -329,26 +350,26 @@ fn effects(
         }
         Action::RequestExtension => {
             if issue.resolve_due_at.is_some_and(|due| now > due) {
-                return Err(ApiError::with_detail(
+                return Err(AppError::with_detail(
                     ErrorCode::InvalidTransition,
                     "an extension must be asked for before the resolve deadline",
                 ));
             }
             if issue.extension_requested_minutes.is_some() {
-                return Err(ApiError::with_detail(
+                return Err(AppError::with_detail(
                     ErrorCode::InvalidTransition,
                     "an extension request is already pending",
                 ));
             }
             let minutes = r.extension_minutes.ok_or_else(|| {
-                ApiError::field(
+                AppError::field(
                     "extension_minutes",
                     "required",
                     "request_extension needs extension_minutes",
                 )
             })?;
             if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "extension_minutes",
                     "invalid",
                     format!("must be 1 to {MAX_EXTENSION_MINUTES}"),
@@ -359,7 +380,7 @@ fn effects(
         }
         Action::ApproveExtension | Action::DenyExtension => {
             let minutes = issue.extension_requested_minutes.ok_or_else(|| {
-                ApiError::with_detail(
+                AppError::with_detail(
                     ErrorCode::InvalidTransition,
                     "no extension request is pending",
                 )
@@ -370,10 +391,7 @@ fn effects(
                 let cal = sla::calendar(c)?;
                 sla::extend(c, &cal, issue, minutes, changes)?;
                 if let Some(Some(moved)) = changes.resolve_due_at {
-                    data.insert(
-                        "resolve_due_at".into(),
-                        json!(crate::api::time::rfc3339(&moved)),
-                    );
+                    data.insert("resolve_due_at".into(), json!(crate::text::rfc3339(&moved)));
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! installs them and sets `OBSERVER_DESK_TEST_REQUIRE_BROWSER=1`, which turns a missing
 //! browser into a failure instead of a notice.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -68,9 +69,41 @@ pub(crate) struct Driver {
 }
 
 impl Drop for Driver {
+    /// chromedriver and every browser process it started (its own process group), also when
+    /// a test failed before it could end the session.
     fn drop(&mut self) {
+        let group = self.child.id();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The browser processes chromedriver started, found by their process group and
+        // stopped one by one (positive pids only: nothing outside the group is touched).
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid pgrp ...: the fields after the command's closing paren.
+            let pgrp = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|g| g.parse::<u32>().ok());
+            if pid != group && pgrp == Some(group) {
+                let _ = Command::new("kill")
+                    .arg("-KILL")
+                    .arg(pid.to_string())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
     }
 }
 
@@ -83,6 +116,7 @@ impl Driver {
             .port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -94,7 +94,7 @@ async fn the_timeline_refuses_updates_and_deletes(db: Db) {
                 use diesel::RunQueryDsl;
                 diesel::sql_query(sql)
                     .execute(conn)
-                    .map_err(observer_desk::error::ApiError::internal)
+                    .map_err(observer_desk::error::AppError::internal)
             })
             .await;
         assert!(outcome.is_err(), "{sql} was allowed");

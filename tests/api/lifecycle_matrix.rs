@@ -155,7 +155,7 @@ async fn every_action_refuses_callers_who_are_not_its_party(db: Db) {
         ("admin", &c.admin, &[]),
     ];
     for action in Action::ALL {
-        let t = transition(*action);
+        let t = transition(*action).expect("every action has a row");
         // A state the action is allowed from, so that only the caller can be wrong.
         let status = STATES.into_iter().find(|s| t.from.contains(s)).unwrap();
         let id = issue_in(&c, status).await;

@@ -222,11 +222,11 @@ async fn a_timer_fired_twice_is_recorded_once(db: Db) {
         .unwrap();
     let now = observer_desk::db::now();
     let first = store
-        .write(move |conn| observer_desk::workers::sla::fire(conn, timer, now))
+        .write(move |conn| observer_desk::workflow::timers::fire(conn, timer, now))
         .await
         .unwrap();
     let second = store
-        .write(move |conn| observer_desk::workers::sla::fire(conn, timer, now))
+        .write(move |conn| observer_desk::workflow::timers::fire(conn, timer, now))
         .await
         .unwrap();
     assert!(first && !second, "first {first}, second {second}");

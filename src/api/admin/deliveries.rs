@@ -9,8 +9,8 @@ use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db::{self, deliveries::DeliveryRow};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct DeliveryView {
@@ -59,7 +59,7 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     q: web::Query<ListDeliveries>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     auth.require(&[Role::Admin])?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit.as_deref(), q.cursor.as_deref(), None)?;
@@ -67,7 +67,7 @@ pub async fn list(
     if let Some(s) = wanted.as_deref()
         && !["failed", "dead", "pending", "sent"].contains(&s)
     {
-        return Err(ApiError::with_detail(
+        return Err(AppError::with_detail(
             ErrorCode::InvalidQuery,
             "state must be failed, dead, pending or sent",
         ));
@@ -90,21 +90,21 @@ pub async fn retry(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     auth.require(&[Role::Admin])?;
     let id = id.into_inner();
     let row = state
         .db
         .write(move |c| {
-            let current = db::deliveries::find(c, id)?.ok_or_else(ApiError::not_found)?;
+            let current = db::deliveries::find(c, id)?.ok_or_else(AppError::not_found)?;
             if current.state == "sent" {
-                return Err(ApiError::with_detail(
+                return Err(AppError::with_detail(
                     ErrorCode::Conflict,
                     "this delivery was sent already",
                 ));
             }
             db::deliveries::retry(c, id, db::now())?;
-            db::deliveries::find(c, id)?.ok_or_else(ApiError::not_found)
+            db::deliveries::find(c, id)?.ok_or_else(AppError::not_found)
         })
         .await?;
     tracing::info!(

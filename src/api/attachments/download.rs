@@ -9,24 +9,24 @@ use crate::api::extract::not_modified;
 use crate::api::issues::{scope, sees_internal};
 use crate::auth::AuthUser;
 use crate::db::{self, attachments::AttachmentRow, run_blocking};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 use crate::media::sniff::Kind;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The attachment, if the caller may read it; 404 otherwise, as if it did not exist.
-async fn readable(state: &AppState, auth: &AuthUser, id: i64) -> Result<AttachmentRow, ApiError> {
-    let scope = scope(auth);
-    let internal = sees_internal(auth);
+async fn readable(state: &AppState, auth: &AuthUser, id: i64) -> Result<AttachmentRow, AppError> {
+    let scope = scope(&auth.actor());
+    let internal = sees_internal(&auth.actor());
     state
         .db
         .read(move |c| {
-            let row = db::attachments::find(c, id)?.ok_or_else(ApiError::not_found)?;
-            db::issues::find_visible(c, scope, row.issue_id)?.ok_or_else(ApiError::not_found)?;
+            let row = db::attachments::find(c, id)?.ok_or_else(AppError::not_found)?;
+            db::issues::find_visible(c, scope, row.issue_id)?.ok_or_else(AppError::not_found)?;
             if let Some(cid) = row.comment_id
                 && !internal
                 && db::issues::comment(c, cid)?.is_some_and(|k| k.internal)
             {
-                return Err(ApiError::not_found());
+                return Err(AppError::not_found());
             }
             Ok(row)
         })
@@ -38,10 +38,10 @@ pub async fn get(
     auth: AuthUser,
     req: HttpRequest,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let row = readable(&state, &auth, id.into_inner()).await?;
     let tag = format!("\"{}\"", row.sha256);
-    let size = u64::try_from(row.size).map_err(ApiError::internal)?;
+    let size = u64::try_from(row.size).map_err(AppError::internal)?;
     if not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
@@ -50,8 +50,10 @@ pub async fn get(
     let range = match requested_range(&req, size) {
         Ok(r) => r,
         Err(()) => {
-            let mut e =
-                ApiError::new(ErrorCode::RangeNotSatisfiable).render(crate::error::Lang::Zh);
+            let mut e = crate::api::problem::render(
+                &AppError::new(ErrorCode::RangeNotSatisfiable),
+                crate::text::Lang::Zh,
+            );
             if let Ok(v) = header::HeaderValue::from_str(&format!("bytes */{size}")) {
                 e.headers_mut().insert(header::CONTENT_RANGE, v);
             }
@@ -62,7 +64,7 @@ pub async fn get(
         .storage
         .read(&row.storage_key, range.clone())
         .await
-        .map_err(|e| ApiError::internal(format!("reading an attachment: {e:#}")))?;
+        .map_err(|e| AppError::internal(format!("reading an attachment: {e:#}")))?;
     let mut r = match &range {
         Some(r) => {
             let mut b = HttpResponse::PartialContent();
@@ -93,10 +95,10 @@ pub async fn thumbnail(
     auth: AuthUser,
     req: HttpRequest,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let row = readable(&state, &auth, id.into_inner()).await?;
     if !Kind::from_content_type(&row.content_type).is_some_and(Kind::has_thumbnail) {
-        return Err(ApiError::new(ErrorCode::NoThumbnail));
+        return Err(AppError::new(ErrorCode::NoThumbnail));
     }
     let tag = format!("\"{}-thumb\"", row.sha256);
     if not_modified(&req, &tag) {
@@ -105,7 +107,7 @@ pub async fn thumbnail(
             .finish());
     }
     let key = format!("{}.thumb.jpg", row.storage_key);
-    let fail = |e: anyhow::Error| ApiError::internal(format!("thumbnail: {e:#}"));
+    let fail = |e: anyhow::Error| AppError::internal(format!("thumbnail: {e:#}"));
     let bytes = match state.storage.read_all(&key).await.map_err(fail)? {
         Some(b) => b,
         None => {
@@ -115,16 +117,16 @@ pub async fn thumbnail(
                 .read_all(&row.storage_key)
                 .await
                 .map_err(fail)?
-                .ok_or_else(|| ApiError::internal("attachment missing from storage"))?;
+                .ok_or_else(|| AppError::internal("attachment missing from storage"))?;
             // At most two drawn at once: each may hold up to 256 MiB while it decodes.
             let _permit = state
                 .thumbnailing
                 .acquire()
                 .await
-                .map_err(ApiError::internal)?;
+                .map_err(AppError::internal)?;
             let thumb = run_blocking(move || {
                 crate::media::thumbnail::make(&original)
-                    .map_err(|e| ApiError::with_detail(ErrorCode::NoThumbnail, e))
+                    .map_err(|e| AppError::with_detail(ErrorCode::NoThumbnail, e))
             })
             .await?;
             state

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 use crate::media::sniff::{Kind, SNIFF_LEN, sniff};
 
 /// Room for the multipart framing and the small fields around the file.
@@ -41,8 +41,8 @@ impl Drop for TempFile {
 }
 
 impl TempFile {
-    pub fn new(dir: &Path) -> Result<TempFile, ApiError> {
-        std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
+    pub fn new(dir: &Path) -> Result<TempFile, AppError> {
+        std::fs::create_dir_all(dir).map_err(AppError::internal)?;
         let name = format!("upload-{}", crate::auth::tokens::random_token(12));
         Ok(TempFile(dir.join(name)))
     }
@@ -53,7 +53,7 @@ pub async fn receive(
     payload: web::Payload,
     temp_dir: &Path,
     max_bytes: u64,
-) -> Result<Received, ApiError> {
+) -> Result<Received, AppError> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -64,7 +64,7 @@ pub async fn receive(
                 .starts_with("multipart/form-data")
         });
     if !is_multipart {
-        return Err(ApiError::with_detail(
+        return Err(AppError::with_detail(
             ErrorCode::UnsupportedMediaType,
             "send the file as multipart/form-data in a field named `file`",
         ));
@@ -88,7 +88,7 @@ pub async fn receive(
         match name.as_str() {
             "file" => {
                 if file.is_some() {
-                    return Err(ApiError::field(
+                    return Err(AppError::field(
                         "file",
                         "duplicate",
                         "one file per request: send each file in its own request",
@@ -106,7 +106,7 @@ pub async fn receive(
             "comment_id" => {
                 let text = read_text(&mut field, &name).await?;
                 comment_id = Some(text.trim().parse::<i64>().map_err(|_| {
-                    ApiError::field("comment_id", "invalid_type", "must be a number")
+                    AppError::field("comment_id", "invalid_type", "must be a number")
                 })?);
             }
             "keep_location" => {
@@ -115,7 +115,7 @@ pub async fn receive(
                     "true" | "1" => true,
                     "false" | "0" | "" => false,
                     _ => {
-                        return Err(ApiError::field(
+                        return Err(AppError::field(
                             "keep_location",
                             "invalid_type",
                             "must be true or false",
@@ -124,7 +124,7 @@ pub async fn receive(
                 };
             }
             other => {
-                return Err(ApiError::validation(vec![FieldError::new(
+                return Err(AppError::validation(vec![FieldError::new(
                     if other.is_empty() { "(unnamed)" } else { other },
                     "unknown_field",
                     "expected `file`, `comment_id` or `keep_location`",
@@ -133,7 +133,7 @@ pub async fn receive(
         }
     }
     let Some((temp, kind, file_name, sent_sha256)) = file else {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "file",
             "required",
             "a field named `file` is required",
@@ -154,10 +154,10 @@ async fn stream_file(
     field: &mut actix_multipart::Field,
     path: &Path,
     max_bytes: u64,
-) -> Result<(Kind, String), ApiError> {
+) -> Result<(Kind, String), AppError> {
     let mut out = tokio::fs::File::create(path)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
     let mut kind = None;
     let mut written: u64 = 0;
@@ -176,10 +176,10 @@ async fn stream_file(
             }
         }
         sha.update(&chunk);
-        out.write_all(&chunk).await.map_err(ApiError::internal)?;
+        out.write_all(&chunk).await.map_err(AppError::internal)?;
     }
-    out.flush().await.map_err(ApiError::internal)?;
-    out.sync_all().await.map_err(ApiError::internal)?;
+    out.flush().await.map_err(AppError::internal)?;
+    out.sync_all().await.map_err(AppError::internal)?;
     let kind = match kind {
         Some(k) => k,
         None => sniff(&head).ok_or_else(unsupported)?,
@@ -187,16 +187,16 @@ async fn stream_file(
     Ok((kind, crate::encoding::hex(&sha.finalize())))
 }
 
-async fn read_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, ApiError> {
+async fn read_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, AppError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(bad_form)?;
         buf.extend_from_slice(&chunk);
         if buf.len() > MAX_TEXT_FIELD {
-            return Err(ApiError::field(name, "too_long", "too long"));
+            return Err(AppError::field(name, "too_long", "too long"));
         }
     }
-    String::from_utf8(buf).map_err(|_| ApiError::field(name, "invalid_type", "not UTF-8 text"))
+    String::from_utf8(buf).map_err(|_| AppError::field(name, "invalid_type", "not UTF-8 text"))
 }
 
 /// The name to show and to offer on download: no folders, no control characters, at most
@@ -227,19 +227,19 @@ fn clean_name(sent: Option<&str>, kind: Kind) -> String {
     }
 }
 
-fn too_large(max: u64) -> ApiError {
-    ApiError::with_detail(
+fn too_large(max: u64) -> AppError {
+    AppError::with_detail(
         ErrorCode::FileTooLarge,
         format!("a file may be at most {max} bytes"),
     )
 }
 
-fn unsupported() -> ApiError {
-    ApiError::new(ErrorCode::UnsupportedFileType)
+fn unsupported() -> AppError {
+    AppError::new(ErrorCode::UnsupportedFileType)
 }
 
-fn bad_form(e: actix_multipart::MultipartError) -> ApiError {
-    ApiError::with_detail(ErrorCode::MalformedMultipart, e.to_string())
+fn bad_form(e: actix_multipart::MultipartError) -> AppError {
+    AppError::with_detail(ErrorCode::MalformedMultipart, e.to_string())
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@ use crate::api::idempotency::{Answer, Once};
 use crate::api::issues::{scope, sees_internal};
 use crate::auth::AuthUser;
 use crate::db::{self, run_blocking};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 use crate::media::sniff::Kind;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::workflow::access::may_attach;
+use crate::workflow::attachments::{self, StoredFile};
 
 /// The file as it will be kept.
 struct Prepared {
@@ -29,17 +30,17 @@ pub async fn upload(
     req: HttpRequest,
     id: web::Path<i64>,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let issue_id = id.into_inner();
     // Who may attach is known before a byte of the body is read.
-    let scope = scope(&auth);
+    let scope = scope(&auth.actor());
     let issue = state
         .db
         .read(move |c| Ok(db::issues::find_visible(c, scope, issue_id)?))
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    if !may_attach(&auth, &issue) {
-        return Err(ApiError::forbidden());
+        .ok_or_else(AppError::not_found)?;
+    if !may_attach(&auth.actor(), &issue) {
+        return Err(AppError::forbidden());
     }
     let temp_dir = state.settings.data_dir.join("tmp");
     let mut got = receive(&req, payload, &temp_dir, state.settings.max_upload_bytes).await?;
@@ -63,8 +64,8 @@ pub async fn upload(
         .storage
         .put_file(&key, &kept.0)
         .await
-        .map_err(|e| ApiError::internal(format!("storing an attachment: {e:#}")))?;
-    let uploader = auth.id;
+        .map_err(|e| AppError::internal(format!("storing an attachment: {e:#}")))?;
+    let actor = auth.actor();
     let (file_name, kind, comment_id, keep) = (
         got.file_name.clone(),
         got.kind,
@@ -76,63 +77,19 @@ pub async fn upload(
         .db
         .write(move |c| {
             let now = db::now();
-            once.run(c, uploader, now, |c| {
-                db::issues::lock(c, issue_id)?;
-                let issue = db::issues::find_visible(c, scope, issue_id)?
-                    .ok_or_else(ApiError::not_found)?;
-                let mut internal = false;
-                if let Some(cid) = comment_id {
-                    let comment = db::issues::comment(c, cid)?
-                        .filter(|k| k.issue_id == issue.id)
-                        .ok_or_else(|| {
-                            ApiError::field(
-                                "comment_id",
-                                "not_found",
-                                "no such comment on this issue",
-                            )
-                        })?;
-                    if comment.author_id != uploader {
-                        return Err(ApiError::field(
-                            "comment_id",
-                            "not_yours",
-                            "files go on your own comments",
-                        ));
-                    }
-                    internal = comment.internal;
-                }
-                let row = db::attachments::insert(
-                    c,
-                    &db::attachments::NewAttachment {
-                        issue_id,
-                        comment_id,
-                        uploader_id: uploader,
-                        file_name: &file_name,
-                        content_type: kind.content_type(),
-                        size: prepared.size,
-                        sha256: &prepared.sha256,
-                        storage_key: &stored_key,
-                        location_kept: keep,
-                        width: prepared.width,
-                        height: prepared.height,
-                        created_at: now,
-                    },
-                )?;
-                db::issues::add_event(
-                    c,
-                    issue_id,
-                    "attachment",
-                    Some(uploader),
-                    now,
-                    &json!({
-                        "attachment_id": row.id,
-                        "comment_id": row.comment_id,
-                        "file_name": row.file_name,
-                        "content_type": row.content_type,
-                        "size": row.size,
-                    }),
-                    internal,
-                )?;
-                db::issues::touch(c, issue_id, now)?;
+            once.run(c, actor.id, now, |c| {
+                let file = StoredFile {
+                    comment_id,
+                    file_name: &file_name,
+                    content_type: kind.content_type(),
+                    size: prepared.size,
+                    sha256: &prepared.sha256,
+                    storage_key: &stored_key,
+                    location_kept: keep,
+                    width: prepared.width,
+                    height: prepared.height,
+                };
+                let row = attachments::record(c, &actor, issue_id, &file, now)?;
                 let view = AttachmentView::from(row);
                 Ok(Answer::json(StatusCode::CREATED, &view)?
                     .header(header::LOCATION, view.url.clone())
@@ -171,11 +128,11 @@ const MAX_PIXELS: u64 = crate::media::thumbnail::MAX_PIXELS;
 async fn prepare(
     got: &mut Received,
     temp_dir: &std::path::Path,
-) -> Result<(TempFile, Prepared), ApiError> {
+) -> Result<(TempFile, Prepared), AppError> {
     let source = std::mem::replace(&mut got.temp, TempFile(std::path::PathBuf::new()));
     let kind = got.kind;
     if kind == Kind::Heic && !got.keep_location {
-        return Err(ApiError::new(ErrorCode::LocationNotRemovable));
+        return Err(AppError::new(ErrorCode::LocationNotRemovable));
     }
     let strip = matches!(kind, Kind::Jpeg | Kind::Png | Kind::Webp) && !got.keep_location;
     let out = if strip {
@@ -183,14 +140,14 @@ async fn prepare(
     } else {
         None
     };
-    run_blocking(move || -> Result<(TempFile, Prepared), ApiError> {
+    run_blocking(move || -> Result<(TempFile, Prepared), AppError> {
         let dims = if kind.has_thumbnail() {
             crate::media::thumbnail::dimensions(&source.0)
         } else {
             None
         };
         if dims.is_some_and(|(w, h)| u64::from(w) * u64::from(h) > MAX_PIXELS) {
-            return Err(ApiError::new(ErrorCode::ImageTooLarge));
+            return Err(AppError::new(ErrorCode::ImageTooLarge));
         }
         let kept = match out {
             Some(out) => {
@@ -199,13 +156,13 @@ async fn prepare(
             }
             None => source,
         };
-        let mut f = std::fs::File::open(&kept.0).map_err(ApiError::internal)?;
+        let mut f = std::fs::File::open(&kept.0).map_err(AppError::internal)?;
         let mut sha = <sha2::Sha256 as sha2::Digest>::new();
-        let size = std::io::copy(&mut f, &mut sha).map_err(ApiError::internal)?;
+        let size = std::io::copy(&mut f, &mut sha).map_err(AppError::internal)?;
         Ok((
             kept,
             Prepared {
-                size: i64::try_from(size).map_err(ApiError::internal)?,
+                size: i64::try_from(size).map_err(AppError::internal)?,
                 sha256: crate::encoding::hex(&sha2::Digest::finalize(sha)),
                 width: dims.and_then(|d| i32::try_from(d.0).ok()),
                 height: dims.and_then(|d| i32::try_from(d.1).ok()),
@@ -220,18 +177,18 @@ fn strip_metadata(
     kind: Kind,
     from: &std::path::Path,
     to: &std::path::Path,
-) -> Result<(), ApiError> {
-    let mut input = std::io::BufReader::new(std::fs::File::open(from).map_err(ApiError::internal)?);
+) -> Result<(), AppError> {
+    let mut input = std::io::BufReader::new(std::fs::File::open(from).map_err(AppError::internal)?);
     let mut output =
-        std::io::BufWriter::new(std::fs::File::create(to).map_err(ApiError::internal)?);
+        std::io::BufWriter::new(std::fs::File::create(to).map_err(AppError::internal)?);
     let stripped = match kind {
         Kind::Jpeg => crate::media::jpeg::strip(&mut input, &mut output).map(|_| ()),
         Kind::Png => crate::media::png::strip(&mut input, &mut output).map(|_| ()),
         Kind::Webp => crate::media::webp::strip(&mut input, &mut output).map(|_| ()),
-        Kind::Heic | Kind::Pdf => return Err(ApiError::internal("nothing to strip")),
+        Kind::Heic | Kind::Pdf => return Err(AppError::internal("nothing to strip")),
     };
     stripped.map_err(|e| {
-        ApiError::with_detail(
+        AppError::with_detail(
             ErrorCode::UnsupportedFileType,
             format!(
                 "the {} could not be read: {e}",
@@ -239,21 +196,21 @@ fn strip_metadata(
             ),
         )
     })?;
-    std::io::Write::flush(&mut output).map_err(ApiError::internal)
+    std::io::Write::flush(&mut output).map_err(AppError::internal)
 }
 
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let issue_id = id.into_inner();
-    let scope = scope(&auth);
-    let internal = sees_internal(&auth);
+    let scope = scope(&auth.actor());
+    let internal = sees_internal(&auth.actor());
     let rows = state
         .db
         .read(move |c| {
-            db::issues::find_visible(c, scope, issue_id)?.ok_or_else(ApiError::not_found)?;
+            db::issues::find_visible(c, scope, issue_id)?.ok_or_else(AppError::not_found)?;
             let hidden = if internal {
                 Vec::new()
             } else {

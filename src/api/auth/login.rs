@@ -9,8 +9,8 @@ use crate::api::extract::Json;
 use crate::auth::sessions;
 use crate::db::{self, login_throttle};
 use crate::domain::user::Username;
-use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,14 +26,14 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let LoginRequest {
         username,
         password,
         cookie,
     } = body.0;
     if username.len() > 128 || password.len() > 1024 {
-        return Err(ApiError::validation(vec![FieldError::new(
+        return Err(AppError::validation(vec![FieldError::new(
             if username.len() > 128 {
                 "username"
             } else {
@@ -77,7 +77,7 @@ pub async fn login(
         })
         .await?;
     if let Some(secs) = wait {
-        return Err(ApiError::too_many_requests(secs));
+        return Err(AppError::too_many_requests(secs));
     }
 
     let lookup = username.clone();
@@ -99,11 +99,11 @@ pub async fn login(
     match user.filter(|u| matches && u.active) {
         None => {
             tracing::info!("failed login");
-            Err(ApiError::new(ErrorCode::InvalidCredentials))
+            Err(AppError::new(ErrorCode::InvalidCredentials))
         }
         Some(user) => {
             let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl)
-                .map_err(ApiError::internal)?;
+                .map_err(AppError::internal)?;
             let user_id = user.id;
             let (refresh_token, session) = state
                 .db

@@ -8,8 +8,8 @@ use crate::api::auth::cookie;
 use crate::api::extract::Json;
 use crate::auth::sessions;
 use crate::db;
-use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +30,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: Json<LogoutBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let LogoutBody {
         refresh_token,
         push_token,

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::users::view::UserView;
 use crate::db::users::UserRow;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// The answer to a login or a refresh.
 #[derive(Debug, Serialize)]
@@ -29,7 +29,7 @@ impl TokenResponse {
         user: UserRow,
         refresh_token: Option<String>,
         session: &str,
-    ) -> Result<TokenResponse, ApiError> {
+    ) -> Result<TokenResponse, AppError> {
         let access_token = state.tokens.issue(
             user.id,
             &user.role,
@@ -62,11 +62,11 @@ pub fn token_answer(
     refresh_token: String,
     session: &str,
     in_cookie: bool,
-) -> Result<actix_web::HttpResponse, ApiError> {
+) -> Result<actix_web::HttpResponse, AppError> {
     let mut answer = actix_web::HttpResponse::Ok();
     let body_token = if in_cookie {
         let value = cookie::set(&refresh_token, state.settings.refresh_token_ttl)
-            .ok_or_else(|| ApiError::internal("refresh token not a header value"))?;
+            .ok_or_else(|| AppError::internal("refresh token not a header value"))?;
         answer.insert_header((actix_web::http::header::SET_COOKIE, value));
         None
     } else {

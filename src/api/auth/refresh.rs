@@ -7,28 +7,28 @@ use crate::api::auth::{RefreshTokenBody, cookie, token_answer};
 use crate::api::extract::Json;
 use crate::auth::sessions::{self, Rotation, RotationPolicy};
 use crate::db;
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 
 pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: Json<RefreshTokenBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     // The body's token, or in a cookie session the cookie's.
     let (token, in_cookie) = match body.0.refresh_token {
         Some(t) => (t, false),
         None => (
-            cookie::token(&req).ok_or_else(|| ApiError::new(ErrorCode::InvalidRefreshToken))?,
+            cookie::token(&req).ok_or_else(|| AppError::new(ErrorCode::InvalidRefreshToken))?,
             true,
         ),
     };
     if token.len() > 256 {
-        return Err(ApiError::new(ErrorCode::InvalidRefreshToken));
+        return Err(AppError::new(ErrorCode::InvalidRefreshToken));
     }
-    let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl).map_err(ApiError::internal)?;
+    let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)?;
     let reuse_grace =
-        TimeDelta::from_std(state.settings.refresh_reuse_grace).map_err(ApiError::internal)?;
+        TimeDelta::from_std(state.settings.refresh_reuse_grace).map_err(AppError::internal)?;
     let app = state.clone();
     let outcome = state
         .db
@@ -55,6 +55,6 @@ pub async fn refresh(
             },
             Some(user),
         ) => token_answer(&state, user, refresh_token, &session, in_cookie),
-        _ => Err(ApiError::new(ErrorCode::InvalidRefreshToken)),
+        _ => Err(AppError::new(ErrorCode::InvalidRefreshToken)),
     }
 }

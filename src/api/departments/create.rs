@@ -11,8 +11,8 @@ use crate::auth::AuthUser;
 use crate::db::{self, departments};
 use crate::domain::department::{parse_code, parse_webhook_secret, parse_webhook_url};
 use crate::domain::user::parse_text;
-use crate::error::{ApiError, ErrorCode, is_unique_violation};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,9 +29,9 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: Json<CreateDepartment>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !auth.actor().may_manage_departments() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let b = body.0;
     let mut f = Fields::default();
@@ -50,7 +50,7 @@ pub async fn create(
         .and_then(|s| f.check(parse_webhook_secret("webhook_secret", s)));
     f.finish()?;
     let (Some(code), Some(name)) = (code, name) else {
-        return Err(ApiError::internal("validated fields missing"));
+        return Err(AppError::internal("validated fields missing"));
     };
     let row = state
         .db
@@ -70,7 +70,7 @@ pub async fn create(
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    ApiError::new(ErrorCode::DepartmentCodeTaken)
+                    AppError::new(ErrorCode::DepartmentCodeTaken)
                 } else {
                     e.into()
                 }

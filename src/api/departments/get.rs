@@ -6,21 +6,21 @@ use crate::api::departments::view::DepartmentView;
 use crate::api::extract::{etag, read_with_etag};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let row = state
         .db
         .read(move |c| Ok(db::departments::find(c, id)?))
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(AppError::not_found)?;
     Ok(read_with_etag(
         &req,
         etag(row.version),

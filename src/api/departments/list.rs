@@ -7,8 +7,8 @@ use crate::api::departments::view::DepartmentView;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct ListDepartments {
@@ -21,7 +21,7 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     q: web::Query<ListDepartments>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let page = PageParams::parse(
         q.limit.as_deref(),

@@ -11,8 +11,8 @@ use crate::auth::AuthUser;
 use crate::db::{self, departments};
 use crate::domain::department::{parse_code, parse_webhook_secret, parse_webhook_url};
 use crate::domain::user::parse_text;
-use crate::error::{ApiError, ErrorCode, is_unique_violation};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,9 +33,9 @@ pub async fn update(
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<UpdateDepartment>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !auth.actor().may_manage_departments() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let id = id.into_inner();
     let expected = Precondition::from_request(&req)?;
@@ -71,13 +71,13 @@ pub async fn update(
     let row = state
         .db
         .write(move |c| {
-            let current = db::departments::find(c, id)?.ok_or_else(ApiError::not_found)?;
+            let current = db::departments::find(c, id)?.ok_or_else(AppError::not_found)?;
             expected.check(current.version)?;
             let changed =
                 departments::update_if_version(c, id, current.version, &changes, db::now())
                     .map_err(|e| {
                         if is_unique_violation(&e) {
-                            ApiError::new(ErrorCode::DepartmentCodeTaken)
+                            AppError::new(ErrorCode::DepartmentCodeTaken)
                         } else {
                             e.into()
                         }
@@ -85,7 +85,7 @@ pub async fn update(
             if changed == 0 {
                 return Err(expected.lost_race());
             }
-            db::departments::find(c, id)?.ok_or_else(ApiError::not_found)
+            db::departments::find(c, id)?.ok_or_else(AppError::not_found)
         })
         .await?;
     Ok(HttpResponse::Ok()

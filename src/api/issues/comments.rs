@@ -13,8 +13,9 @@ use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::user::parse_paragraph;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::workflow::comments;
 
 #[derive(Debug, Deserialize)]
 pub struct ListComments {
@@ -28,7 +29,7 @@ pub async fn list(
     auth: AuthUser,
     id: web::Path<i64>,
     q: web::Query<ListComments>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let q = q.into_inner();
     let page = PageParams::parse(
@@ -36,13 +37,13 @@ pub async fn list(
         q.cursor.as_deref(),
         q.updated_since.as_deref(),
     )?;
-    let scope = scope(&auth);
-    let internal = sees_internal(&auth);
+    let scope = scope(&auth.actor());
+    let internal = sees_internal(&auth.actor());
     let read_at = db::now();
     let rows = state
         .db
         .read(move |c| {
-            db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
+            db::issues::find_visible(c, scope, id)?.ok_or_else(AppError::not_found)?;
             Ok(db::issues::comments(
                 c,
                 id,
@@ -71,36 +72,18 @@ pub async fn create(
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<CreateComment>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let b = body.0;
-    let text = parse_paragraph("body", &b.body, 5000).map_err(|e| ApiError::validation(vec![e]))?;
-    if b.internal && !sees_internal(&auth) {
-        return Err(ApiError::forbidden());
-    }
-    let scope = scope(&auth);
-    let author = auth.id;
+    let text = parse_paragraph("body", &b.body, 5000).map_err(|e| AppError::validation(vec![e]))?;
+    let actor = auth.actor();
     let (answer, replayed) = state
         .db
         .write(move |c| {
             let now = db::now();
-            once.run(c, author, now, |c| {
-                db::issues::lock(c, id)?;
-                let issue =
-                    db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
-                let row = db::issues::add_comment(c, id, author, &text, b.internal, now)?;
-                db::issues::add_event(
-                    c,
-                    id,
-                    "comment",
-                    Some(author),
-                    now,
-                    &serde_json::json!({ "comment_id": row.id, "body": row.body, "internal": row.internal }),
-                    row.internal,
-                )?;
-                db::issues::touch(c, id, now)?;
-                crate::notify::outbox::after_comment(c, &issue, author, &row.body, row.internal)?;
+            once.run(c, actor.id, now, |c| {
+                let row = comments::add(c, &actor, id, &text, b.internal, now)?;
                 Ok(Answer::json(StatusCode::CREATED, &CommentView::from(row))?
                     .header(header::LOCATION, format!("/api/v1/issues/{id}/comments")))
             })

@@ -15,8 +15,8 @@ use crate::db;
 use crate::domain::issue::{Category, Priority};
 use crate::domain::role::Role;
 use crate::domain::user::{parse_paragraph, parse_text};
-use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 use crate::workflow::filing::{self, Filing};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,9 +48,9 @@ pub async fn create(
     auth: AuthUser,
     req: HttpRequest,
     body: Json<CreateIssue>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if auth.role != Role::Observer {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let b = body.0;
@@ -75,7 +75,7 @@ pub async fn create(
     }
     f.finish()?;
     let (Some(title), Some(description)) = (title, description) else {
-        return Err(ApiError::internal("validated fields missing"));
+        return Err(AppError::internal("validated fields missing"));
     };
     let reporter = auth.id;
     let (answer, replayed) = state
@@ -97,7 +97,7 @@ fn file(
     title: String,
     description: String,
     now: chrono::NaiveDateTime,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, AppError> {
     let filing = Filing {
         project_id: b.project_id,
         milestone_id: b.milestone_id,

@@ -7,21 +7,21 @@ use serde_json::json;
 use crate::api::issues::{scope, sees_internal, view::EventView};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let scope = scope(&auth);
-    let internal = sees_internal(&auth);
+    let scope = scope(&auth.actor());
+    let internal = sees_internal(&auth.actor());
     let rows = state
         .db
         .read(move |c| {
-            db::issues::find_visible(c, scope, id)?.ok_or_else(ApiError::not_found)?;
+            db::issues::find_visible(c, scope, id)?.ok_or_else(AppError::not_found)?;
             Ok(db::issues::events(c, id, internal)?)
         })
         .await?;

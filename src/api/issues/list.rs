@@ -9,8 +9,8 @@ use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db::{self, issues::IssueFilter};
 use crate::domain::issue::Status;
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 use crate::workflow::access::sees_internal;
 
 #[derive(Debug, Deserialize)]
@@ -28,21 +28,21 @@ pub struct ListIssues {
     pub cursor: Option<String>,
 }
 
-fn id_param(name: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+fn id_param(name: &str, v: Option<&str>) -> Result<Option<i64>, AppError> {
     v.map(|s| {
         s.parse::<i64>().map_err(|_| {
-            ApiError::with_detail(ErrorCode::InvalidQuery, format!("{name} must be a number"))
+            AppError::with_detail(ErrorCode::InvalidQuery, format!("{name} must be a number"))
         })
     })
     .transpose()
 }
 
-fn flag(name: &str, v: Option<&str>) -> Result<Option<bool>, ApiError> {
+fn flag(name: &str, v: Option<&str>) -> Result<Option<bool>, AppError> {
     match v {
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::with_detail(
+        Some(_) => Err(AppError::with_detail(
             ErrorCode::InvalidQuery,
             format!("{name} must be true or false"),
         )),
@@ -53,7 +53,7 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     q: web::Query<ListIssues>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let page = PageParams::parse(
         q.limit.as_deref(),
@@ -65,7 +65,7 @@ pub async fn list(
         .as_deref()
         .map(|s| {
             Status::parse(s)
-                .ok_or_else(|| ApiError::with_detail(ErrorCode::InvalidQuery, "unknown status"))
+                .ok_or_else(|| AppError::with_detail(ErrorCode::InvalidQuery, "unknown status"))
         })
         .transpose()?;
     let overdue = flag("overdue", q.overdue.as_deref())?;
@@ -73,10 +73,10 @@ pub async fn list(
     let extension_pending = flag("extension_pending", q.extension_pending.as_deref())?;
     let escalated = flag("escalated", q.escalated.as_deref())?;
     let returned = flag("returned", q.returned.as_deref())?;
-    if !sees_internal(&auth)
+    if !sees_internal(&auth.actor())
         && (extension_pending.is_some() || escalated.is_some() || returned.is_some())
     {
-        return Err(ApiError::with_detail(
+        return Err(AppError::with_detail(
             ErrorCode::Forbidden,
             "extension_pending, escalated and returned are for departments and supervisors",
         ));
@@ -95,7 +95,7 @@ pub async fn list(
         before_id: page.after_id,
         limit: page.fetch(),
     };
-    let scope = scope(&auth);
+    let scope = scope(&auth.actor());
     let reader = Reader::of(&auth);
     let viewer = auth.id;
     let first_page = page.after_id.is_none();

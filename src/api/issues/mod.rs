@@ -12,7 +12,7 @@ pub mod view;
 pub(crate) use crate::workflow::access::{scope, sees_internal};
 
 use crate::db::{self, DbConn, issues::IssueRow};
-use crate::error::ApiError;
+use crate::error::AppError;
 use view::{IssueView, SlaView};
 
 /// Who reads an issue, as far as its view is concerned.
@@ -26,7 +26,7 @@ pub(crate) enum Reader {
 
 impl Reader {
     pub(crate) fn of(auth: &crate::auth::AuthUser) -> Reader {
-        if sees_internal(auth) {
+        if sees_internal(&auth.actor()) {
             Reader::Internal
         } else {
             Reader::Public
@@ -39,7 +39,7 @@ pub(crate) fn present(
     c: &mut DbConn,
     rows: Vec<IssueRow>,
     reader: Reader,
-) -> Result<Vec<IssueView>, ApiError> {
+) -> Result<Vec<IssueView>, AppError> {
     let cal = crate::workflow::sla::calendar(c)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let clocks = db::sla::clocks_of(c, &ids)?;
@@ -63,8 +63,8 @@ pub(crate) fn present_one(
     c: &mut DbConn,
     row: IssueRow,
     reader: Reader,
-) -> Result<IssueView, ApiError> {
+) -> Result<IssueView, AppError> {
     present(c, vec![row], reader)?
         .pop()
-        .ok_or_else(|| ApiError::internal("presented nothing"))
+        .ok_or_else(|| AppError::internal("presented nothing"))
 }

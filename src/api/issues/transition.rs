@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::extract::{Json, Precondition, etag};
 use crate::api::idempotency::{Answer, Once};
-use crate::api::issues::{Reader, present_one, scope};
+use crate::api::issues::{Reader, present_one};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 use crate::workflow::transitions::{self, TransitionRequest};
 
 pub async fn transition(
@@ -20,7 +20,7 @@ pub async fn transition(
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<TransitionRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     // The request's own form first (422), then its conditions (412).
     transitions::check_fields(&body.0)?;
@@ -32,11 +32,7 @@ pub async fn transition(
         .write(move |c| {
             let now = db::now();
             once.run(c, auth.id, now, |c| {
-                db::issues::lock(c, id)?;
-                let issue = db::issues::find_visible(c, scope(&auth), id)?
-                    .ok_or_else(ApiError::not_found)?;
-                expected.check(issue.version)?;
-                let row = transitions::apply(c, &auth, issue, &r, expected.0.is_some(), now)?;
+                let row = transitions::step(c, &auth.actor(), id, &r, expected.0, now)?;
                 let version = row.version;
                 Ok(
                     Answer::json(StatusCode::OK, &present_one(c, row, Reader::of(&auth))?)?

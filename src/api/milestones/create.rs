@@ -12,8 +12,8 @@ use crate::auth::AuthUser;
 use crate::db::{self, milestones};
 use crate::domain::issue::{MilestoneKind, MilestoneStatus};
 use crate::domain::user::parse_text;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,17 +35,17 @@ pub async fn create(
     auth: AuthUser,
     project_id: web::Path<i64>,
     body: Json<CreateMilestone>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let project_id = project_id.into_inner();
     let b = body.0;
-    let title = parse_text("title", &b.title, 200).map_err(|e| ApiError::validation(vec![e]))?;
+    let title = parse_text("title", &b.title, 200).map_err(|e| AppError::validation(vec![e]))?;
     let row = state
         .db
         .write(move |c| {
-            db::projects::find(c, project_id)?.ok_or_else(ApiError::not_found)?;
+            db::projects::find(c, project_id)?.ok_or_else(AppError::not_found)?;
             check_department(c, "responsible_department_id", b.responsible_department_id)?;
             let now = db::now();
             let row = milestones::insert(

@@ -7,15 +7,15 @@ use crate::api::milestones::view::MilestoneView;
 use crate::api::projects::visible_project;
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// A project has a handful of milestones: they come in one list, in order of creation.
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     project_id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let project_id = project_id.into_inner();
     let rows = state
         .db

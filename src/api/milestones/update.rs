@@ -13,8 +13,8 @@ use crate::auth::AuthUser;
 use crate::db::{self, milestones};
 use crate::domain::issue::{MilestoneKind, MilestoneStatus};
 use crate::domain::user::parse_text;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,9 +39,9 @@ pub async fn update(
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<UpdateMilestone>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let id = id.into_inner();
     let expected = Precondition::from_request(&req)?;
@@ -49,7 +49,7 @@ pub async fn update(
     let title = b
         .title
         .as_deref()
-        .map(|t| parse_text("title", t, 200).map_err(|e| ApiError::validation(vec![e])))
+        .map(|t| parse_text("title", t, 200).map_err(|e| AppError::validation(vec![e])))
         .transpose()?;
     let changes = milestones::MilestoneChanges {
         kind: b.kind.map(|k| k.as_str().to_string()),
@@ -62,7 +62,7 @@ pub async fn update(
     let row = state
         .db
         .write(move |c| {
-            let current = db::milestones::find(c, id)?.ok_or_else(ApiError::not_found)?;
+            let current = db::milestones::find(c, id)?.ok_or_else(AppError::not_found)?;
             expected.check(current.version)?;
             if let Some(d) = changes.responsible_department_id {
                 check_department(c, "responsible_department_id", d)?;
@@ -72,7 +72,7 @@ pub async fn update(
                 return Err(expected.lost_race());
             }
             db::projects::touch(c, current.project_id, now)?;
-            db::milestones::find(c, id)?.ok_or_else(ApiError::not_found)
+            db::milestones::find(c, id)?.ok_or_else(AppError::not_found)
         })
         .await?;
     Ok(HttpResponse::Ok()

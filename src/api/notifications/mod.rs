@@ -9,8 +9,8 @@ use serde_json::json;
 use crate::api::pagination::{Page, PageParams, SyncPage};
 use crate::auth::AuthUser;
 use crate::db::{self, notifications::NotificationRow};
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct NotificationView {
@@ -62,7 +62,7 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     q: web::Query<ListNotifications>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let page = PageParams::parse(
         q.limit.as_deref(),
@@ -73,7 +73,7 @@ pub async fn list(
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
-            return Err(ApiError::with_detail(
+            return Err(AppError::with_detail(
                 ErrorCode::InvalidQuery,
                 "unread must be true or false",
             ));
@@ -106,14 +106,14 @@ pub async fn read(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let user = auth.id;
     let unread = state
         .db
         .write(move |c| {
             if db::notifications::mark_read(c, user, id, db::now())? == 0 {
-                return Err(ApiError::not_found());
+                return Err(AppError::not_found());
             }
             Ok(db::notifications::unread_count(c, user)?)
         })
@@ -124,7 +124,7 @@ pub async fn read(
 pub async fn read_all(
     state: web::Data<AppState>,
     auth: AuthUser,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let user = auth.id;
     state
         .db

@@ -12,8 +12,8 @@ use crate::db::{self, projects};
 use crate::domain::department::parse_code;
 use crate::domain::issue::Stage;
 use crate::domain::user::parse_text;
-use crate::error::{ApiError, ErrorCode, FieldError, is_unique_violation};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, FieldError, is_unique_violation};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,9 +72,9 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: Json<CreateProject>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let b = body.0;
     let mut f = Fields::default();
@@ -89,7 +89,7 @@ pub async fn create(
     check_investment(&mut f, b.investment_wan);
     f.finish()?;
     let (Some(code), Some(name)) = (code, name) else {
-        return Err(ApiError::internal("validated fields missing"));
+        return Err(AppError::internal("validated fields missing"));
     };
     let (row, observers) = state
         .db
@@ -118,7 +118,7 @@ pub async fn create(
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    ApiError::with_detail(ErrorCode::Conflict, "a project with this code exists")
+                    AppError::with_detail(ErrorCode::Conflict, "a project with this code exists")
                 } else {
                     e.into()
                 }

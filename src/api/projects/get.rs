@@ -6,15 +6,15 @@ use crate::api::extract::{etag, read_with_etag};
 use crate::api::projects::{view::ProjectView, visible_project};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (row, observers) = state
         .db

@@ -10,8 +10,8 @@ use crate::api::projects::view::ProjectView;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::role::Role;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct ListProjects {
@@ -24,7 +24,7 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     q: web::Query<ListProjects>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let page = PageParams::parse(
         q.limit.as_deref(),

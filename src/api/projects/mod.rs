@@ -10,14 +10,14 @@ pub mod view;
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn, projects::ProjectRow};
 use crate::domain::role::Role;
-use crate::error::{ApiError, FieldError};
+use crate::error::{AppError, FieldError};
 
 /// Whether the caller may see a project at all.
 pub(crate) fn may_see(
     conn: &mut DbConn,
     auth: &AuthUser,
     project: &ProjectRow,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     Ok(match auth.role {
         Role::Observer => db::projects::is_follower(conn, project.id, auth.id)?,
         _ => true,
@@ -29,12 +29,12 @@ pub(crate) fn visible_project(
     conn: &mut DbConn,
     auth: &AuthUser,
     id: i64,
-) -> Result<ProjectRow, ApiError> {
-    let project = db::projects::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+) -> Result<ProjectRow, AppError> {
+    let project = db::projects::find(conn, id)?.ok_or_else(AppError::not_found)?;
     if may_see(conn, auth, &project)? {
         Ok(project)
     } else {
-        Err(ApiError::not_found())
+        Err(AppError::not_found())
     }
 }
 
@@ -43,7 +43,7 @@ pub(crate) fn may_manage(auth: &AuthUser) -> bool {
 }
 
 /// Checks that every id names an active observer; returns them sorted and unique.
-pub(crate) fn check_observers(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, ApiError> {
+pub(crate) fn check_observers(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, AppError> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -51,7 +51,7 @@ pub(crate) fn check_observers(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>
         let ok = db::users::find(conn, *id)?
             .is_some_and(|u| u.active && u.role == Role::Observer.as_str());
         if !ok {
-            return Err(ApiError::validation(vec![FieldError::new(
+            return Err(AppError::validation(vec![FieldError::new(
                 "observer_ids",
                 "unknown",
                 format!("user {id} is not an active observer"),
@@ -66,10 +66,10 @@ pub(crate) fn check_department(
     conn: &mut DbConn,
     field: &str,
     id: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     match id {
         Some(id) if !db::departments::exists(conn, id)? => {
-            Err(ApiError::validation(vec![FieldError::new(
+            Err(AppError::validation(vec![FieldError::new(
                 field,
                 "unknown",
                 "no department has this id",

@@ -13,8 +13,8 @@ use crate::db::{self, projects};
 use crate::domain::department::parse_code;
 use crate::domain::issue::Stage;
 use crate::domain::user::parse_text;
-use crate::error::{ApiError, ErrorCode, is_unique_violation};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,9 +64,9 @@ pub async fn update(
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<UpdateProject>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let id = id.into_inner();
     let expected = Precondition::from_request(&req)?;
@@ -96,7 +96,7 @@ pub async fn update(
     let (row, observers) = state
         .db
         .write(move |c| {
-            let current = db::projects::find(c, id)?.ok_or_else(ApiError::not_found)?;
+            let current = db::projects::find(c, id)?.ok_or_else(AppError::not_found)?;
             expected.check(current.version)?;
             if let Some(d) = changes.lead_department_id {
                 check_department(c, "lead_department_id", d)?;
@@ -105,7 +105,7 @@ pub async fn update(
             let changed = projects::update_if_version(c, id, current.version, &changes, now)
                 .map_err(|e| {
                     if is_unique_violation(&e) {
-                        ApiError::with_detail(
+                        AppError::with_detail(
                             ErrorCode::Conflict,
                             "a project with this code exists",
                         )
@@ -129,7 +129,7 @@ pub async fn update(
                     db::visibility::record_following(c, id, *u, true, now)?;
                 }
             }
-            let row = db::projects::find(c, id)?.ok_or_else(ApiError::not_found)?;
+            let row = db::projects::find(c, id)?.ok_or_else(AppError::not_found)?;
             Ok((row, db::projects::observers(c, id)?))
         })
         .await?;

@@ -11,8 +11,8 @@ use crate::api::reports::{Figures, Format, reader, respond};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::report::{self, Candidate, Period};
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct MonthQuery {
@@ -176,14 +176,14 @@ pub async fn quarterly(
     auth: AuthUser,
     req: HttpRequest,
     q: web::Query<QuarterQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     reader(&auth, false)?;
     let format = Format::from_request(&req, q.format.as_deref())?;
     let raw = q.quarter.clone().ok_or_else(|| {
-        ApiError::with_detail(ErrorCode::InvalidQuery, "quarter is required, e.g. 2026-Q4")
+        AppError::with_detail(ErrorCode::InvalidQuery, "quarter is required, e.g. 2026-Q4")
     })?;
     let p = Period::quarter(&raw).ok_or_else(|| {
-        ApiError::with_detail(ErrorCode::InvalidQuery, "quarter must look like 2026-Q4")
+        AppError::with_detail(ErrorCode::InvalidQuery, "quarter must look like 2026-Q4")
     })?;
     let now = db::now();
     let min = state.settings.ranking_min_issues;
@@ -294,18 +294,18 @@ pub async fn monthly(
     auth: AuthUser,
     req: HttpRequest,
     q: web::Query<MonthQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     reader(&auth, false)?;
     let format = Format::from_request(&req, q.format.as_deref())?;
     let raw = q.month.clone().ok_or_else(|| {
-        ApiError::with_detail(ErrorCode::InvalidQuery, "month is required, e.g. 2026-11")
+        AppError::with_detail(ErrorCode::InvalidQuery, "month is required, e.g. 2026-11")
     })?;
     let p = Period::month(&raw).ok_or_else(|| {
-        ApiError::with_detail(ErrorCode::InvalidQuery, "month must look like 2026-11")
+        AppError::with_detail(ErrorCode::InvalidQuery, "month must look like 2026-11")
     })?;
     let prev = p
         .previous_month()
-        .ok_or_else(|| ApiError::with_detail(ErrorCode::InvalidQuery, "no month before that"))?;
+        .ok_or_else(|| AppError::with_detail(ErrorCode::InvalidQuery, "no month before that"))?;
     let now = db::now();
     let min = state.settings.ranking_min_issues;
     let (rows, prev_rows, totals, prev_totals, overdue) = state

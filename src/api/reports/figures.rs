@@ -9,8 +9,8 @@ use crate::api::reports::{Figures, Format, Reader, county_today, period, reader,
 use crate::auth::AuthUser;
 use crate::db::{self, reports::By};
 use crate::domain::report::{Counts, Period, ratio};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
@@ -40,7 +40,7 @@ pub fn department_rows(
     c: &mut db::DbConn,
     p: Period,
     now: NaiveDateTime,
-) -> Result<Vec<DepartmentRow>, ApiError> {
+) -> Result<Vec<DepartmentRow>, AppError> {
     let (start, end) = p.utc_bounds();
     let mut counts = db::reports::counts(c, By::Department, start, end, now)?;
     Ok(db::reports::departments(c)?
@@ -92,7 +92,7 @@ pub fn department_table(name: &str, rows: &[DepartmentRow]) -> Table {
 }
 
 /// The format, the period and the time of a figures request.
-fn parse(req: &HttpRequest, q: &PeriodQuery) -> Result<(Format, Period, NaiveDateTime), ApiError> {
+fn parse(req: &HttpRequest, q: &PeriodQuery) -> Result<(Format, Period, NaiveDateTime), AppError> {
     let format = Format::from_request(req, q.format.as_deref())?;
     let now = db::now();
     let p = period(q.from.as_deref(), q.to.as_deref(), county_today(now))?;
@@ -108,7 +108,7 @@ pub async fn departments(
     auth: AuthUser,
     req: HttpRequest,
     q: web::Query<PeriodQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let who = reader(&auth, true)?;
     let (format, p, now) = parse(&req, &q)?;
     let mut rows = state.db.read(move |c| department_rows(c, p, now)).await?;
@@ -138,7 +138,7 @@ pub async fn projects(
     auth: AuthUser,
     req: HttpRequest,
     q: web::Query<PeriodQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     reader(&auth, false)?;
     let (format, p, now) = parse(&req, &q)?;
     let rows = state
@@ -191,7 +191,7 @@ pub async fn observers(
     auth: AuthUser,
     req: HttpRequest,
     q: web::Query<PeriodQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     reader(&auth, false)?;
     let (format, p, _) = parse(&req, &q)?;
     let rows = state
@@ -253,7 +253,7 @@ pub async fn observers(
 }
 
 /// Counts of the whole county for a period.
-pub fn county(c: &mut db::DbConn, p: Period, now: NaiveDateTime) -> Result<Counts, ApiError> {
+pub fn county(c: &mut db::DbConn, p: Period, now: NaiveDateTime) -> Result<Counts, AppError> {
     let (start, end) = p.utc_bounds();
     Ok(db::reports::counts(c, By::County, start, end, now)?
         .remove(&0)

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::auth::AuthUser;
 use crate::domain::report::{Counts, Period, Rates};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 use table::{Cell, Table};
 
 /// How a report is wanted.
@@ -30,13 +30,13 @@ const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadshe
 
 impl Format {
     /// `format=` wins; else the `Accept` header; else JSON.
-    pub fn from_request(req: &HttpRequest, format: Option<&str>) -> Result<Format, ApiError> {
+    pub fn from_request(req: &HttpRequest, format: Option<&str>) -> Result<Format, AppError> {
         match format {
             Some("json") => return Ok(Format::Json),
             Some("csv") => return Ok(Format::Csv),
             Some("xlsx") => return Ok(Format::Xlsx),
             Some(_) => {
-                return Err(ApiError::with_detail(
+                return Err(AppError::with_detail(
                     ErrorCode::InvalidQuery,
                     "format must be json, csv or xlsx",
                 ));
@@ -65,20 +65,20 @@ pub enum Reader {
     Department(i64),
 }
 
-pub fn reader(auth: &AuthUser, heads_allowed: bool) -> Result<Reader, ApiError> {
+pub fn reader(auth: &AuthUser, heads_allowed: bool) -> Result<Reader, AppError> {
     match auth.role {
         Role::Supervisor | Role::Admin => Ok(Reader::All),
         Role::DepartmentHead if heads_allowed => auth
             .department_id
             .map(Reader::Department)
-            .ok_or_else(ApiError::forbidden),
-        _ => Err(ApiError::forbidden()),
+            .ok_or_else(AppError::forbidden),
+        _ => Err(AppError::forbidden()),
     }
 }
 
-fn date(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+fn date(name: &str, raw: &str) -> Result<NaiveDate, AppError> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        ApiError::with_detail(
+        AppError::with_detail(
             ErrorCode::InvalidQuery,
             format!("{name} must be a date YYYY-MM-DD"),
         )
@@ -86,7 +86,7 @@ fn date(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
 }
 
 /// `from` and `to` (dates, inclusive, county time); by default the current month to today.
-pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Period, ApiError> {
+pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Period, AppError> {
     let from = match from {
         Some(f) => date("from", f)?,
         None => today.with_day0(0).unwrap_or(today),
@@ -95,7 +95,7 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
         Some(t) => date("to", t)?,
         None => today,
     };
-    Period::new(from, to).map_err(|e| ApiError::with_detail(ErrorCode::InvalidQuery, e))
+    Period::new(from, to).map_err(|e| AppError::with_detail(ErrorCode::InvalidQuery, e))
 }
 
 use chrono::Datelike;
@@ -229,7 +229,7 @@ pub async fn respond(
     json: &impl Serialize,
     tables: Vec<Table>,
     file_stem: &str,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let disposition = |ext: &str| header::ContentDisposition {
         disposition: header::DispositionType::Attachment,
         parameters: vec![header::DispositionParam::Filename(format!(
@@ -241,7 +241,7 @@ pub async fn respond(
         Format::Csv => {
             let first = tables
                 .first()
-                .ok_or_else(|| ApiError::internal("a report without a table"))?;
+                .ok_or_else(|| AppError::internal("a report without a table"))?;
             Ok(HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header(disposition("csv"))
@@ -250,7 +250,7 @@ pub async fn respond(
         Format::Xlsx => {
             // Zipping a workbook is CPU work: off the async workers.
             let bytes =
-                crate::db::run_blocking(move || table::xlsx(&tables).map_err(ApiError::internal))
+                crate::db::run_blocking(move || table::xlsx(&tables).map_err(AppError::internal))
                     .await?;
             Ok(HttpResponse::Ok()
                 .content_type(XLSX_TYPE)

@@ -12,8 +12,8 @@ use crate::auth::AuthUser;
 use crate::db::{self, routing_rules::RoutingRuleRow};
 use crate::domain::issue::{Category, MilestoneKind};
 use crate::domain::user::parse_text;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct RoutingRuleView {
@@ -51,9 +51,9 @@ pub struct CreateRoutingRule {
 }
 
 /// `GET /api/v1/routing-rules`: all rules, oldest first.
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let rows = state.db.read(|c| Ok(db::routing_rules::all(c)?)).await?;
     let items: Vec<RoutingRuleView> = rows.into_iter().map(RoutingRuleView::from).collect();
@@ -65,13 +65,13 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: Json<CreateRoutingRule>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let b = body.0;
     let park = match b.park.as_deref() {
-        Some(p) => Some(parse_text("park", p, 100).map_err(|e| ApiError::validation(vec![e]))?),
+        Some(p) => Some(parse_text("park", p, 100).map_err(|e| AppError::validation(vec![e]))?),
         None => None,
     };
     let row = state
@@ -103,9 +103,9 @@ pub async fn delete(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let id = id.into_inner();
     let removed = state
@@ -113,7 +113,7 @@ pub async fn delete(
         .write(move |c| Ok(db::routing_rules::delete(c, id)?))
         .await?;
     if removed == 0 {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,15 +11,15 @@ use crate::api::projects::may_manage;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::calendar::YearCalendar;
-use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::state::AppState;
 use crate::workflow::sla::{self, CalendarSource};
 
-fn check_year(year: i32) -> Result<i32, ApiError> {
+fn check_year(year: i32) -> Result<i32, AppError> {
     if (2000..=2100).contains(&year) {
         Ok(year)
     } else {
-        Err(ApiError::with_detail(
+        Err(AppError::with_detail(
             ErrorCode::InvalidPathParameter,
             "year must be 2000 to 2100",
         ))
@@ -43,7 +43,7 @@ pub async fn get(
     state: web::Data<AppState>,
     _auth: AuthUser,
     year: web::Path<i32>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let year = check_year(year.into_inner())?;
     let (cal, source) = state.db.read(move |c| sla::year_calendar(c, year)).await?;
     if source == CalendarSource::Fallback {
@@ -60,9 +60,9 @@ pub async fn put(
     auth: AuthUser,
     year: web::Path<i32>,
     body: Json<YearCalendar>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let year = check_year(year.into_inner())?;
     let mut cal = body.0;
@@ -73,28 +73,15 @@ pub async fn put(
     cal.weekdays.sort_unstable();
     cal.weekdays.dedup();
     cal.validate(year).map_err(|reason| {
-        ApiError::validation(vec![FieldError::new("calendar", "invalid", reason)])
+        AppError::validation(vec![FieldError::new("calendar", "invalid", reason)])
     })?;
     let stored = cal.clone();
     let moved = state
         .db
         .write(move |c| {
             let now = db::now();
-            let body = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-            db::sla::store_calendar(c, year, &body, now)?;
-            let walker = sla::calendar(c)?;
-            let mut moved = 0;
-            for (issue_id, changes) in sla::recompute_all(c, &walker)? {
-                if changes.ack_due_at.is_some() || changes.resolve_due_at.is_some() {
-                    db::issues::lock(c, issue_id)?;
-                    let Some(issue) = db::issues::find(c, issue_id)? else {
-                        continue;
-                    };
-                    db::issues::update_if_version(c, issue_id, issue.version, &changes, now)?;
-                    moved += 1;
-                }
-            }
-            Ok(moved)
+            let body = serde_json::to_string(&stored).map_err(AppError::internal)?;
+            sla::set_calendar(c, year, &body, now)
         })
         .await?;
     tracing::info!(

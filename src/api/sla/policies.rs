@@ -9,8 +9,8 @@ use crate::api::projects::may_manage;
 use crate::auth::AuthUser;
 use crate::db::{self, sla::PolicyRow};
 use crate::domain::issue::{Category, Priority};
-use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,12 +34,12 @@ fn view(r: PolicyRow) -> serde_json::Value {
     })
 }
 
-async fn all(state: &AppState) -> Result<Vec<serde_json::Value>, ApiError> {
+async fn all(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
     let rows = state.db.read(|c| Ok(db::sla::policies(c)?)).await?;
     Ok(rows.into_iter().map(view).collect())
 }
 
-pub async fn list(state: web::Data<AppState>, _auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, _auth: AuthUser) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(all(&state).await?))
 }
 
@@ -51,9 +51,9 @@ pub async fn replace(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: JsonList<PolicyBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_manage(&auth) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let mut errors = Vec::new();
     let mut rows = Vec::new();
@@ -106,7 +106,7 @@ pub async fn replace(
         });
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(AppError::validation(errors));
     }
     state
         .db

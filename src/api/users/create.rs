@@ -6,13 +6,14 @@ use serde::Deserialize;
 
 use crate::api::Fields;
 use crate::api::extract::{Json, etag};
-use crate::api::users::{check_membership, view::UserView};
+use crate::api::users::view::UserView;
 use crate::auth::AuthUser;
 use crate::db::{self, users};
 use crate::domain::role::Role;
 use crate::domain::user::{NewPassword, Username, parse_email, parse_locale, parse_text};
-use crate::error::{ApiError, ErrorCode, is_unique_violation};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::state::AppState;
+use crate::workflow::users::check_membership;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,9 +34,9 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: Json<CreateUser>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !auth.actor().may_manage_users() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let b = body.0;
     let mut f = Fields::default();
@@ -51,7 +52,7 @@ pub async fn create(
     let (Some(username), Some(new_password), Some(display_name), Some(locale)) =
         (username, new_password, display_name, locale)
     else {
-        return Err(ApiError::internal("validated fields missing"));
+        return Err(AppError::internal("validated fields missing"));
     };
     let email = email.flatten();
 
@@ -83,7 +84,7 @@ pub async fn create(
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    ApiError::new(ErrorCode::UsernameTaken)
+                    AppError::new(ErrorCode::UsernameTaken)
                 } else {
                     e.into()
                 }

@@ -9,8 +9,8 @@ use crate::api::users::view::UserView;
 use crate::auth::AuthUser;
 use crate::db::{self, users::UserFilter};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct ListUsers {
@@ -25,7 +25,7 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     q: web::Query<ListUsers>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let page = PageParams::parse(
         q.limit.as_deref(),
@@ -37,7 +37,7 @@ pub async fn list(
         .as_deref()
         .map(|r| {
             Role::parse(r)
-                .ok_or_else(|| ApiError::with_detail(ErrorCode::InvalidQuery, "unknown role"))
+                .ok_or_else(|| AppError::with_detail(ErrorCode::InvalidQuery, "unknown role"))
         })
         .transpose()?;
     let department_id = q
@@ -45,7 +45,7 @@ pub async fn list(
         .as_deref()
         .map(|d| {
             d.parse::<i64>().map_err(|_| {
-                ApiError::with_detail(ErrorCode::InvalidQuery, "department_id must be a number")
+                AppError::with_detail(ErrorCode::InvalidQuery, "department_id must be a number")
             })
         })
         .transpose()?;
@@ -53,11 +53,11 @@ pub async fn list(
         Role::Admin | Role::Supervisor => department_id,
         Role::DepartmentHead => {
             if department_id.is_some() && department_id != auth.department_id {
-                return Err(ApiError::forbidden());
+                return Err(AppError::forbidden());
             }
-            Some(auth.department_id.ok_or_else(ApiError::forbidden)?)
+            Some(auth.department_id.ok_or_else(AppError::forbidden)?)
         }
-        Role::Observer | Role::DepartmentStaff => return Err(ApiError::forbidden()),
+        Role::Observer | Role::DepartmentStaff => return Err(AppError::forbidden()),
     };
     let filter = UserFilter {
         role: role.map(|r| r.as_str().to_string()),

@@ -6,14 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::api::extract::{Json, Precondition, etag};
-use crate::api::users::{check_membership, view::UserView};
+use crate::api::users::view::UserView;
 use crate::api::{Fields, double_option};
 use crate::auth::AuthUser;
-use crate::db::{self, refresh_tokens, users};
+use crate::db::{self, users};
 use crate::domain::role::Role;
 use crate::domain::user::{NewPassword, parse_email, parse_locale, parse_text};
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::workflow;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,7 +53,7 @@ pub async fn update(
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<UpdateUser>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let expected = Precondition::from_request(&req)?;
     let b = body.0;
@@ -66,13 +67,13 @@ pub async fn update(
             .await?
             .is_some_and(|u| actor.may_read_user(u.id, u.department_id));
         return Err(if visible {
-            ApiError::forbidden()
+            AppError::forbidden()
         } else {
-            ApiError::not_found()
+            AppError::not_found()
         });
     }
     if !is_admin && b.touches_admin_fields() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
 
     let mut f = Fields::default();
@@ -104,51 +105,15 @@ pub async fn update(
         changes.password_changed_at = Some(db::now());
     }
 
+    let edit = workflow::users::Edit {
+        role: b.role,
+        department_id: b.department_id,
+        active: b.active,
+        changes,
+    };
     let row = state
         .db
-        .write(move |c| {
-            let current = db::users::find(c, id)?.ok_or_else(ApiError::not_found)?;
-            expected.check(current.version)?;
-            let old_role = Role::parse(&current.role)
-                .ok_or_else(|| ApiError::internal("unknown role in database"))?;
-            let role = b.role.unwrap_or(old_role);
-            let department_id = match b.department_id {
-                Some(d) => d,
-                // A role outside departments drops the department it had.
-                None if !role.belongs_to_department() => None,
-                None => current.department_id,
-            };
-            if b.role.is_some() || b.department_id.is_some() {
-                check_membership(c, role, department_id)?;
-                changes.role = Some(role.as_str().to_string());
-                changes.department_id = Some(department_id);
-            }
-            let active = b.active.unwrap_or(current.active);
-            let loses_admin =
-                old_role == Role::Admin && current.active && (role != Role::Admin || !active);
-            if loses_admin {
-                db::users::lock_active_admins(c)?;
-                if db::users::count_active_admins(c)? <= 1 {
-                    return Err(ApiError::new(ErrorCode::LastAdmin));
-                }
-            }
-            let now = db::now();
-            if users::update_if_version(c, id, current.version, &changes, now)? == 0 {
-                return Err(expected.lost_race());
-            }
-            if changes.role.as_deref() != Some(current.role.as_str()) && changes.role.is_some()
-                || changes
-                    .department_id
-                    .is_some_and(|d| d != current.department_id)
-            {
-                // Delta sync: what this user may see changed as a whole.
-                db::visibility::record_whole_view(c, id, now)?;
-            }
-            if changes.password_hash.is_some() || !active {
-                refresh_tokens::revoke_all_for_user(c, id, now)?;
-            }
-            db::users::find(c, id)?.ok_or_else(ApiError::not_found)
-        })
+        .write(move |c| workflow::users::update(c, id, edit, expected.0, db::now()))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
