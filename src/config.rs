@@ -97,6 +97,84 @@ pub struct Settings {
     pub ranking_min_issues: i64,
 }
 
+/// A numeric setting: its variable, the smallest and largest value allowed, and where the
+/// number goes.
+type Number = (&'static str, u64, u64, fn(&mut Settings, u64));
+
+/// The numeric settings: each variable named once.
+const NUMBERS: &[Number] = &[
+    ("OBSERVER_DESK_SLA_TICK_MS", 10, 86_400_000, |s, n| {
+        s.sla_tick = Duration::from_millis(n)
+    }),
+    ("OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS", 30, 86_400, |s, n| {
+        s.access_token_ttl = Duration::from_secs(n)
+    }),
+    ("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS", 1, 365, |s, n| {
+        s.refresh_token_ttl = Duration::from_secs(n * 86_400)
+    }),
+    ("OBSERVER_DESK_REFRESH_REUSE_GRACE_SECS", 0, 300, |s, n| {
+        s.refresh_reuse_grace = Duration::from_secs(n)
+    }),
+    ("OBSERVER_DESK_DB_POOL_SIZE", 1, 256, |s, n| {
+        s.db_pool_size = n as u32
+    }),
+    (
+        "OBSERVER_DESK_MAX_BODY_BYTES",
+        1024,
+        16 * 1024 * 1024,
+        |s, n| s.max_body_bytes = n as usize,
+    ),
+    (
+        "OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER",
+        1,
+        1000,
+        |s, n| s.throttle.max_failures_per_user = n as u32,
+    ),
+    (
+        "OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        1,
+        100_000,
+        |s, n| s.throttle.max_failures_per_address = n as u32,
+    ),
+    ("OBSERVER_DESK_LOGIN_LOCKOUT_SECS", 1, 86_400, |s, n| {
+        s.throttle.lockout = Duration::from_secs(n);
+        s.throttle.window = Duration::from_secs(n.max(60));
+    }),
+    ("OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS", 1, 3600, |s, n| {
+        s.shutdown_timeout = Duration::from_secs(n)
+    }),
+    ("OBSERVER_DESK_DELIVERY_TICK_MS", 10, 3_600_000, |s, n| {
+        s.delivery_tick = Duration::from_millis(n)
+    }),
+    (
+        "OBSERVER_DESK_DELIVERY_BACKOFF_MS",
+        10,
+        3_600_000,
+        |s, n| s.delivery_backoff = Duration::from_millis(n),
+    ),
+    ("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS", 1, 100, |s, n| {
+        s.delivery_max_attempts = n as u32
+    }),
+    (
+        "OBSERVER_DESK_IDEMPOTENCY_TTL_SECS",
+        1,
+        90 * 86_400,
+        |s, n| s.idempotency_ttl = Duration::from_secs(n),
+    ),
+    (
+        "OBSERVER_DESK_MAX_UPLOAD_BYTES",
+        1024,
+        1024 * 1024 * 1024,
+        |s, n| s.max_upload_bytes = n,
+    ),
+    ("OBSERVER_DESK_ORPHAN_GRACE_SECS", 0, 30 * 86_400, |s, n| {
+        s.orphan_grace = Duration::from_secs(n)
+    }),
+    ("OBSERVER_DESK_RANKING_MIN_ISSUES", 0, 100_000, |s, n| {
+        s.ranking_min_issues = n as i64
+    }),
+];
+
 impl Settings {
     /// Defaults for a data folder, before the environment is read.
     pub fn defaults(data_dir: impl Into<PathBuf>) -> Settings {
@@ -135,15 +213,20 @@ impl Settings {
 
     /// Reads the environment (and the `--demo` flag).
     pub fn from_env(args: &[String]) -> anyhow::Result<Settings> {
+        // Each variable is named once: `num` reads it and checks its range in one go.
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let num = |name: &str, min: u64, max: u64| -> anyhow::Result<Option<u64>> {
+            var(name).map(|v| parse_num(name, &v, min, max)).transpose()
+        };
         let data_dir = var("OBSERVER_DESK_DATA_DIR").unwrap_or_else(|| "./data".into());
         let mut s = Settings::defaults(PathBuf::from(data_dir));
         if let Some(url) = var("DATABASE_URL") {
             s.database_url = url;
         }
-        if let Some(bind) = var("OBSERVER_DESK_BIND") {
+        const BIND: &str = "OBSERVER_DESK_BIND";
+        if let Some(bind) = var(BIND) {
             s.bind = bind.parse().with_context(|| {
-                format!("OBSERVER_DESK_BIND={bind:?} is not an address like 127.0.0.1:8080")
+                format!("{BIND}={bind:?} is not an address like 127.0.0.1:8080")
             })?;
         }
         s.admin_password = var("OBSERVER_DESK_ADMIN_PASSWORD").map(Secret::new);
@@ -153,118 +236,19 @@ impl Settings {
         if let Some(from) = var("OBSERVER_DESK_MAIL_FROM") {
             s.mail_from = from;
         }
-        if let Some(ms) = var("OBSERVER_DESK_SLA_TICK_MS") {
-            s.sla_tick =
-                Duration::from_millis(parse_num("OBSERVER_DESK_SLA_TICK_MS", &ms, 10, 86_400_000)?);
-        }
-        if let Some(secs) = var("OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS") {
-            s.access_token_ttl = Duration::from_secs(parse_num(
-                "OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS",
-                &secs,
-                30,
-                86_400,
-            )?);
-        }
-        if let Some(days) = var("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS") {
-            s.refresh_token_ttl = Duration::from_secs(
-                parse_num("OBSERVER_DESK_REFRESH_TOKEN_TTL_DAYS", &days, 1, 365)? * 86_400,
-            );
-        }
-        if let Some(n) = var("OBSERVER_DESK_REFRESH_REUSE_GRACE_SECS") {
-            s.refresh_reuse_grace = Duration::from_secs(parse_num(
-                "OBSERVER_DESK_REFRESH_REUSE_GRACE_SECS",
-                &n,
-                0,
-                300,
-            )?);
-        }
-        if let Some(n) = var("OBSERVER_DESK_DB_POOL_SIZE") {
-            s.db_pool_size = parse_num("OBSERVER_DESK_DB_POOL_SIZE", &n, 1, 256)? as u32;
-        }
-        if let Some(n) = var("OBSERVER_DESK_MAX_BODY_BYTES") {
-            s.max_body_bytes =
-                parse_num("OBSERVER_DESK_MAX_BODY_BYTES", &n, 1024, 16 * 1024 * 1024)? as usize;
-        }
-        if let Some(n) = var("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER") {
-            s.throttle.max_failures_per_user =
-                parse_num("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER", &n, 1, 1000)? as u32;
-        }
-        if let Some(n) = var("OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS") {
-            s.throttle.max_failures_per_address = parse_num(
-                "OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS",
-                &n,
-                1,
-                100_000,
-            )? as u32;
-        }
-        if let Some(n) = var("OBSERVER_DESK_LOGIN_LOCKOUT_SECS") {
-            let secs = parse_num("OBSERVER_DESK_LOGIN_LOCKOUT_SECS", &n, 1, 86_400)?;
-            s.throttle.lockout = Duration::from_secs(secs);
-            s.throttle.window = Duration::from_secs(secs.max(60));
-        }
-        if let Some(n) = var("OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS") {
-            s.shutdown_timeout = Duration::from_secs(parse_num(
-                "OBSERVER_DESK_SHUTDOWN_TIMEOUT_SECS",
-                &n,
-                1,
-                3600,
-            )?);
-        }
         s.public_url = var("OBSERVER_DESK_PUBLIC_URL");
-        if let Some(ms) = var("OBSERVER_DESK_DELIVERY_TICK_MS") {
-            s.delivery_tick = Duration::from_millis(parse_num(
-                "OBSERVER_DESK_DELIVERY_TICK_MS",
-                &ms,
-                10,
-                3_600_000,
-            )?);
-        }
-        if let Some(ms) = var("OBSERVER_DESK_DELIVERY_BACKOFF_MS") {
-            s.delivery_backoff = Duration::from_millis(parse_num(
-                "OBSERVER_DESK_DELIVERY_BACKOFF_MS",
-                &ms,
-                10,
-                3_600_000,
-            )?);
-        }
-        if let Some(n) = var("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS") {
-            s.delivery_max_attempts =
-                parse_num("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS", &n, 1, 100)? as u32;
-        }
-        if let Some(n) = var("OBSERVER_DESK_IDEMPOTENCY_TTL_SECS") {
-            s.idempotency_ttl = Duration::from_secs(parse_num(
-                "OBSERVER_DESK_IDEMPOTENCY_TTL_SECS",
-                &n,
-                1,
-                90 * 86_400,
-            )?);
-        }
-        if let Some(n) = var("OBSERVER_DESK_MAX_UPLOAD_BYTES") {
-            s.max_upload_bytes = parse_num(
-                "OBSERVER_DESK_MAX_UPLOAD_BYTES",
-                &n,
-                1024,
-                1024 * 1024 * 1024,
-            )?;
-        }
         s.storage_url = var("OBSERVER_DESK_STORAGE_URL");
-        if let Some(n) = var("OBSERVER_DESK_ORPHAN_GRACE_SECS") {
-            s.orphan_grace = Duration::from_secs(parse_num(
-                "OBSERVER_DESK_ORPHAN_GRACE_SECS",
-                &n,
-                0,
-                30 * 86_400,
-            )?);
+        for (name, min, max, set) in NUMBERS {
+            if let Some(n) = num(name, *min, *max)? {
+                set(&mut s, n);
+            }
         }
-        if let Some(n) = var("OBSERVER_DESK_RANKING_MIN_ISSUES") {
-            s.ranking_min_issues =
-                parse_num("OBSERVER_DESK_RANKING_MIN_ISSUES", &n, 0, 100_000)? as i64;
-        }
-        if let Some(v) = var("OBSERVER_DESK_TRUST_FORWARDED_FOR") {
+        const TRUST: &str = "OBSERVER_DESK_TRUST_FORWARDED_FOR";
+        if let Some(v) = var(TRUST) {
             s.trusted_proxy_hops = match v.trim().to_ascii_lowercase().as_str() {
                 "true" | "yes" | "on" => 1,
                 "false" | "no" | "off" => 0,
-                n => parse_num("OBSERVER_DESK_TRUST_FORWARDED_FOR", n, 0, 10)? as u8,
+                n => parse_num(TRUST, n, 0, 10)? as u8,
             };
         }
         s.webhook_allow_private =

@@ -103,7 +103,7 @@ async function route() {
     else if (hash === "#/feed") put(await feed());
     else if (hash === "#/projects") put(await projects());
     else if (hash === "#/desk" && role === "supervisor") put(await desk());
-    else if (hash === "#/dashboard" && ["supervisor", "admin", "department_head"].includes(role)) put(await dashboard(user));
+    else if (hash === "#/dashboard" && ["supervisor", "admin", "department_head"].includes(role)) put(await dashboard(user, route));
     else if (hash.startsWith("#/admin") && ["supervisor", "admin"].includes(role)) put(await admin(user, hash, route));
     else put(await myIssues(user));
   } catch (e) {

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::deliveries;
+use crate::domain::delivery::Channel;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deliveries)]
@@ -13,7 +14,7 @@ pub struct DeliveryRow {
     pub notification_id: Option<i64>,
     pub department_id: Option<i64>,
     pub payload: Option<String>,
-    pub channel: String,
+    pub channel: Channel,
     pub target: String,
     pub state: String,
     pub attempts: i32,
@@ -27,7 +28,7 @@ pub struct DeliveryRow {
 pub fn enqueue(
     conn: &mut DbConn,
     notification_id: i64,
-    channel: &str,
+    channel: Channel,
     target: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -57,7 +58,7 @@ pub fn enqueue_webhook(
         .values((
             deliveries::department_id.eq(Some(department_id)),
             deliveries::payload.eq(Some(payload)),
-            deliveries::channel.eq("webhook"),
+            deliveries::channel.eq(Channel::Webhook),
             deliveries::target.eq(url),
             deliveries::state.eq("pending"),
             deliveries::attempts.eq(0),

@@ -10,6 +10,8 @@ use super::schema::{
     visibility_changes,
 };
 use super::{DbConn, MultiBackend};
+use crate::domain::issue::Status;
+use crate::domain::lifecycle::EventKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = issues)]
@@ -26,7 +28,7 @@ pub struct IssueRow {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub private: bool,
-    pub status: String,
+    pub status: Status,
     pub department_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub ack_due_at: Option<NaiveDateTime>,
@@ -58,7 +60,7 @@ pub struct NewIssue {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub private: bool,
-    pub status: String,
+    pub status: Status,
     pub department_id: Option<i64>,
     pub version: i64,
     pub created_at: NaiveDateTime,
@@ -69,7 +71,7 @@ pub struct NewIssue {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = issues)]
 pub struct IssueChanges {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub department_id: Option<Option<i64>>,
     pub assignee_id: Option<Option<i64>>,
     pub ack_due_at: Option<Option<NaiveDateTime>>,
@@ -160,7 +162,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<IssueRow>> {
 
 #[derive(Debug, Default, Clone)]
 pub struct IssueFilter {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub department_id: Option<i64>,
     pub project_id: Option<i64>,
     pub reporter_id: Option<i64>,
@@ -182,7 +184,7 @@ pub struct IssueFilter {
 pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<IssueRow>> {
     let mut q = scoped(scope).select(IssueRow::as_select());
     if let Some(s) = &f.status {
-        q = q.filter(issues::status.eq(s.clone()));
+        q = q.filter(issues::status.eq(*s));
     }
     if let Some(d) = f.department_id {
         q = q.filter(issues::department_id.eq(d));
@@ -208,7 +210,7 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
     }
     if let Some(r) = f.returned {
         let returned = issue_events::table
-            .filter(issue_events::kind.eq("return"))
+            .filter(issue_events::kind.eq(EventKind::Return))
             .select(issue_events::issue_id);
         q = if r {
             q.filter(issues::id.eq_any(returned))
@@ -346,7 +348,7 @@ pub fn remember_department(
 pub struct EventRow {
     pub id: i64,
     pub issue_id: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor_id: Option<i64>,
     pub at: NaiveDateTime,
     pub data: String,
@@ -357,7 +359,7 @@ pub struct EventRow {
 pub fn add_event(
     conn: &mut DbConn,
     issue_id: i64,
-    kind: &str,
+    kind: EventKind,
     actor_id: Option<i64>,
     at: NaiveDateTime,
     data: &serde_json::Value,
@@ -389,7 +391,7 @@ fn filed_at(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<NaiveDateTim
 pub fn add_event_for(
     conn: &mut DbConn,
     issue_id: i64,
-    kind: &str,
+    kind: EventKind,
     actor_id: Option<i64>,
     at: NaiveDateTime,
     data: &serde_json::Value,

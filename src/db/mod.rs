@@ -16,6 +16,7 @@ pub mod reports;
 pub mod routing_rules;
 pub mod schema;
 pub mod sla;
+pub mod text;
 pub mod users;
 pub mod visibility;
 

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{business_calendars, issue_clocks, sla_policies, sla_timers};
+use crate::domain::issue::Status;
+use crate::domain::sla::TimerKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sla_policies)]
@@ -83,7 +85,7 @@ pub fn store_calendar(
 pub struct TimerRow {
     pub id: i64,
     pub issue_id: i64,
-    pub kind: String,
+    pub kind: TimerKind,
     pub due_at: NaiveDateTime,
     pub fired_at: Option<NaiveDateTime>,
 }
@@ -91,7 +93,7 @@ pub struct TimerRow {
 pub fn schedule(
     conn: &mut DbConn,
     issue_id: i64,
-    kind: &str,
+    kind: TimerKind,
     due_at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(sla_timers::table)
@@ -105,7 +107,7 @@ pub fn schedule(
 }
 
 /// Drops the timers of these kinds that have not fired.
-pub fn cancel(conn: &mut DbConn, issue_id: i64, kinds: &[&str]) -> QueryResult<usize> {
+pub fn cancel(conn: &mut DbConn, issue_id: i64, kinds: &[TimerKind]) -> QueryResult<usize> {
     diesel::delete(
         sla_timers::table
             .filter(sla_timers::issue_id.eq(issue_id))
@@ -116,7 +118,7 @@ pub fn cancel(conn: &mut DbConn, issue_id: i64, kinds: &[&str]) -> QueryResult<u
 }
 
 /// Forgets fired timers of these kinds too: a clock that starts afresh may warn again.
-pub fn forget(conn: &mut DbConn, issue_id: i64, kinds: &[&str]) -> QueryResult<usize> {
+pub fn forget(conn: &mut DbConn, issue_id: i64, kinds: &[TimerKind]) -> QueryResult<usize> {
     diesel::delete(
         sla_timers::table
             .filter(sla_timers::issue_id.eq(issue_id))
@@ -126,7 +128,7 @@ pub fn forget(conn: &mut DbConn, issue_id: i64, kinds: &[&str]) -> QueryResult<u
 }
 
 /// The kinds that already fired for an issue (since its clocks last restarted).
-pub fn fired_kinds(conn: &mut DbConn, issue_id: i64) -> QueryResult<Vec<String>> {
+pub fn fired_kinds(conn: &mut DbConn, issue_id: i64) -> QueryResult<Vec<TimerKind>> {
     sla_timers::table
         .filter(sla_timers::issue_id.eq(issue_id))
         .filter(sla_timers::fired_at.is_not_null())
@@ -206,7 +208,12 @@ pub fn open_clocks(conn: &mut DbConn) -> QueryResult<Vec<ClockRow>> {
     use super::schema::issues;
     issue_clocks::table
         .inner_join(issues::table)
-        .filter(issues::status.eq_any(["assigned", "in_progress", "awaiting_info", "resolved"]))
+        .filter(issues::status.eq_any([
+            Status::Assigned,
+            Status::InProgress,
+            Status::AwaitingInfo,
+            Status::Resolved,
+        ]))
         .select(ClockRow::as_select())
         .load(conn)
 }

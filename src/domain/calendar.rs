@@ -404,6 +404,7 @@ mod tests {
     }
 
     #[test]
+    // Long on purpose: a table of cases, one line each.
     fn deadlines_walk_working_time_table() {
         let cal = Calendar::shipped();
         let cases: &[(&str, f64, &str, &str)] = &[

@@ -4,7 +4,11 @@
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
         $(#[$meta])*
+        // Text in the database: the conversions are `db::text`'s, the only place that reads
+        // or writes these columns.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(::diesel::AsExpression, ::diesel::FromSqlRow)]
+        #[diesel(sql_type = ::diesel::sql_types::Text)]
         pub enum $name { $( #[serde(rename = $text)] $variant, )* }
 
         impl $name {

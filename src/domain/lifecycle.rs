@@ -25,6 +25,61 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a timeline entry records: the filing, the routing, a comment, a file, what the
+    /// SLA clocks did, or a step of the lifecycle (named as its action).
+    EventKind {
+        Filed = "filed",
+        Routed = "routed",
+        Comment = "comment",
+        Attachment = "attachment",
+        SlaWarning = "sla_warning",
+        SlaBreach = "sla_breach",
+        SlaEscalation = "sla_escalation",
+        AutoClose = "auto_close",
+        Acknowledge = "acknowledge",
+        Assign = "assign",
+        RequestInfo = "request_info",
+        ProvideInfo = "provide_info",
+        Resolve = "resolve",
+        Confirm = "confirm",
+        Reopen = "reopen",
+        Withdraw = "withdraw",
+        Return = "return",
+        Dispatch = "dispatch",
+        Transfer = "transfer",
+        Escalate = "escalate",
+        RequestExtension = "request_extension",
+        ApproveExtension = "approve_extension",
+        DenyExtension = "deny_extension",
+        Chase = "chase",
+    }
+}
+
+impl From<Action> for EventKind {
+    /// A step is recorded under its action's name.
+    fn from(a: Action) -> EventKind {
+        match a {
+            Action::Acknowledge => EventKind::Acknowledge,
+            Action::Assign => EventKind::Assign,
+            Action::RequestInfo => EventKind::RequestInfo,
+            Action::ProvideInfo => EventKind::ProvideInfo,
+            Action::Resolve => EventKind::Resolve,
+            Action::Confirm => EventKind::Confirm,
+            Action::Reopen => EventKind::Reopen,
+            Action::Withdraw => EventKind::Withdraw,
+            Action::Return => EventKind::Return,
+            Action::Dispatch => EventKind::Dispatch,
+            Action::Transfer => EventKind::Transfer,
+            Action::Escalate => EventKind::Escalate,
+            Action::RequestExtension => EventKind::RequestExtension,
+            Action::ApproveExtension => EventKind::ApproveExtension,
+            Action::DenyExtension => EventKind::DenyExtension,
+            Action::Chase => EventKind::Chase,
+        }
+    }
+}
+
 /// Who someone is to a particular issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Party {
@@ -255,6 +310,13 @@ pub fn markdown_table() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_action_is_recorded_under_its_own_name() {
+        for a in Action::ALL {
+            assert_eq!(EventKind::from(*a).as_str(), a.as_str());
+        }
+    }
 
     #[test]
     fn every_action_has_exactly_one_row() {

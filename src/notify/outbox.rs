@@ -9,6 +9,9 @@ use crate::db::issues::IssueRow;
 use crate::db::notifications::{self, NewNotification};
 use crate::db::users::UserRow;
 use crate::db::{DbConn, now};
+use crate::domain::delivery::Channel;
+use crate::domain::issue::Status;
+use crate::domain::lifecycle::Action;
 use crate::error::AppError;
 use crate::text::Lang;
 
@@ -29,7 +32,7 @@ pub enum Notice<'a> {
     SlaEscalation { level: i32 },
     /// To the reporter: their issue moved to another status.
     StatusChanged {
-        to: &'static str,
+        to: Status,
         comment: Option<&'a str>,
     },
     /// To the reporter: a public comment by someone else.
@@ -69,19 +72,19 @@ impl Notice<'_> {
     }
 }
 
-fn status_name(status: &str, lang: Lang) -> &str {
+fn status_name(status: Status, lang: Lang) -> &'static str {
     match (status, lang) {
-        ("submitted", Lang::Zh) => "已提交",
-        ("unassigned", Lang::Zh) => "待派单",
-        ("assigned", Lang::Zh) => "已派单",
-        ("in_progress", Lang::Zh) => "办理中",
-        ("awaiting_info", Lang::Zh) => "待补充材料",
-        ("resolved", Lang::Zh) => "已办结待确认",
-        ("closed", Lang::Zh) => "已关闭",
-        ("withdrawn", Lang::Zh) => "已撤回",
-        ("awaiting_info", Lang::En) => "awaiting information",
-        ("in_progress", Lang::En) => "in progress",
-        (other, _) => other,
+        (Status::Submitted, Lang::Zh) => "已提交",
+        (Status::Unassigned, Lang::Zh) => "待派单",
+        (Status::Assigned, Lang::Zh) => "已派单",
+        (Status::InProgress, Lang::Zh) => "办理中",
+        (Status::AwaitingInfo, Lang::Zh) => "待补充材料",
+        (Status::Resolved, Lang::Zh) => "已办结待确认",
+        (Status::Closed, Lang::Zh) => "已关闭",
+        (Status::Withdrawn, Lang::Zh) => "已撤回",
+        (Status::AwaitingInfo, Lang::En) => "awaiting information",
+        (Status::InProgress, Lang::En) => "in progress",
+        (other, Lang::En) => other.as_str(),
     }
 }
 
@@ -114,7 +117,8 @@ fn clock_name(clock: &str, lang: Lang) -> &'static str {
     }
 }
 
-/// The title and body of a notice in a language.
+/// The title and body of a notice in a language. Long on purpose: one arm per notice and
+/// language, a table of texts that reads best in one place.
 pub fn render(notice: Notice<'_>, issue: &IssueRow, lang: Lang) -> (String, String) {
     let n = &issue.number;
     let t = &issue.title;
@@ -279,7 +283,7 @@ pub fn notify(
         )?;
         // By email too, for those who have an address and want it.
         if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
-            crate::db::deliveries::enqueue(c, id, "email", email, at)?;
+            crate::db::deliveries::enqueue(c, id, Channel::Mail, email, at)?;
         }
     }
     Ok(())
@@ -329,7 +333,7 @@ pub fn after_transition(
     c: &mut DbConn,
     before: &IssueRow,
     after: &IssueRow,
-    action: &str,
+    action: Action,
     actor_id: i64,
     public_comment: Option<&str>,
     internal_comment: Option<&str>,
@@ -337,9 +341,7 @@ pub fn after_transition(
     // The observer, on every status change they did not make themselves.
     if before.status != after.status && actor_id != after.reporter_id {
         let to = user(c, after.reporter_id)?;
-        let status = crate::domain::issue::Status::parse(&after.status)
-            .map(|s| s.as_str())
-            .unwrap_or("submitted");
+        let status = after.status;
         notify(
             c,
             &to,
@@ -355,7 +357,7 @@ pub fn after_transition(
         tell_department(c, after.department_id, Notice::Assigned, after)?;
     }
     match action {
-        "reopen" => {
+        Action::Reopen => {
             tell_department(
                 c,
                 after.department_id,
@@ -365,7 +367,7 @@ pub fn after_transition(
                 after,
             )?;
         }
-        "provide_info" => {
+        Action::ProvideInfo => {
             tell_department(
                 c,
                 after.department_id,
@@ -375,7 +377,7 @@ pub fn after_transition(
                 after,
             )?;
         }
-        "return" => {
+        Action::Return => {
             let mut to = heads_of(c, before.department_id)?;
             to.extend(notifications::supervisors(c)?);
             notify(
@@ -387,7 +389,7 @@ pub fn after_transition(
                 after,
             )?;
         }
-        "escalate" => {
+        Action::Escalate => {
             let mut to = heads_of(c, after.department_id)?;
             to.extend(
                 notifications::supervisors(c)?
@@ -403,7 +405,7 @@ pub fn after_transition(
                 after,
             )?;
         }
-        "chase" => {
+        Action::Chase => {
             tell_department(
                 c,
                 after.department_id,
@@ -491,7 +493,7 @@ pub fn email_footer(issue: &IssueRow, lang: Lang, public_url: &str) -> String {
         .resolve_due_at
         .map(local)
         .unwrap_or_else(|| "—".into());
-    let status = status_name(&issue.status, lang);
+    let status = status_name(issue.status, lang);
     match lang {
         Lang::Zh => format!(
             "问题编号：{}\n标题：{}\n当前状态：{status}\n办结时限：{due}（北京时间）\n查看：{link}",

@@ -10,6 +10,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::db::{self, Db};
+use crate::domain::delivery::Channel;
 use crate::error::AppError;
 use crate::notify::mail::Mailer;
 use crate::notify::outbox::email_footer;
@@ -63,8 +64,8 @@ async fn send(
     d: &Delivery,
     delivery: &db::deliveries::DeliveryRow,
 ) -> Result<Result<(), String>, AppError> {
-    match delivery.channel.as_str() {
-        "email" => {
+    match delivery.channel {
+        Channel::Mail => {
             let Some(id) = delivery.notification_id else {
                 return Ok(Err("an email without a notification".into()));
             };
@@ -109,7 +110,7 @@ async fn send(
                 None => Err("the notification is gone".into()),
             })
         }
-        "webhook" => {
+        Channel::Webhook => {
             // URL and secret are read at sending time, so that a changed or removed webhook
             // applies at once to what is still queued.
             let department = delivery.department_id;
@@ -134,7 +135,6 @@ async fn send(
             )
             .await)
         }
-        other => Ok(Err(format!("unknown channel {other}"))),
     }
 }
 

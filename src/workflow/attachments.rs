@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, DbConn, attachments::AttachmentRow};
+use crate::domain::lifecycle::EventKind;
 use crate::domain::role::Actor;
 use crate::error::AppError;
 use crate::workflow::access::may_attach;
@@ -72,7 +73,7 @@ pub fn record(
         db::issues::add_event(
             c,
             id,
-            "attachment",
+            EventKind::Attachment,
             Some(actor.id),
             now,
             &json!({

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, DbConn, issues::CommentRow};
+use crate::domain::lifecycle::EventKind;
 use crate::domain::role::Actor;
 use crate::error::AppError;
 use crate::notify::outbox;
@@ -29,7 +30,7 @@ pub fn add(
         db::issues::add_event(
             c,
             id,
-            "comment",
+            EventKind::Comment,
             Some(actor.id),
             now,
             &json!({ "comment_id": row.id, "body": row.body, "internal": row.internal }),

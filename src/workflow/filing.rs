@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::db::{self, DbConn, issues};
 use crate::domain::issue::{Category, Priority, Status, issue_number};
+use crate::domain::lifecycle::EventKind;
 use crate::domain::routing::{self, Decision};
 use crate::error::AppError;
 use crate::workflow::sla;
@@ -101,7 +102,7 @@ pub fn file(
             lat: b.location.map(|l| l.0),
             lng: b.location.map(|l| l.1),
             private: b.private,
-            status: status.as_str().to_string(),
+            status,
             department_id: decision.department_id(),
             version: 1,
             created_at: now,
@@ -134,7 +135,7 @@ fn record_filing(
     issues::add_event(
         c,
         row.id,
-        "filed",
+        EventKind::Filed,
         Some(reporter),
         row.created_at,
         &json!({ "number": row.number, "category": row.category, "priority": row.priority, "status": row.status }),
@@ -143,7 +144,7 @@ fn record_filing(
     issues::add_event(
         c,
         row.id,
-        "routed",
+        EventKind::Routed,
         None,
         row.created_at,
         &json!(decision),

@@ -8,31 +8,15 @@ use chrono::NaiveDateTime;
 use crate::db::sla::{self as store, ClockRow, PolicyRow};
 use crate::db::{DbConn, issues::IssueChanges, issues::IssueRow};
 use crate::domain::calendar::{Calendar, DayRules, YearCalendar};
-use crate::domain::issue::text_enum;
+use crate::domain::issue::Status;
 use crate::error::{AppError, ErrorCode};
 use crate::workflow::issue::{By, with_issue};
 
-text_enum! {
-    TimerKind {
-        AckWarn = "ack_warn",
-        AckBreach = "ack_breach",
-        ResolveWarn = "resolve_warn",
-        ResolveBreach = "resolve_breach",
-        Escalate = "escalate",
-        AutoClose = "auto_close",
-    }
-}
+pub use crate::domain::sla::TimerKind;
 
-const ACK: &[&str] = &["ack_warn", "ack_breach"];
-const RESOLVE: &[&str] = &["resolve_warn", "resolve_breach", "escalate"];
-const ALL: &[&str] = &[
-    "ack_warn",
-    "ack_breach",
-    "resolve_warn",
-    "resolve_breach",
-    "escalate",
-    "auto_close",
-];
+const ACK: &[TimerKind] = TimerKind::ACK;
+const RESOLVE: &[TimerKind] = TimerKind::RESOLVE;
+const ALL: &[TimerKind] = TimerKind::ALL;
 
 /// Where a year's calendar comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,10 +140,10 @@ pub fn start(
     store::schedule(
         c,
         issue.id,
-        TimerKind::AckWarn.as_str(),
+        TimerKind::AckWarn,
         add(cal, now, warn_after(clock.ack_seconds, clock.warn_percent))?,
     )?;
-    store::schedule(c, issue.id, TimerKind::AckBreach.as_str(), ack_due)?;
+    store::schedule(c, issue.id, TimerKind::AckBreach, ack_due)?;
     changes.ack_due_at = Some(Some(ack_due));
     changes.overdue = Some(false);
     schedule_resolve(c, cal, &clock, &[], changes)
@@ -171,26 +155,30 @@ fn schedule_resolve(
     c: &mut DbConn,
     cal: &Calendar,
     clock: &ClockRow,
-    fired: &[String],
+    fired: &[TimerKind],
     changes: &mut IssueChanges,
 ) -> Result<(), AppError> {
     let Some(start) = clock.resolve_started_at else {
         return Ok(());
     };
-    store::cancel(c, clock.issue_id, &["resolve_warn", "resolve_breach"])?;
+    store::cancel(
+        c,
+        clock.issue_id,
+        &[TimerKind::ResolveWarn, TimerKind::ResolveBreach],
+    )?;
     let paused = clock.resolve_paused_seconds;
     let due = add(cal, start, clock.resolve_seconds + paused)?;
-    let has = |k: TimerKind| fired.iter().any(|f| f == k.as_str());
+    let has = |k: TimerKind| fired.contains(&k);
     if !has(TimerKind::ResolveWarn) {
         let warn = add(
             cal,
             start,
             warn_after(clock.resolve_seconds, clock.warn_percent) + paused,
         )?;
-        store::schedule(c, clock.issue_id, TimerKind::ResolveWarn.as_str(), warn)?;
+        store::schedule(c, clock.issue_id, TimerKind::ResolveWarn, warn)?;
     }
     if !has(TimerKind::ResolveBreach) {
-        store::schedule(c, clock.issue_id, TimerKind::ResolveBreach.as_str(), due)?;
+        store::schedule(c, clock.issue_id, TimerKind::ResolveBreach, due)?;
     }
     changes.resolve_due_at = Some(Some(due));
     Ok(())
@@ -283,7 +271,7 @@ pub fn resolved(
         let at = add(cal, now, seconds.max(1))?;
         clock.auto_close_at = Some(at);
         store::save_clock(c, &clock)?;
-        store::schedule(c, issue.id, TimerKind::AutoClose.as_str(), at)?;
+        store::schedule(c, issue.id, TimerKind::AutoClose, at)?;
     }
     Ok(())
 }
@@ -299,7 +287,12 @@ pub fn reopened(
     store::forget(
         c,
         issue.id,
-        &["resolve_warn", "resolve_breach", "escalate", "auto_close"],
+        &[
+            TimerKind::ResolveWarn,
+            TimerKind::ResolveBreach,
+            TimerKind::Escalate,
+            TimerKind::AutoClose,
+        ],
     )?;
     if let Some(mut clock) = clock_of(c, issue.id)? {
         clock.resolve_started_at = Some(now);
@@ -361,18 +354,18 @@ fn recompute(
 ) -> Result<IssueChanges, AppError> {
     let fired = store::fired_kinds(c, issue.id)?;
     let mut changes = IssueChanges::default();
-    match issue.status.as_str() {
-        "assigned" | "in_progress" => {
+    match issue.status {
+        Status::Assigned | Status::InProgress => {
             if issue.acknowledged_at.is_none()
                 && let Some(start) = clock.ack_started_at
             {
                 store::cancel(c, issue.id, ACK)?;
                 let due = add(cal, start, clock.ack_seconds)?;
-                if !fired.iter().any(|f| f == "ack_warn") {
+                if !fired.contains(&TimerKind::AckWarn) {
                     store::schedule(
                         c,
                         issue.id,
-                        "ack_warn",
+                        TimerKind::AckWarn,
                         add(
                             cal,
                             start,
@@ -380,22 +373,22 @@ fn recompute(
                         )?,
                     )?;
                 }
-                if !fired.iter().any(|f| f == "ack_breach") {
-                    store::schedule(c, issue.id, "ack_breach", due)?;
+                if !fired.contains(&TimerKind::AckBreach) {
+                    store::schedule(c, issue.id, TimerKind::AckBreach, due)?;
                 }
                 changes.ack_due_at = Some(Some(due));
             }
             schedule_resolve(c, cal, clock, &fired, &mut changes)?;
         }
-        "resolved" => {
+        Status::Resolved => {
             if let (Some(resolved_at), false) =
-                (issue.resolved_at, fired.iter().any(|f| f == "auto_close"))
+                (issue.resolved_at, fired.contains(&TimerKind::AutoClose))
             {
-                store::cancel(c, issue.id, &["auto_close"])?;
+                store::cancel(c, issue.id, &[TimerKind::AutoClose])?;
                 let seconds = (clock.auto_close_days * cal.working_day_seconds(resolved_at) as f64)
                     .round() as i64;
                 let at = add(cal, resolved_at, seconds.max(1))?;
-                store::schedule(c, issue.id, "auto_close", at)?;
+                store::schedule(c, issue.id, TimerKind::AutoClose, at)?;
                 let mut clock = clock.clone();
                 clock.auto_close_at = Some(at);
                 store::save_clock(c, &clock)?;

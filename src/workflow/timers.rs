@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::db::{self, DbConn, issues::IssueChanges, issues::IssueRow, sla::TimerRow};
 use crate::domain::issue::Status;
+use crate::domain::lifecycle::EventKind;
 use crate::error::{AppError, ErrorCode};
 use crate::notify::outbox::{self, Notice};
 use crate::text::rfc3339;
@@ -15,7 +16,7 @@ use crate::workflow::sla::{self, TimerKind};
 /// What firing a timer records: the issue's changes and its timeline event.
 struct Outcome {
     changes: IssueChanges,
-    event: &'static str,
+    event: EventKind,
     data: Value,
     internal: bool,
 }
@@ -33,9 +34,7 @@ pub fn fire(c: &mut DbConn, timer_id: i64, now: NaiveDateTime) -> Result<bool, A
         if !db::sla::claim(c, timer.id, now)? {
             return Ok(false);
         }
-        let Some(kind) = TimerKind::parse(&timer.kind) else {
-            return Ok(true);
-        };
+        let kind = timer.kind;
         let Some(o) = outcome(c, kind, &timer, &issue, now)? else {
             return Ok(true);
         };
@@ -73,7 +72,7 @@ fn outcome(
                 issue.resolve_due_at
             };
             (
-                "sla_warning",
+                EventKind::SlaWarning,
                 json!({ "clock": clock_name(kind), "due_at": due_at.as_ref().map(rfc3339) }),
                 true,
             )
@@ -88,23 +87,23 @@ fn outcome(
                 "clock": clock_name(kind), "due_at": rfc3339(&timer.due_at),
                 "escalation_level": issue.escalation_level.max(1),
             });
-            ("sla_breach", data, false)
+            (EventKind::SlaBreach, data, false)
         }
         TimerKind::Escalate => {
             let level = issue.escalation_level + 1;
             changes.escalation_level = Some(level);
             schedule_escalation(c, issue.id, timer.due_at)?;
             let data = json!({ "escalation_level": level, "overdue_since": issue.resolve_due_at.as_ref().map(rfc3339) });
-            ("sla_escalation", data, false)
+            (EventKind::SlaEscalation, data, false)
         }
         TimerKind::AutoClose => {
-            if Status::parse(&issue.status) != Some(Status::Resolved) {
+            if issue.status != Status::Resolved {
                 return Ok(None);
             }
-            changes.status = Some(Status::Closed.as_str().into());
+            changes.status = Some(Status::Closed);
             changes.closed_at = Some(Some(now));
-            let data = json!({ "from": "resolved", "to": "closed", "resolved_at": issue.resolved_at.as_ref().map(rfc3339) });
-            ("auto_close", data, false)
+            let data = json!({ "from": Status::Resolved, "to": Status::Closed, "resolved_at": issue.resolved_at.as_ref().map(rfc3339) });
+            (EventKind::AutoClose, data, false)
         }
     };
     Ok(Some(Outcome {
@@ -120,12 +119,7 @@ fn schedule_escalation(c: &mut DbConn, issue_id: i64, from: NaiveDateTime) -> Re
     if let Some(clock) = db::sla::clock(c, issue_id)? {
         let cal = sla::calendar(c)?;
         if let Some(next) = cal.add(from, clock.resolve_seconds) {
-            db::sla::schedule(
-                c,
-                issue_id,
-                TimerKind::Escalate.as_str(),
-                db::truncate(next),
-            )?;
+            db::sla::schedule(c, issue_id, TimerKind::Escalate, db::truncate(next))?;
         }
     }
     Ok(())

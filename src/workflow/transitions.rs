@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::db::{self, DbConn, issues::IssueChanges, issues::IssueRow};
-use crate::domain::issue::Status;
 use crate::domain::lifecycle::{self, Action, Refusal};
 use crate::domain::role::{Actor, Role};
 use crate::error::{AppError, ErrorCode, FieldError};
@@ -128,8 +127,7 @@ fn apply(
     if_match: bool,
     now: NaiveDateTime,
 ) -> Result<IssueRow, AppError> {
-    let from = Status::parse(&issue.status)
-        .ok_or_else(|| AppError::internal("unknown status in database"))?;
+    let from = issue.status;
     let rule = lifecycle::transition(r.action)
         .ok_or_else(|| AppError::internal(format!("no lifecycle row for {}", r.action)))?;
     let to =
@@ -157,7 +155,7 @@ fn apply(
     }
 
     let mut changes = IssueChanges {
-        status: (to != from).then(|| to.as_str().to_string()),
+        status: (to != from).then_some(to),
         ..Default::default()
     };
     let mut data = Map::new();
@@ -189,7 +187,7 @@ fn apply(
     db::issues::add_event_for(
         c,
         issue.id,
-        r.action.as_str(),
+        r.action.into(),
         Some(actor.id),
         now,
         &Value::Object(data),
@@ -202,15 +200,7 @@ fn apply(
     } else {
         (comment, None)
     };
-    outbox::after_transition(
-        c,
-        &issue,
-        &after,
-        r.action.as_str(),
-        actor.id,
-        public,
-        internal,
-    )?;
+    outbox::after_transition(c, &issue, &after, r.action, actor.id, public, internal)?;
     Ok(after)
 }
 

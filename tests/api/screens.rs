@@ -254,6 +254,13 @@ async fn a_supervisor_dispatches_a_return_decides_an_extension_and_downloads_the
     let csv = downloaded(downloads.path(), "csv").await;
     assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
     assert!(String::from_utf8_lossy(&csv).contains("AAA 局"));
+    // Another month: the bulletin of January, with nothing filed then.
+    choose(&sup, "#month", "2026-01").await;
+    sup.until(
+        "January's figures",
+        "return document.querySelector('h1').textContent.includes('2026-01') && document.querySelector('#totals .value').textContent === '0'",
+    )
+    .await;
     sup.quit().await;
 }
 

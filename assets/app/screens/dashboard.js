@@ -7,11 +7,27 @@ import { t } from "../i18n.js";
 
 const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
 
-/// The current month and quarter in county time (UTC+8).
-function countyNow() {
+/// The month shown: the one chosen (kept for the session), else this month in county time
+/// (UTC+8); with its first and last day and its quarter.
+function period() {
   const now = new Date(Date.now() + 8 * 3600 * 1000);
-  const y = now.getUTCFullYear(), m = now.getUTCMonth() + 1;
-  return { month: `${y}-${String(m).padStart(2, "0")}`, quarter: `${y}-Q${Math.ceil(m / 3)}` };
+  const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+  const chosen = sessionStorage.getItem("od-month");
+  const month = /^\d{4}-(0[1-9]|1[0-2])$/.test(chosen ?? "") ? chosen : current;
+  const [y, m] = month.split("-").map(Number);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return { month, current, from: `${month}-01`, to: `${month}-${String(last).padStart(2, "0")}`, quarter: `${y}-Q${Math.ceil(m / 3)}` };
+}
+
+/// A month picker that shows the screen again for the month chosen.
+function monthPicker(p, refresh) {
+  const input = el("input", { id: "month", type: "month", value: p.month, max: p.current, required: true });
+  input.addEventListener("change", () => {
+    if (!/^\d{4}-\d{2}$/.test(input.value)) return;
+    sessionStorage.setItem("od-month", input.value);
+    refresh();
+  });
+  return el("p", { class: "period" }, el("label", { for: "month" }, t("month")), " ", input);
 }
 
 function rate(x) {
@@ -46,14 +62,16 @@ function downloads(reports) {
       })))));
 }
 
-export async function dashboard(user) {
-  const { month, quarter } = countyNow();
+export async function dashboard(user, refresh) {
+  const p = period();
+  const { month, quarter } = p;
+  const range = `from=${p.from}&to=${p.to}`;
   if (user.role === "department_head") {
-    const report = await api.get("/api/v1/reports/departments");
+    const report = await api.get(`/api/v1/reports/departments?${range}`);
     return el("section", { class: "dashboard" },
-      el("h1", {}, t("figures")),
+      el("h1", {}, t("figures"), " · ", month), monthPicker(p, refresh),
       departmentTable(report.items),
-      downloads([["rep_departments", "/api/v1/reports/departments", `departments-${month}`]]));
+      downloads([["rep_departments", `/api/v1/reports/departments?${range}`, `departments-${month}`]]));
   }
   const [bulletin, ranking] = await Promise.all([
     api.get(`/api/v1/reports/monthly?month=${month}`),
@@ -62,7 +80,7 @@ export async function dashboard(user) {
   const tot = bulletin.totals;
   const figure = (label, value) => el("div", { class: "figure" }, el("span", { class: "value" }, value), el("span", {}, label));
   return el("section", { class: "dashboard" },
-    el("h1", {}, t("dashboard"), " · ", month),
+    el("h1", {}, t("dashboard"), " · ", month), monthPicker(p, refresh),
     el("div", { class: "figures", id: "totals" },
       figure(t("filed"), tot.filed), figure(t("closed"), tot.closed),
       figure(t("closure_rate"), pct(tot.closure_rate)), figure(t("overdue_now"), tot.overdue_now)),
@@ -79,9 +97,9 @@ export async function dashboard(user) {
         el("td", {}, r.score === null || r.score === undefined ? "—" : r.score.toFixed(1)), el("td", {}, r.received)))),
     downloads([
       ["rep_monthly", `/api/v1/reports/monthly?month=${month}`, `bulletin-${month}`],
-      ["rep_departments", "/api/v1/reports/departments", `departments-${month}`],
-      ["rep_projects", "/api/v1/reports/projects", `projects-${month}`],
-      ["rep_observers", "/api/v1/reports/observers", `observers-${month}`],
+      ["rep_departments", `/api/v1/reports/departments?${range}`, `departments-${month}`],
+      ["rep_projects", `/api/v1/reports/projects?${range}`, `projects-${month}`],
+      ["rep_observers", `/api/v1/reports/observers?${range}`, `observers-${month}`],
       ["rep_ranking", `/api/v1/reports/ranking?quarter=${quarter}`, `ranking-${quarter}`],
     ]));
 }

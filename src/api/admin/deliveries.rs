@@ -33,7 +33,7 @@ impl From<DeliveryRow> for DeliveryView {
     fn from(d: DeliveryRow) -> Self {
         DeliveryView {
             id: d.id,
-            channel: d.channel,
+            channel: d.channel.as_str().to_string(),
             target: d.target,
             state: d.state,
             attempts: d.attempts,

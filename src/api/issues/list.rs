@@ -82,7 +82,7 @@ pub async fn list(
         ));
     }
     let filter = IssueFilter {
-        status: status.map(|s| s.as_str().to_string()),
+        status,
         department_id: id_param("department_id", q.department_id.as_deref())?,
         project_id: id_param("project_id", q.project_id.as_deref())?,
         reporter_id: id_param("reporter_id", q.reporter_id.as_deref())?,

@@ -28,7 +28,7 @@ pub struct IssueView {
     pub description: String,
     pub location: Option<Location>,
     pub private: bool,
-    pub status: String,
+    pub status: Status,
     pub department_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub ack_due_at: Option<String>,
@@ -79,7 +79,7 @@ impl SlaView {
         cal: &Calendar,
         now: NaiveDateTime,
     ) -> SlaView {
-        let status = Status::parse(&i.status);
+        let status = Some(i.status);
         let held = matches!(
             status,
             Some(Status::Assigned | Status::InProgress | Status::AwaitingInfo)
@@ -227,7 +227,7 @@ impl From<EventRow> for EventView {
     fn from(e: EventRow) -> Self {
         EventView {
             id: e.id,
-            kind: e.kind,
+            kind: e.kind.as_str().to_string(),
             actor_id: e.actor_id,
             at: e.at,
             data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),

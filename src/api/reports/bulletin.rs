@@ -320,10 +320,9 @@ pub async fn monthly(
             ))
         })
         .await?;
-    let ranked: Vec<RankingRow> = ranking(&rows, min)
-        .into_iter()
-        .filter(|r| r.eligible)
-        .collect();
+    // The ranking, once: its eligible rows give the best and the worst, all of it the sheet.
+    let full = ranking(&rows, min);
+    let ranked: Vec<RankingRow> = full.iter().filter(|r| r.eligible).cloned().collect();
     let best: Vec<RankingRow> = ranked.iter().take(3).cloned().collect();
     let worst: Vec<RankingRow> = ranked.iter().rev().take(3).cloned().collect();
     let changes: Vec<Change> = rows
@@ -370,7 +369,7 @@ pub async fn monthly(
         .collect();
     let tables = vec![
         department_table("部门", &rows),
-        ranking_table(&ranking(&rows, min)),
+        ranking_table(&full),
         Table {
             name: "超期问题".into(),
             columns: vec![
