@@ -403,51 +403,64 @@ fn add_user(
     )?)
 }
 
+/// The demo county's people: its departments (code → id), each department's clerk and head,
+/// the supervisors and the observers.
+struct People {
+    dept: BTreeMap<&'static str, i64>,
+    staff: BTreeMap<i64, Actor>,
+    heads: BTreeMap<i64, Actor>,
+    supervisors: Vec<Actor>,
+    observers: Vec<Actor>,
+    users: usize,
+}
+
+impl People {
+    /// The clerk and the head of the department that has an issue.
+    fn desk(&self, department: Option<i64>) -> Result<(Actor, Actor), AppError> {
+        let d = department.ok_or_else(|| AppError::internal("demo issue unrouted"))?;
+        match (self.staff.get(&d), self.heads.get(&d)) {
+            (Some(clerk), Some(head)) => Ok((*clerk, *head)),
+            _ => Err(AppError::internal(
+                "demo department without a clerk or a head",
+            )),
+        }
+    }
+
+    fn department(&self, code: &str) -> Result<i64, AppError> {
+        self.dept
+            .get(code)
+            .copied()
+            .ok_or_else(|| AppError::internal("demo department"))
+    }
+}
+
 /// Everything, in one transaction. Returns the numbers of users, projects and issues.
 fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), AppError> {
     let now = db::now();
     let start = now - TimeDelta::days(50);
+    let people = people(c, hash, start)?;
+    let (projects, followers) = projects(c, &people, now, start)?;
+    routing_rules(c, &people, start)?;
+    let mut filed = 0;
+    for i in 0..DEMO_ISSUES {
+        if demo_issue(c, &people, &projects, &followers, i, now)? {
+            filed += 1;
+        }
+    }
+    Ok((people.users, projects.len(), filed))
+}
 
+/// The departments, a clerk and a head in each, two supervisors and 25 observers.
+fn people(c: &mut DbConn, hash: &str, start: NaiveDateTime) -> Result<People, AppError> {
     let mut dept = BTreeMap::new();
     let mut staff = BTreeMap::new();
     let mut heads = BTreeMap::new();
     let mut users = 0;
     for (code, name) in DEPARTMENTS {
-        let row = db::departments::insert(
-            c,
-            &db::departments::NewDepartment {
-                code,
-                name,
-                webhook_url: None,
-                webhook_secret: None,
-                version: 1,
-                created_at: start,
-                updated_at: start,
-            },
-        )?;
-        dept.insert(*code, row.id);
-        let short = name.trim_start_matches("县").trim_start_matches("市");
-        let lower = code.to_ascii_lowercase();
-        let s = add_user(
-            c,
-            hash,
-            &format!("{lower}.staff"),
-            &format!("{short}经办人"),
-            Role::DepartmentStaff,
-            Some(row.id),
-            start,
-        )?;
-        let h = add_user(
-            c,
-            hash,
-            &format!("{lower}.head"),
-            &format!("{short}负责人"),
-            Role::DepartmentHead,
-            Some(row.id),
-            start,
-        )?;
-        staff.insert(row.id, actor(&s)?);
-        heads.insert(row.id, actor(&h)?);
+        let (id, clerk, head) = department(c, hash, code, name, start)?;
+        dept.insert(*code, id);
+        staff.insert(id, clerk);
+        heads.insert(id, head);
         users += 2;
     }
     let mut supervisors = Vec::new();
@@ -484,11 +497,69 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), AppError> 
         users += 1;
     }
 
-    let id_of = |code: &str| {
-        dept.get(code)
-            .copied()
-            .ok_or_else(|| AppError::internal("demo department"))
-    };
+    Ok(People {
+        dept,
+        staff,
+        heads,
+        supervisors,
+        observers,
+        users,
+    })
+}
+
+/// A department with its clerk and its head: its id and the two of them.
+fn department(
+    c: &mut DbConn,
+    hash: &str,
+    code: &str,
+    name: &str,
+    start: NaiveDateTime,
+) -> Result<(i64, Actor, Actor), AppError> {
+    let row = db::departments::insert(
+        c,
+        &db::departments::NewDepartment {
+            code,
+            name,
+            webhook_url: None,
+            webhook_secret: None,
+            version: 1,
+            created_at: start,
+            updated_at: start,
+        },
+    )?;
+    let short = name.trim_start_matches("县").trim_start_matches("市");
+    let lower = code.to_ascii_lowercase();
+    let s = add_user(
+        c,
+        hash,
+        &format!("{lower}.staff"),
+        &format!("{short}经办人"),
+        Role::DepartmentStaff,
+        Some(row.id),
+        start,
+    )?;
+    let h = add_user(
+        c,
+        hash,
+        &format!("{lower}.head"),
+        &format!("{short}负责人"),
+        Role::DepartmentHead,
+        Some(row.id),
+        start,
+    )?;
+    Ok((row.id, actor(&s)?, actor(&h)?))
+}
+
+/// The projects with their followers and milestones: each project's row, and the observers
+/// (by index) who follow it.
+fn projects(
+    c: &mut DbConn,
+    people: &People,
+    now: NaiveDateTime,
+    start: NaiveDateTime,
+) -> Result<(Vec<db::projects::ProjectRow>, Vec<Vec<usize>>), AppError> {
+    let observers = &people.observers;
+    let id_of = |code: &str| people.department(code);
     let mut projects = Vec::new();
     let mut followers: Vec<Vec<usize>> = Vec::new();
     for (p, spec) in PROJECTS.iter().enumerate() {
@@ -554,6 +625,12 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), AppError> 
         followers.push(mine);
     }
 
+    Ok((projects, followers))
+}
+
+/// The routing rules of the county.
+fn routing_rules(c: &mut DbConn, people: &People, start: NaiveDateTime) -> Result<(), AppError> {
+    let id_of = |code: &str| people.department(code);
     for (category, park, kind, owner) in [
         (
             Category::UtilitySupply,
@@ -584,119 +661,135 @@ fn build(c: &mut DbConn, hash: &str) -> Result<(usize, usize, usize), AppError> 
         )?;
     }
 
-    let mut filed = 0;
-    for i in 0..DEMO_ISSUES {
-        let p = (i * 5) % projects.len();
-        let project = &projects[p];
-        let Some(&o) = followers[p].get(i % followers[p].len().max(1)) else {
-            continue;
+    Ok(())
+}
+
+/// The `i`th demo issue, filed by a follower of its project and taken to its target state
+/// with the steps people would take. False when its project has no follower.
+fn demo_issue(
+    c: &mut DbConn,
+    people: &People,
+    projects: &[db::projects::ProjectRow],
+    followers: &[Vec<usize>],
+    i: usize,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let observers = &people.observers;
+    let p = (i * 5) % projects.len();
+    let project = &projects[p];
+    let Some(&o) = followers[p].get(i % followers[p].len().max(1)) else {
+        return Ok(false);
+    };
+    let reporter = &observers[o];
+    let template = &ISSUES[i % ISSUES.len()];
+    let milestone = match template.milestone {
+        Some(kind) => db::milestones::for_project(c, project.id)?
+            .into_iter()
+            .find(|m| m.kind == kind.as_str())
+            .map(|m| m.id),
+        None => None,
+    };
+    // Filed over the last twelve days, so the demo has fresh and overdue issues alike.
+    let at = std::cell::Cell::new(now - TimeDelta::days(12) + TimeDelta::hours(7 * i as i64));
+    let issue = filing::file(
+        c,
+        reporter.id,
+        Filing {
+            project_id: project.id,
+            milestone_id: milestone,
+            category: template.category,
+            priority: template.priority,
+            title: template.title.into(),
+            description: template.description.into(),
+            location: Some((34.83 + (i as f64) * 0.002, 111.21 + (p as f64) * 0.003)),
+            private: i % 9 == 4,
+        },
+        db::truncate(at.get()),
+    )?;
+    walk_to(c, people, &issue, reporter, i, &at, now)?;
+    Ok(true)
+}
+
+/// Takes a demo issue to its target state (`TARGETS`) with the steps its clerk, head,
+/// supervisor or reporter would take, five hours apart from `at`.
+fn walk_to(
+    c: &mut DbConn,
+    people: &People,
+    issue: &db::issues::IssueRow,
+    reporter: &Actor,
+    i: usize,
+    at: &std::cell::Cell<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let supervisors = &people.supervisors;
+    let target = TARGETS[i % TARGETS.len()];
+    let (clerk, head) = people.desk(issue.department_id)?;
+    let mut step = |who: &Actor,
+                    action: Action,
+                    comment: Option<&str>,
+                    rating: Option<i32>|
+     -> Result<(), AppError> {
+        at.set(at.get() + TimeDelta::hours(5));
+        let request = TransitionRequest {
+            action,
+            comment: comment.map(Into::into),
+            department_id: None,
+            assignee_id: (action == Action::Assign).then_some(clerk.id),
+            rating,
+            extension_minutes: None,
         };
-        let reporter = &observers[o];
-        let template = &ISSUES[i % ISSUES.len()];
-        let milestone = match template.milestone {
-            Some(kind) => db::milestones::for_project(c, project.id)?
-                .into_iter()
-                .find(|m| m.kind == kind.as_str())
-                .map(|m| m.id),
-            None => None,
-        };
-        // Filed over the last twelve days, so the demo has fresh and overdue issues alike.
-        let at = std::cell::Cell::new(now - TimeDelta::days(12) + TimeDelta::hours(7 * i as i64));
-        let issue = filing::file(
+        transitions::step(
             c,
-            reporter.id,
-            Filing {
-                project_id: project.id,
-                milestone_id: milestone,
-                category: template.category,
-                priority: template.priority,
-                title: template.title.into(),
-                description: template.description.into(),
-                location: Some((34.83 + (i as f64) * 0.002, 111.21 + (p as f64) * 0.003)),
-                private: i % 9 == 4,
-            },
-            db::truncate(at.get()),
+            who,
+            issue.id,
+            &request,
+            None,
+            db::truncate(at.get().min(now)),
         )?;
-        filed += 1;
-        let target = TARGETS[i % TARGETS.len()];
-        let department = issue
-            .department_id
-            .ok_or_else(|| AppError::internal("demo issue unrouted"))?;
-        let clerk = staff
-            .get(&department)
-            .copied()
-            .ok_or_else(|| AppError::internal("demo clerk"))?;
-        let head = heads
-            .get(&department)
-            .copied()
-            .ok_or_else(|| AppError::internal("demo head"))?;
-        let mut step = |who: &Actor,
-                        action: Action,
-                        comment: Option<&str>,
-                        rating: Option<i32>|
-         -> Result<(), AppError> {
-            at.set(at.get() + TimeDelta::hours(5));
-            let request = TransitionRequest {
-                action,
-                comment: comment.map(Into::into),
-                department_id: None,
-                assignee_id: (action == Action::Assign).then_some(clerk.id),
-                rating,
-                extension_minutes: None,
-            };
-            transitions::step(
-                c,
-                who,
-                issue.id,
-                &request,
-                None,
-                db::truncate(at.get().min(now)),
-            )?;
-            Ok(())
-        };
-        match target {
-            Status::Assigned => {}
-            Status::Unassigned => step(
-                &clerk,
-                Action::Return,
-                Some("经核实不属于本单位职责，请重新派单"),
-                None,
-            )?,
-            Status::Withdrawn => step(reporter, Action::Withdraw, Some("企业已自行解决"), None)?,
-            _ => {
-                step(&clerk, Action::Acknowledge, Some("已受理，正在协调"), None)?;
-                match target {
-                    Status::InProgress => {
-                        if i % 2 == 0 {
-                            step(
-                                &supervisors[i % 2],
-                                Action::Chase,
-                                Some("请加快办理进度"),
-                                None,
-                            )?;
-                        } else {
-                            step(&head, Action::Assign, Some("请经办人跟进"), None)?;
-                        }
+        Ok(())
+    };
+    match target {
+        Status::Assigned => {}
+        Status::Unassigned => step(
+            &clerk,
+            Action::Return,
+            Some("经核实不属于本单位职责，请重新派单"),
+            None,
+        )?,
+        Status::Withdrawn => step(reporter, Action::Withdraw, Some("企业已自行解决"), None)?,
+        _ => {
+            step(&clerk, Action::Acknowledge, Some("已受理，正在协调"), None)?;
+            match target {
+                Status::InProgress => {
+                    if i.is_multiple_of(2) {
+                        step(
+                            &supervisors[i % 2],
+                            Action::Chase,
+                            Some("请加快办理进度"),
+                            None,
+                        )?;
+                    } else {
+                        step(&head, Action::Assign, Some("请经办人跟进"), None)?;
                     }
-                    Status::AwaitingInfo => step(
-                        &clerk,
-                        Action::RequestInfo,
-                        Some("请补充企业营业执照及授权委托书"),
-                        None,
-                    )?,
-                    Status::Resolved => {
-                        // Resolved lately: still waiting for the observer, not yet auto-closed.
-                        at.set(at.get().max(now - TimeDelta::hours(7)));
-                        step(&clerk, Action::Resolve, Some("已办结，请企业确认"), None)?
-                    }
-                    Status::Closed => {
-                        step(&clerk, Action::Resolve, Some("已办结，请企业确认"), None)?;
-                        step(reporter, Action::Confirm, None, Some(3 + (i % 3) as i32))?;
-                    }
-                    _ => {}
                 }
+                Status::AwaitingInfo => step(
+                    &clerk,
+                    Action::RequestInfo,
+                    Some("请补充企业营业执照及授权委托书"),
+                    None,
+                )?,
+                Status::Resolved => {
+                    // Resolved lately: still waiting for the observer, not yet auto-closed.
+                    at.set(at.get().max(now - TimeDelta::hours(7)));
+                    step(&clerk, Action::Resolve, Some("已办结，请企业确认"), None)?
+                }
+                Status::Closed => {
+                    step(&clerk, Action::Resolve, Some("已办结，请企业确认"), None)?;
+                    step(reporter, Action::Confirm, None, Some(3 + (i % 3) as i32))?;
+                }
+                _ => {}
             }
         }
     }
-    Ok((users, projects.len(), filed))
+    Ok(())
 }

@@ -61,65 +61,15 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         prepare_data_dir(&settings.data_dir)?;
         let secret = settings.resolve_jwt_secret()?;
-        let url = settings.database_url.clone();
-        let pool_size = settings.db_pool_size;
-        let db = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Db> {
-            let db = Db::connect(&url, pool_size).context("connecting to the database")?;
-            db.migrate()?;
-            Ok(db)
-        })
-        .await
-        .context("database start-up task")??;
-        let generated_admin_password = crate::bootstrap::ensure_admin(&db, &settings).await?;
-        let demo = if settings.demo {
-            let loaded = crate::demo::load(&db, &settings).await?;
-            if loaded.is_none() {
-                tracing::info!("--demo: the database is not empty; nothing loaded");
-            }
-            loaded
-        } else {
-            None
-        };
+        let (db, generated_admin_password, demo) = open_database(&settings).await?;
         let dummy_hash =
             run_blocking(|| crate::auth::password::hash(&crate::auth::tokens::random_token(16)))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
-        let sla_worker = actix_web::rt::spawn(crate::workers::sla::run(
-            db.clone(),
-            settings.sla_tick,
-            settings.idempotency_ttl,
-        ));
-        let delivery = crate::workers::delivery::Delivery {
-            mailer: mailer.clone(),
-            from: settings.mail_from.clone(),
-            backoff: settings.delivery_backoff,
-            max_attempts: settings.delivery_max_attempts,
-            public_url: settings
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", settings.bind)),
-            webhook_allow_private: settings.webhook_allow_private,
-        };
-        let delivery_worker = actix_web::rt::spawn(crate::workers::delivery::run(
-            db.clone(),
-            delivery,
-            settings.delivery_tick,
-        ));
         let storage = crate::storage::Storage::from_settings(&settings)?;
-        let tmp = settings.data_dir.join("tmp");
-        if let Err(e) =
-            crate::workers::sweep::sweep(&db, &storage, &tmp, settings.orphan_grace).await
-        {
-            tracing::warn!(error = %e, "the sweep at start failed; it is tried again later");
-        }
-        let sweeper = actix_web::rt::spawn(crate::workers::sweep::run(
-            db.clone(),
-            storage.clone(),
-            tmp,
-            settings.orphan_grace,
-            std::time::Duration::from_secs(24 * 3600),
-        ));
+        let (sla_worker, delivery_worker, sweeper) =
+            start_workers(&db, &settings, &mailer, &storage).await;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
@@ -175,6 +125,78 @@ impl Application {
         self.sweeper.abort();
         served
     }
+}
+
+/// The database connected and migrated, the first admin made, the demo county loaded when
+/// asked for (the admin's password when it was generated now, and what the demo loaded).
+async fn open_database(
+    settings: &Settings,
+) -> anyhow::Result<(Db, Option<String>, Option<crate::demo::DemoLoaded>)> {
+    let url = settings.database_url.clone();
+    let pool_size = settings.db_pool_size;
+    let db = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Db> {
+        let db = Db::connect(&url, pool_size).context("connecting to the database")?;
+        db.migrate()?;
+        Ok(db)
+    })
+    .await
+    .context("database start-up task")??;
+    let generated_admin_password = crate::bootstrap::ensure_admin(&db, settings).await?;
+    let demo = if settings.demo {
+        let loaded = crate::demo::load(&db, settings).await?;
+        if loaded.is_none() {
+            tracing::info!("--demo: the database is not empty; nothing loaded");
+        }
+        loaded
+    } else {
+        None
+    };
+    Ok((db, generated_admin_password, demo))
+}
+
+type Worker = actix_web::rt::task::JoinHandle<()>;
+
+/// The SLA worker, the delivery worker and the sweeper (after one sweep now, for what a
+/// crash left behind).
+async fn start_workers(
+    db: &Db,
+    settings: &Settings,
+    mailer: &Arc<Mailer>,
+    storage: &crate::storage::Storage,
+) -> (Worker, Worker, Worker) {
+    let sla_worker = actix_web::rt::spawn(crate::workers::sla::run(
+        db.clone(),
+        settings.sla_tick,
+        settings.idempotency_ttl,
+    ));
+    let delivery = crate::workers::delivery::Delivery {
+        mailer: mailer.clone(),
+        from: settings.mail_from.clone(),
+        backoff: settings.delivery_backoff,
+        max_attempts: settings.delivery_max_attempts,
+        public_url: settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", settings.bind)),
+        webhook_allow_private: settings.webhook_allow_private,
+    };
+    let delivery_worker = actix_web::rt::spawn(crate::workers::delivery::run(
+        db.clone(),
+        delivery,
+        settings.delivery_tick,
+    ));
+    let tmp = settings.data_dir.join("tmp");
+    if let Err(e) = crate::workers::sweep::sweep(db, storage, &tmp, settings.orphan_grace).await {
+        tracing::warn!(error = %e, "the sweep at start failed; it is tried again later");
+    }
+    let sweeper = actix_web::rt::spawn(crate::workers::sweep::run(
+        db.clone(),
+        storage.clone(),
+        tmp,
+        settings.orphan_grace,
+        std::time::Duration::from_secs(24 * 3600),
+    ));
+    (sla_worker, delivery_worker, sweeper)
 }
 
 fn run(

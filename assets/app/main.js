@@ -101,7 +101,7 @@ async function route() {
     if (one) put(await issuePage(Number(one[1]), user, route));
     else if (hash === "#/new" && role === "observer") put(await fileIssue());
     else if (hash === "#/feed") put(await feed());
-    else if (hash === "#/projects") put(await projects());
+    else if (hash === "#/projects") put(await projects(user));
     else if (hash === "#/desk" && role === "supervisor") put(await desk());
     else if (hash === "#/dashboard" && ["supervisor", "admin", "department_head"].includes(role)) put(await dashboard(user, route));
     else if (hash.startsWith("#/admin") && ["supervisor", "admin"].includes(role)) put(await admin(user, hash, route));

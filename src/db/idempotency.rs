@@ -54,10 +54,14 @@ pub fn reserve(
     if let Some(row) = find(conn, user_id, key, not_before)? {
         return Ok(Reservation::Used(row));
     }
+    // Only an expired use of the key is cleared: a fresh one committed by a concurrent
+    // request after the look-up above must stay, so that this request meets it (unique
+    // violation below) and replays its answer instead of doing the work again.
     diesel::delete(
         k::table
             .filter(k::user_id.eq(user_id))
-            .filter(k::key.eq(key)),
+            .filter(k::key.eq(key))
+            .filter(k::created_at.lt(not_before)),
     )
     .execute(conn)?;
     let inserted = conn.transaction(|c| {

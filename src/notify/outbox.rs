@@ -333,69 +333,65 @@ pub fn after_transition(
     c: &mut DbConn,
     before: &IssueRow,
     after: &IssueRow,
-    action: Action,
-    actor_id: i64,
-    public_comment: Option<&str>,
-    internal_comment: Option<&str>,
+    step: &Step<'_>,
 ) -> Result<(), AppError> {
     // The observer, on every status change they did not make themselves.
-    if before.status != after.status && actor_id != after.reporter_id {
+    if before.status != after.status && step.actor_id != after.reporter_id {
         let to = user(c, after.reporter_id)?;
-        let status = after.status;
-        notify(
-            c,
-            &to,
-            Notice::StatusChanged {
-                to: status,
-                comment: public_comment,
-            },
-            after,
-        )?;
+        let notice = Notice::StatusChanged {
+            to: after.status,
+            comment: step.public_comment,
+        };
+        notify(c, &to, notice, after)?;
     }
     // A department that just received the issue.
     if after.department_id.is_some() && after.department_id != before.department_id {
         tell_department(c, after.department_id, Notice::Assigned, after)?;
     }
-    match action {
+    tell_of_step(c, before, after, step)
+}
+
+/// A step as the outbox hears of it: which, by whom, and its comment — `public` when the
+/// observer may read it, `internal` otherwise.
+pub struct Step<'a> {
+    pub action: Action,
+    pub actor_id: i64,
+    pub public_comment: Option<&'a str>,
+    pub internal_comment: Option<&'a str>,
+}
+
+/// Who hears of the step itself: the department of a reopening, an answer or a chase; the
+/// heads and supervisors of a return or an escalation (not the supervisor who escalated).
+fn tell_of_step(
+    c: &mut DbConn,
+    before: &IssueRow,
+    after: &IssueRow,
+    step: &Step<'_>,
+) -> Result<(), AppError> {
+    let (public, internal) = (step.public_comment, step.internal_comment);
+    let department = after.department_id;
+    match step.action {
         Action::Reopen => {
-            tell_department(
-                c,
-                after.department_id,
-                Notice::Reopened {
-                    comment: public_comment,
-                },
-                after,
-            )?;
+            tell_department(c, department, Notice::Reopened { comment: public }, after)
         }
         Action::ProvideInfo => {
-            tell_department(
-                c,
-                after.department_id,
-                Notice::ObserverReplied {
-                    comment: public_comment,
-                },
-                after,
-            )?;
+            let notice = Notice::ObserverReplied { comment: public };
+            tell_department(c, department, notice, after)
+        }
+        Action::Chase => {
+            tell_department(c, department, Notice::Chased { comment: internal }, after)
         }
         Action::Return => {
             let mut to = heads_of(c, before.department_id)?;
             to.extend(notifications::supervisors(c)?);
-            notify(
-                c,
-                &to,
-                Notice::Returned {
-                    comment: internal_comment,
-                },
-                after,
-            )?;
+            notify(c, &to, Notice::Returned { comment: internal }, after)
         }
         Action::Escalate => {
-            let mut to = heads_of(c, after.department_id)?;
-            to.extend(
-                notifications::supervisors(c)?
-                    .into_iter()
-                    .filter(|u| u.id != actor_id),
-            );
+            let mut to = heads_of(c, department)?;
+            let others = notifications::supervisors(c)?
+                .into_iter()
+                .filter(|u| u.id != step.actor_id);
+            to.extend(others);
             notify(
                 c,
                 &to,
@@ -403,21 +399,10 @@ pub fn after_transition(
                     level: after.escalation_level,
                 },
                 after,
-            )?;
+            )
         }
-        Action::Chase => {
-            tell_department(
-                c,
-                after.department_id,
-                Notice::Chased {
-                    comment: internal_comment,
-                },
-                after,
-            )?;
-        }
-        _ => {}
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Who hears of a comment: a public one reaches the observer (unless they wrote it); one

@@ -40,49 +40,8 @@ pub fn file(
     b: Filing,
     now: NaiveDateTime,
 ) -> Result<issues::IssueRow, AppError> {
-    let project = db::projects::find(c, b.project_id)?
-        .ok_or_else(|| AppError::field("project_id", "unknown", "no project has this id"))?;
-    if !db::projects::is_follower(c, project.id, reporter)? {
-        return Err(AppError::field(
-            "project_id",
-            "not_followed",
-            "you do not follow this project",
-        ));
-    }
-    let milestone = match b.milestone_id {
-        Some(id) => Some(
-            db::milestones::find(c, id)?
-                .filter(|m| m.project_id == project.id)
-                .ok_or_else(|| {
-                    AppError::field(
-                        "milestone_id",
-                        "unknown",
-                        "no milestone of this project has this id",
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let rules: Vec<routing::Rule> = db::routing_rules::for_category(c, b.category.as_str())?
-        .into_iter()
-        .map(|r| routing::Rule {
-            id: r.id,
-            category: r.category,
-            park: r.park,
-            milestone_kind: r.milestone_kind,
-            department_id: r.department_id,
-        })
-        .collect();
-    let decision = routing::route(
-        &routing::Target {
-            category: b.category.as_str(),
-            park: project.park.as_deref(),
-            milestone_kind: milestone.as_ref().map(|m| m.kind.as_str()),
-            milestone_department: milestone.as_ref().and_then(|m| m.responsible_department_id),
-            project_lead_department: project.lead_department_id,
-        },
-        &rules,
-    );
+    let (project, milestone) = place(c, reporter, &b)?;
+    let decision = decide_route(c, &b, &project, milestone.as_ref())?;
     let number = issue_number(county_year(now), issues::next_number(c, county_year(now))?);
     let status = match decision {
         Decision::Unassigned => Status::Unassigned,
@@ -123,6 +82,75 @@ pub fn file(
     };
     crate::notify::outbox::after_filing(c, &row)?;
     Ok(row)
+}
+
+/// The project (followed by the reporter) and the milestone (of that project) an issue is
+/// filed on.
+fn place(
+    c: &mut DbConn,
+    reporter: i64,
+    b: &Filing,
+) -> Result<
+    (
+        db::projects::ProjectRow,
+        Option<db::milestones::MilestoneRow>,
+    ),
+    AppError,
+> {
+    let project = db::projects::find(c, b.project_id)?
+        .ok_or_else(|| AppError::field("project_id", "unknown", "no project has this id"))?;
+    if !db::projects::is_follower(c, project.id, reporter)? {
+        return Err(AppError::field(
+            "project_id",
+            "not_followed",
+            "you do not follow this project",
+        ));
+    }
+    let milestone = match b.milestone_id {
+        Some(id) => Some(
+            db::milestones::find(c, id)?
+                .filter(|m| m.project_id == project.id)
+                .ok_or_else(|| {
+                    AppError::field(
+                        "milestone_id",
+                        "unknown",
+                        "no milestone of this project has this id",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    Ok((project, milestone))
+}
+
+/// Where the issue goes: the routing rules of its category, then the milestone's
+/// department, then the project's lead (`domain::routing`).
+fn decide_route(
+    c: &mut DbConn,
+    b: &Filing,
+    project: &db::projects::ProjectRow,
+    milestone: Option<&db::milestones::MilestoneRow>,
+) -> Result<Decision, AppError> {
+    let rules: Vec<routing::Rule> = db::routing_rules::for_category(c, b.category.as_str())?
+        .into_iter()
+        .map(|r| routing::Rule {
+            id: r.id,
+            category: r.category,
+            park: r.park,
+            milestone_kind: r.milestone_kind,
+            department_id: r.department_id,
+        })
+        .collect();
+    Ok(routing::route(
+        &routing::Target {
+            category: b.category.as_str(),
+            park: project.park.as_deref(),
+            milestone_kind: milestone.map(|m| m.kind.as_str()),
+            milestone_department: milestone.and_then(|m| m.responsible_department_id),
+            project_lead_department: project.lead_department_id,
+        },
+        &rules,
+    ))
 }
 
 /// The first events of an issue: it was filed, and where routing sent it.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::db::{self, DbConn, issues::IssueChanges, issues::IssueRow};
+use crate::domain::issue::Status;
 use crate::domain::lifecycle::{self, Action, Refusal};
 use crate::domain::role::{Actor, Role};
 use crate::error::{AppError, ErrorCode, FieldError};
@@ -154,14 +155,12 @@ fn apply(
         ));
     }
 
-    let mut changes = IssueChanges {
-        status: (to != from).then_some(to),
-        ..Default::default()
-    };
-    let mut data = Map::new();
-    data.insert("from".into(), json!(from));
-    data.insert("to".into(), json!(to));
-    effects(c, actor, &issue, r, now, &mut changes, &mut data)?;
+    let mut effect = Effect::of_move(from, to);
+    effects(c, actor, &issue, r, now, &mut effect)?;
+    let Effect {
+        mut changes,
+        mut data,
+    } = effect;
     clocks(c, &issue, r.action, now, &mut changes)?;
     if let Some(text) = comment {
         data.insert("comment".into(), json!(text));
@@ -195,12 +194,14 @@ fn apply(
         addressed,
     )?;
     let after = db::issues::find(c, issue.id)?.ok_or_else(AppError::not_found)?;
-    let (public, internal) = if rule.internal {
-        (None, comment)
-    } else {
-        (comment, None)
+    // An internal step's comment never reaches the observer.
+    let step = outbox::Step {
+        action: r.action,
+        actor_id: actor.id,
+        public_comment: comment.filter(|_| !rule.internal),
+        internal_comment: comment.filter(|_| rule.internal),
     };
-    outbox::after_transition(c, &issue, &after, r.action, actor.id, public, internal)?;
+    outbox::after_transition(c, &issue, &after, &step)?;
     Ok(after)
 }
 
@@ -247,6 +248,32 @@ fn clocks(
     }
 }
 
+/// What a step changes on the issue, and what its timeline event says.
+struct Effect {
+    changes: IssueChanges,
+    data: Map<String, Value>,
+}
+
+impl Effect {
+    /// A step from status `from` to `to` (the same for a step that keeps the status).
+    fn of_move(from: Status, to: Status) -> Effect {
+        let mut e = Effect {
+            changes: IssueChanges {
+                status: (to != from).then_some(to),
+                ..Default::default()
+            },
+            data: Map::new(),
+        };
+        e.note("from", json!(from));
+        e.note("to", json!(to));
+        e
+    }
+
+    fn note(&mut self, key: &str, value: Value) {
+        self.data.insert(key.into(), value);
+    }
+}
+
 /// What each action does besides moving the status.
 fn effects(
     c: &mut DbConn,
@@ -254,138 +281,172 @@ fn effects(
     issue: &IssueRow,
     r: &TransitionRequest,
     now: NaiveDateTime,
-    changes: &mut IssueChanges,
-    data: &mut Map<String, Value>,
+    e: &mut Effect,
 ) -> Result<(), AppError> {
     match r.action {
         Action::Acknowledge => {
-            changes.acknowledged_at = Some(Some(now));
+            e.changes.acknowledged_at = Some(Some(now));
             if issue.assignee_id.is_none() {
-                changes.assignee_id = Some(Some(actor.id));
-                data.insert("assignee_id".into(), json!(actor.id));
+                e.changes.assignee_id = Some(Some(actor.id));
+                e.note("assignee_id", json!(actor.id));
             }
         }
-        Action::Assign => {
-            let assignee = r.assignee_id.ok_or_else(|| {
-                AppError::field("assignee_id", "required", "assign needs an assignee_id")
-            })?;
-            let fits = db::users::find(c, assignee)?.is_some_and(|u| {
-                u.active
-                    && u.department_id == issue.department_id
-                    && (u.role == Role::DepartmentStaff.as_str()
-                        || u.role == Role::DepartmentHead.as_str())
-            });
-            if !fits {
-                return Err(AppError::field(
-                    "assignee_id",
-                    "unknown",
-                    "not an active member of the issue's department",
-                ));
-            }
-            changes.assignee_id = Some(Some(assignee));
-            data.insert("assignee_id".into(), json!(assignee));
-        }
-        Action::Resolve => changes.resolved_at = Some(Some(now)),
+        Action::Assign => assign(c, issue, r, e)?,
+        Action::Resolve => e.changes.resolved_at = Some(Some(now)),
         Action::Confirm => {
-            changes.closed_at = Some(Some(now));
-            changes.rating = Some(r.rating);
+            e.changes.closed_at = Some(Some(now));
+            e.changes.rating = Some(r.rating);
             if let Some(rating) = r.rating {
-                data.insert("rating".into(), json!(rating));
+                e.note("rating", json!(rating));
             }
         }
         Action::Reopen => {
-            changes.reopen_count = Some(issue.reopen_count + 1);
-            changes.resolved_at = Some(None);
-            changes.resolve_work_seconds = Some(None);
+            e.changes.reopen_count = Some(issue.reopen_count + 1);
+            e.changes.resolved_at = Some(None);
+            e.changes.resolve_work_seconds = Some(None);
         }
-        Action::Withdraw => changes.closed_at = Some(Some(now)),
+        Action::Withdraw => e.changes.closed_at = Some(Some(now)),
         Action::Return => {
-            changes.department_id = Some(None);
-            changes.assignee_id = Some(None);
-            data.insert("department_id".into(), json!(issue.department_id));
+            e.changes.department_id = Some(None);
+            e.changes.assignee_id = Some(None);
+            e.note("department_id", json!(issue.department_id));
         }
-        Action::Dispatch | Action::Transfer => {
-            let department = r.department_id.ok_or_else(|| {
-                AppError::field(
-                    "department_id",
-                    "required",
-                    format!("{} needs a department_id", r.action),
-                )
-            })?;
-            if !db::departments::exists(c, department)? {
-                return Err(AppError::field(
-                    "department_id",
-                    "unknown",
-                    "no department has this id",
-                ));
-            }
-            if Some(department) == issue.department_id {
-                return Err(AppError::field(
-                    "department_id",
-                    "unchanged",
-                    "the issue is already with this department",
-                ));
-            }
-            changes.department_id = Some(Some(department));
-            changes.assignee_id = Some(None);
-            // The new department acknowledges afresh.
-            changes.acknowledged_at = Some(None);
-            changes.ack_work_seconds = Some(None);
-            data.insert("department_id".into(), json!(department));
-            data.insert("previous_department_id".into(), json!(issue.department_id));
-        }
+        Action::Dispatch | Action::Transfer => send_to_department(c, issue, r, e)?,
         Action::Escalate => {
-            changes.escalation_level = Some(issue.escalation_level + 1);
-            data.insert("escalation_level".into(), json!(issue.escalation_level + 1));
+            e.changes.escalation_level = Some(issue.escalation_level + 1);
+            e.note("escalation_level", json!(issue.escalation_level + 1));
         }
-        Action::RequestExtension => {
-            if issue.resolve_due_at.is_some_and(|due| now > due) {
-                return Err(AppError::with_detail(
-                    ErrorCode::InvalidTransition,
-                    "an extension must be asked for before the resolve deadline",
-                ));
-            }
-            if issue.extension_requested_minutes.is_some() {
-                return Err(AppError::with_detail(
-                    ErrorCode::InvalidTransition,
-                    "an extension request is already pending",
-                ));
-            }
-            let minutes = r.extension_minutes.ok_or_else(|| {
-                AppError::field(
-                    "extension_minutes",
-                    "required",
-                    "request_extension needs extension_minutes",
-                )
-            })?;
-            if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
-                return Err(AppError::field(
-                    "extension_minutes",
-                    "invalid",
-                    format!("must be 1 to {MAX_EXTENSION_MINUTES}"),
-                ));
-            }
-            changes.extension_requested_minutes = Some(Some(minutes));
-            data.insert("extension_minutes".into(), json!(minutes));
-        }
-        Action::ApproveExtension | Action::DenyExtension => {
-            let minutes = issue.extension_requested_minutes.ok_or_else(|| {
-                AppError::with_detail(
-                    ErrorCode::InvalidTransition,
-                    "no extension request is pending",
-                )
-            })?;
-            changes.extension_requested_minutes = Some(None);
-            data.insert("extension_minutes".into(), json!(minutes));
-            if r.action == Action::ApproveExtension {
-                let cal = sla::calendar(c)?;
-                sla::extend(c, &cal, issue, minutes, changes)?;
-                if let Some(Some(moved)) = changes.resolve_due_at {
-                    data.insert("resolve_due_at".into(), json!(crate::text::rfc3339(&moved)));
-                }
-            }
-        }
+        Action::RequestExtension => request_extension(issue, r, now, e)?,
+        Action::ApproveExtension | Action::DenyExtension => decide_extension(c, issue, r, e)?,
         Action::RequestInfo | Action::ProvideInfo | Action::Chase => {}
+    }
+    Ok(())
+}
+
+/// `assign`: to an active member of the issue's department.
+fn assign(
+    c: &mut DbConn,
+    issue: &IssueRow,
+    r: &TransitionRequest,
+    e: &mut Effect,
+) -> Result<(), AppError> {
+    let assignee = r
+        .assignee_id
+        .ok_or_else(|| AppError::field("assignee_id", "required", "assign needs an assignee_id"))?;
+    let fits = db::users::find(c, assignee)?.is_some_and(|u| {
+        u.active
+            && u.department_id == issue.department_id
+            && Role::parse(&u.role).is_some_and(Role::belongs_to_department)
+    });
+    if !fits {
+        return Err(AppError::field(
+            "assignee_id",
+            "unknown",
+            "not an active member of the issue's department",
+        ));
+    }
+    e.changes.assignee_id = Some(Some(assignee));
+    e.note("assignee_id", json!(assignee));
+    Ok(())
+}
+
+/// `dispatch` and `transfer`: to another existing department, which acknowledges afresh.
+fn send_to_department(
+    c: &mut DbConn,
+    issue: &IssueRow,
+    r: &TransitionRequest,
+    e: &mut Effect,
+) -> Result<(), AppError> {
+    let department = r.department_id.ok_or_else(|| {
+        AppError::field(
+            "department_id",
+            "required",
+            format!("{} needs a department_id", r.action),
+        )
+    })?;
+    if !db::departments::exists(c, department)? {
+        return Err(AppError::field(
+            "department_id",
+            "unknown",
+            "no department has this id",
+        ));
+    }
+    if Some(department) == issue.department_id {
+        return Err(AppError::field(
+            "department_id",
+            "unchanged",
+            "the issue is already with this department",
+        ));
+    }
+    e.changes.department_id = Some(Some(department));
+    e.changes.assignee_id = Some(None);
+    e.changes.acknowledged_at = Some(None);
+    e.changes.ack_work_seconds = Some(None);
+    e.note("department_id", json!(department));
+    e.note("previous_department_id", json!(issue.department_id));
+    Ok(())
+}
+
+/// `request_extension`: before the deadline, one pending at a time, within bounds.
+fn request_extension(
+    issue: &IssueRow,
+    r: &TransitionRequest,
+    now: NaiveDateTime,
+    e: &mut Effect,
+) -> Result<(), AppError> {
+    if issue.resolve_due_at.is_some_and(|due| now > due) {
+        return Err(AppError::with_detail(
+            ErrorCode::InvalidTransition,
+            "an extension must be asked for before the resolve deadline",
+        ));
+    }
+    if issue.extension_requested_minutes.is_some() {
+        return Err(AppError::with_detail(
+            ErrorCode::InvalidTransition,
+            "an extension request is already pending",
+        ));
+    }
+    let minutes = r.extension_minutes.ok_or_else(|| {
+        AppError::field(
+            "extension_minutes",
+            "required",
+            "request_extension needs extension_minutes",
+        )
+    })?;
+    if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
+        return Err(AppError::field(
+            "extension_minutes",
+            "invalid",
+            format!("must be 1 to {MAX_EXTENSION_MINUTES}"),
+        ));
+    }
+    e.changes.extension_requested_minutes = Some(Some(minutes));
+    e.note("extension_minutes", json!(minutes));
+    Ok(())
+}
+
+/// `approve_extension` and `deny_extension`: the pending request decided; an approval
+/// moves the resolve deadline by that much working time.
+fn decide_extension(
+    c: &mut DbConn,
+    issue: &IssueRow,
+    r: &TransitionRequest,
+    e: &mut Effect,
+) -> Result<(), AppError> {
+    let minutes = issue.extension_requested_minutes.ok_or_else(|| {
+        AppError::with_detail(
+            ErrorCode::InvalidTransition,
+            "no extension request is pending",
+        )
+    })?;
+    e.changes.extension_requested_minutes = Some(None);
+    e.note("extension_minutes", json!(minutes));
+    if r.action == Action::ApproveExtension {
+        let cal = sla::calendar(c)?;
+        sla::extend(c, &cal, issue, minutes, &mut e.changes)?;
+        if let Some(Some(moved)) = e.changes.resolve_due_at {
+            e.note("resolve_due_at", json!(crate::text::rfc3339(&moved)));
+        }
     }
     Ok(())
 }

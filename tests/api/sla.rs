@@ -20,6 +20,7 @@ on_both_databases!(
     a_calendar_change_moves_running_deadlines,
     two_instances_on_one_database_fire_each_timer_once,
     a_timer_fired_twice_is_recorded_once,
+    a_state_the_service_does_not_know_is_an_error_never_a_default,
     the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red,
     an_extension_must_be_asked_for_before_the_resolve_deadline,
 );
@@ -201,6 +202,57 @@ async fn the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red(
         .get("/api/v1/notifications?unread=maybe", &c.staff_a)
         .await
         .assert_problem(400, "invalid_query");
+}
+
+async fn a_state_the_service_does_not_know_is_an_error_never_a_default(db: Db) {
+    let c = County::new(db).await;
+    let id = c.file("odd state").await;
+    let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
+    // Someone edits the database by hand: a status and a timer kind nobody knows.
+    store
+        .write(move |conn| {
+            use diesel::prelude::*;
+            use observer_desk::db::schema::issues;
+            // Written through the typed column first (what the service does)...
+            diesel::update(issues::table.find(id))
+                .set(issues::status.eq(observer_desk::domain::issue::Status::Resolved))
+                .execute(conn)?;
+            // ...then by hand, with texts no enum knows.
+            diesel::sql_query(format!(
+                "UPDATE sla_timers SET kind = 'ack_whenever' WHERE issue_id = {id}"
+            ))
+            .execute(conn)?;
+            diesel::sql_query(format!(
+                "UPDATE issues SET status = 'half_done' WHERE id = {id}"
+            ))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let read = store
+        .read(move |conn| Ok(observer_desk::db::issues::find(conn, id)?))
+        .await;
+    let e = read.expect_err("an unknown status is not read as some other status");
+    assert_eq!(e.code, observer_desk::error::ErrorCode::Internal, "{e}");
+    let timers = store
+        .read(move |conn| {
+            Ok(observer_desk::db::sla::due(
+                conn,
+                observer_desk::db::now() + chrono::TimeDelta::days(400),
+                10,
+            )?)
+        })
+        .await;
+    assert!(
+        timers.is_err(),
+        "an unknown timer kind is not read as another kind"
+    );
+    // Over HTTP: a 500 problem, not a wrong answer.
+    c.app
+        .get(&format!("/api/v1/issues/{id}"), &c.sup)
+        .await
+        .assert_problem(500, "internal_error");
 }
 
 async fn a_timer_fired_twice_is_recorded_once(db: Db) {

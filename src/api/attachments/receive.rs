@@ -54,30 +54,7 @@ pub async fn receive(
     temp_dir: &Path,
     max_bytes: u64,
 ) -> Result<Received, AppError> {
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
-    if !is_multipart {
-        return Err(AppError::with_detail(
-            ErrorCode::UnsupportedMediaType,
-            "send the file as multipart/form-data in a field named `file`",
-        ));
-    }
-    // A declared length over the cap is refused before a byte of the body is read.
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max_bytes + FRAMING_ALLOWANCE) {
-        return Err(too_large(max_bytes));
-    }
+    check_headers(req, max_bytes)?;
     let mut form = Multipart::new(req.headers(), payload);
     let mut file: Option<(TempFile, Kind, String, String)> = None;
     let mut comment_id = None;
@@ -110,18 +87,7 @@ pub async fn receive(
                 })?);
             }
             "keep_location" => {
-                let text = read_text(&mut field, &name).await?;
-                keep_location = match text.trim() {
-                    "true" | "1" => true,
-                    "false" | "0" | "" => false,
-                    _ => {
-                        return Err(AppError::field(
-                            "keep_location",
-                            "invalid_type",
-                            "must be true or false",
-                        ));
-                    }
-                };
+                keep_location = flag(&read_text(&mut field, &name).await?)?;
             }
             other => {
                 return Err(AppError::validation(vec![FieldError::new(
@@ -147,6 +113,48 @@ pub async fn receive(
         comment_id,
         keep_location,
     })
+}
+
+/// A multipart body, and a declared length under the cap: refused before a byte of the
+/// body is read otherwise.
+fn check_headers(req: &HttpRequest, max_bytes: u64) -> Result<(), AppError> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !is_multipart {
+        return Err(AppError::with_detail(
+            ErrorCode::UnsupportedMediaType,
+            "send the file as multipart/form-data in a field named `file`",
+        ));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_bytes + FRAMING_ALLOWANCE) {
+        return Err(too_large(max_bytes));
+    }
+    Ok(())
+}
+
+/// The `keep_location` field: true or false (1 or 0; empty is false).
+fn flag(text: &str) -> Result<bool, AppError> {
+    match text.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" | "" => Ok(false),
+        _ => Err(AppError::field(
+            "keep_location",
+            "invalid_type",
+            "must be true or false",
+        )),
+    }
 }
 
 /// Streams one file part to `path`; returns its kind and SHA-256 as sent.

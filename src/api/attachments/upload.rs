@@ -32,16 +32,7 @@ pub async fn upload(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let issue_id = id.into_inner();
-    // Who may attach is known before a byte of the body is read.
-    let scope = scope(&auth.actor());
-    let issue = state
-        .db
-        .read(move |c| Ok(db::issues::find_visible(c, scope, issue_id)?))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    if !may_attach(&auth.actor(), &issue) {
-        return Err(AppError::forbidden());
-    }
+    may_attach_to(&state, &auth, issue_id).await?;
     let temp_dir = state.settings.data_dir.join("tmp");
     let mut got = receive(&req, payload, &temp_dir, state.settings.max_upload_bytes).await?;
     let fingerprint = json!({
@@ -97,18 +88,26 @@ pub async fn upload(
             })
         })
         .await;
-    match written {
-        Ok((answer, replayed)) => {
-            if replayed {
-                // The first request stored its own copy: this one is not needed.
-                discard(&state, &key).await;
-            }
-            Ok(answer.into_response(replayed))
-        }
-        Err(e) => {
-            discard(&state, &key).await;
-            Err(e)
-        }
+    // A replay's copy is not needed (the first request stored its own), nor a failed one's.
+    if !matches!(written, Ok((_, false))) {
+        discard(&state, &key).await;
+    }
+    let (answer, replayed) = written?;
+    Ok(answer.into_response(replayed))
+}
+
+/// Who may attach is known before a byte of the body is read.
+async fn may_attach_to(state: &AppState, auth: &AuthUser, issue_id: i64) -> Result<(), AppError> {
+    let scope = scope(&auth.actor());
+    let issue = state
+        .db
+        .read(move |c| Ok(db::issues::find_visible(c, scope, issue_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if may_attach(&auth.actor(), &issue) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
     }
 }
 

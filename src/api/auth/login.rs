@@ -32,34 +32,13 @@ pub async fn login(
         password,
         cookie,
     } = body.0;
-    if username.len() > 128 || password.len() > 1024 {
-        return Err(AppError::validation(vec![FieldError::new(
-            if username.len() > 128 {
-                "username"
-            } else {
-                "password"
-            },
-            "too_long",
-            "is longer than any account's",
-        )]));
-    }
-    // A name that cannot be a username (say, with a NUL byte) is looked up by nobody and
-    // throttled under a digest of itself, so it never reaches the database as text.
-    let possible = Username::parse("username", &username).is_ok();
-    let username = Username::normalise(&username);
-    let user_key = if possible {
-        format!("user:{username}")
-    } else {
-        use sha2::Digest;
-        format!(
-            "user#{}",
-            crate::encoding::hex(&sha2::Sha256::digest(username.as_bytes()))
-        )
-    };
-    let address_key = format!(
-        "address:{}",
-        crate::api::client::address(&req, state.settings.trusted_proxy_hops)
-    );
+    check_lengths(&username, &password)?;
+    let Keys {
+        possible,
+        username,
+        user_key,
+        address_key,
+    } = keys(&req, &state, &username);
 
     // Counted (or refused) before any account lookup and before the password is checked,
     // in one transaction: a locked known username and a locked unknown one take the same
@@ -116,5 +95,57 @@ pub async fn login(
             tracing::info!(user_id, "login");
             token_answer(&state, user, refresh_token, &session, cookie)
         }
+    }
+}
+
+/// A username or password longer than any account's is refused before anything else.
+fn check_lengths(username: &str, password: &str) -> Result<(), AppError> {
+    if username.len() <= 128 && password.len() <= 1024 {
+        return Ok(());
+    }
+    let field = if username.len() > 128 {
+        "username"
+    } else {
+        "password"
+    };
+    Err(AppError::validation(vec![FieldError::new(
+        field,
+        "too_long",
+        "is longer than any account's",
+    )]))
+}
+
+/// The name as it is looked up, and the keys failures are counted under.
+struct Keys {
+    /// Whether the name can be a username at all.
+    possible: bool,
+    username: String,
+    user_key: String,
+    address_key: String,
+}
+
+fn keys(req: &HttpRequest, state: &AppState, raw: &str) -> Keys {
+    // A name that cannot be a username (say, with a NUL byte) is looked up by nobody and
+    // throttled under a digest of itself, so it never reaches the database as text.
+    let possible = Username::parse("username", raw).is_ok();
+    let username = Username::normalise(raw);
+    let user_key = if possible {
+        format!("user:{username}")
+    } else {
+        use sha2::Digest;
+        format!(
+            "user#{}",
+            crate::encoding::hex(&sha2::Sha256::digest(username.as_bytes()))
+        )
+    };
+    let address_key = format!(
+        "address:{}",
+        crate::api::client::address(req, state.settings.trusted_proxy_hops)
+    );
+    Keys {
+        possible,
+        username,
+        user_key,
+        address_key,
     }
 }

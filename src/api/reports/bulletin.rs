@@ -325,8 +325,47 @@ pub async fn monthly(
     let ranked: Vec<RankingRow> = full.iter().filter(|r| r.eligible).cloned().collect();
     let best: Vec<RankingRow> = ranked.iter().take(3).cloned().collect();
     let worst: Vec<RankingRow> = ranked.iter().rev().take(3).cloned().collect();
-    let changes: Vec<Change> = rows
-        .iter()
+    let changes = changes(&rows, &prev_rows);
+    let overdue: Vec<OverdueIssue> = overdue
+        .into_iter()
+        .map(|o| OverdueIssue {
+            id: o.id,
+            number: o.number,
+            title: o.title,
+            status: o.status,
+            project_name: o.project_name,
+            department_id: o.department_id,
+            department_name: o.department_name,
+            ack_due_at: o.ack_due_at,
+            resolve_due_at: o.resolve_due_at,
+            escalation_level: o.escalation_level,
+        })
+        .collect();
+    let tables = vec![
+        department_table("部门", &rows),
+        ranking_table(&full),
+        overdue_table(&overdue),
+        changes_table(&changes),
+    ];
+    let body = Bulletin {
+        month: raw.clone(),
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        generated_at: now,
+        totals: Totals::new(&totals),
+        previous_totals: Totals::new(&prev_totals),
+        departments: rows,
+        best,
+        worst,
+        changes,
+        overdue,
+    };
+    respond(format, &body, tables, &format!("bulletin-{raw}")).await
+}
+
+/// Each department's month against the month before.
+fn changes(rows: &[DepartmentRow], prev_rows: &[DepartmentRow]) -> Vec<Change> {
+    rows.iter()
         .map(|r| {
             let before = prev_rows
                 .iter()
@@ -351,92 +390,67 @@ pub async fn monthly(
                 ),
             }
         })
-        .collect();
-    let overdue: Vec<OverdueIssue> = overdue
-        .into_iter()
-        .map(|o| OverdueIssue {
-            id: o.id,
-            number: o.number,
-            title: o.title,
-            status: o.status,
-            project_name: o.project_name,
-            department_id: o.department_id,
-            department_name: o.department_name,
-            ack_due_at: o.ack_due_at,
-            resolve_due_at: o.resolve_due_at,
-            escalation_level: o.escalation_level,
-        })
-        .collect();
-    let tables = vec![
-        department_table("部门", &rows),
-        ranking_table(&full),
-        Table {
-            name: "超期问题".into(),
-            columns: vec![
-                ("number", "编号"),
-                ("title", "问题"),
-                ("project_name", "项目"),
-                ("department_name", "责任单位"),
-                ("status", "状态"),
-                ("resolve_due_at", "办结期限"),
-                ("escalation_level", "升级级别"),
-            ],
-            rows: overdue
-                .iter()
-                .map(|o| {
-                    vec![
-                        Cell::Text(o.number.clone()),
-                        Cell::Text(o.title.clone()),
-                        Cell::Text(o.project_name.clone()),
-                        Cell::Text(o.department_name.clone().unwrap_or_default()),
-                        Cell::Text(o.status.clone()),
-                        Cell::Text(
-                            o.resolve_due_at
-                                .map(|t| crate::api::time::rfc3339(&t))
-                                .unwrap_or_default(),
-                        ),
-                        Cell::Int(o.escalation_level),
-                    ]
-                })
-                .collect(),
-        },
-        Table {
-            name: "环比".into(),
-            columns: vec![
-                ("department_name", "责任单位"),
-                ("received_change", "收到问题数变化"),
-                ("closure_rate_change", "闭环率变化"),
-                ("resolve_on_time_rate_change", "按时办结率变化"),
-                ("satisfaction_rate_change", "满意率变化"),
-                ("score_change", "综合得分变化"),
-            ],
-            rows: changes
-                .iter()
-                .map(|c| {
-                    vec![
-                        Cell::Text(c.department_name.clone()),
-                        Cell::Int(c.received_change),
-                        Cell::Rate(c.closure_rate_change),
-                        Cell::Rate(c.resolve_on_time_rate_change),
-                        Cell::Rate(c.satisfaction_rate_change),
-                        Cell::Num(c.score_change),
-                    ]
-                })
-                .collect(),
-        },
-    ];
-    let body = Bulletin {
-        month: raw.clone(),
-        from: p.from.to_string(),
-        to: p.to.to_string(),
-        generated_at: now,
-        totals: Totals::new(&totals),
-        previous_totals: Totals::new(&prev_totals),
-        departments: rows,
-        best,
-        worst,
-        changes,
-        overdue,
-    };
-    respond(format, &body, tables, &format!("bulletin-{raw}")).await
+        .collect()
+}
+
+/// The workbook's sheet of overdue issues (超期问题).
+fn overdue_table(overdue: &[OverdueIssue]) -> Table {
+    Table {
+        name: "超期问题".into(),
+        columns: vec![
+            ("number", "编号"),
+            ("title", "问题"),
+            ("project_name", "项目"),
+            ("department_name", "责任单位"),
+            ("status", "状态"),
+            ("resolve_due_at", "办结期限"),
+            ("escalation_level", "升级级别"),
+        ],
+        rows: overdue
+            .iter()
+            .map(|o| {
+                vec![
+                    Cell::Text(o.number.clone()),
+                    Cell::Text(o.title.clone()),
+                    Cell::Text(o.project_name.clone()),
+                    Cell::Text(o.department_name.clone().unwrap_or_default()),
+                    Cell::Text(o.status.clone()),
+                    Cell::Text(
+                        o.resolve_due_at
+                            .map(|t| crate::api::time::rfc3339(&t))
+                            .unwrap_or_default(),
+                    ),
+                    Cell::Int(o.escalation_level),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The workbook's sheet of changes against the month before (环比).
+fn changes_table(changes: &[Change]) -> Table {
+    Table {
+        name: "环比".into(),
+        columns: vec![
+            ("department_name", "责任单位"),
+            ("received_change", "收到问题数变化"),
+            ("closure_rate_change", "闭环率变化"),
+            ("resolve_on_time_rate_change", "按时办结率变化"),
+            ("satisfaction_rate_change", "满意率变化"),
+            ("score_change", "综合得分变化"),
+        ],
+        rows: changes
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::Text(c.department_name.clone()),
+                    Cell::Int(c.received_change),
+                    Cell::Rate(c.closure_rate_change),
+                    Cell::Rate(c.resolve_on_time_rate_change),
+                    Cell::Rate(c.satisfaction_rate_change),
+                    Cell::Num(c.score_change),
+                ]
+            })
+            .collect(),
+    }
 }
