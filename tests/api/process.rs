@@ -162,6 +162,34 @@ impl Drop for Running {
 
 /// A login written whole on a fresh connection; waits on `sent` once written, then reads
 /// the answer.
+/// Connections waiting in the accept queue of the socket listening on `port` (Linux: the
+/// `rx_queue` of a listening socket in /proc/net/tcp is its accept backlog).
+fn waiting_to_be_accepted(port: u16) -> u64 {
+    let mut waiting = 0;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(queues)) = (f.get(1), f.get(3), f.get(4)) else {
+                continue;
+            };
+            let listening = *state == "0A";
+            let ours = local
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok())
+                == Some(port);
+            if listening && ours {
+                let rx = queues.split(':').nth(1).unwrap_or("0");
+                waiting += u64::from_str_radix(rx, 16).unwrap_or(0);
+            }
+        }
+    }
+    waiting
+}
+
 fn raw_login(address: &str, sent: &std::sync::Barrier) -> (u16, serde_json::Value) {
     use std::io::{Read, Write};
     let host = address.trim_start_matches("http://");
@@ -263,7 +291,22 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_nothing(db: Db) {
     actix_web::rt::task::spawn_blocking(move || wait.wait())
         .await
         .unwrap();
-    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    // Written is not yet received: on a loaded machine a connection may still wait in the
+    // listen queue, and a server that stops accepting drops it. The kernel tells how many
+    // connections wait there (the listening socket's receive queue): once none does, every
+    // login is in the server's hands.
+    let port: u16 = address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    let started = std::time::Instant::now();
+    while waiting_to_be_accepted(port) > 0 && started.elapsed() < Duration::from_secs(3) {
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Accepted is not yet read: a moment for the workers to take up what they accepted (the
+    // six logins, two argon2 checks at a time, still run well past it).
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     server.terminate();
     let mut tokens = Vec::new();
     for login in logins {
