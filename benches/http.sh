@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# HTTP throughput of the release build, measured from outside with oha, on SQLite and on
+# PostgreSQL: /healthz (the framework's ceiling on this machine) and the routes an observer
+# and a clerk use most, each for DURATION, server and load generator pinned to different
+# cores. Prints a Markdown table (req/s, share of /healthz, p50, p99, the server's peak RSS)
+# to paste into benches/README.md with the machine it ran on.
+#
+#   cargo install oha --locked        # once
+#   bash benches/http.sh              # ISSUES=100000 DURATION=8s by default
+#
+# Not a timed test and not part of `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ISSUES="${ISSUES:-100000}"
+DURATION="${DURATION:-8s}"
+PG_ADMIN="${OBSERVER_DESK_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+OHA="${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}"
+PORT="${PORT:-18080}"
+BASE="http://127.0.0.1:$PORT"
+PASSWORD=bench-demo-password
+[ -x "$OHA" ] || { echo "oha not found: cargo install oha --locked" >&2; exit 1; }
+
+cargo build --release --quiet
+BIN=target/release/observer-desk
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+json() { python3 -c "import sys,json; d=json.load(sys.stdin); print($1)"; }
+login() {
+    curl -sf -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$PASSWORD\"}" | json 'd["access_token"]'
+}
+
+start() { # $1: database URL
+    rm -rf "$WORK/data"
+    DATABASE_URL="$1" OBSERVER_DESK_DATA_DIR="$WORK/data" OBSERVER_DESK_BIND="127.0.0.1:$PORT" \
+    OBSERVER_DESK_ADMIN_PASSWORD=bench-admin-password OBSERVER_DESK_DEMO_PASSWORD=$PASSWORD \
+    OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS=86400 RUST_LOG=warn \
+        taskset -c 0 "$BIN" --demo > "$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do curl -sf "$BASE/healthz" > /dev/null && return 0; sleep 0.1; done
+    echo "the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+seed() { # files $ISSUES issues as observer01, 16 at a time
+    local token project
+    token=$(login observer01)
+    project=$(curl -sf "$BASE/api/v1/projects?limit=1" -H "Authorization: Bearer $token" | json 'd["items"][0]["id"]')
+    local body="{\"project_id\":$project,\"category\":\"approval_delay\",\"title\":\"压测问题\",\"description\":\"审批超时\"}"
+    taskset -c 1 "$OHA" -n "$ISSUES" -c 16 --no-tui -m POST -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues" > /dev/null
+}
+
+measure() { # $1 label, then oha arguments; prints "label|rps|p50 ms|p99 ms"
+    local label=$1; shift
+    taskset -c 1 "$OHA" -z "$DURATION" -c 32 --no-tui --output-format json "$@" > "$WORK/oha.json"
+    python3 - "$label" "$WORK/oha.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[2]))
+s, p = d["summary"], d["latencyPercentiles"]
+print(f'{sys.argv[1]}|{s["requestsPerSec"]:.0f}|{p["p50"]*1000:.1f}|{p["p99"]*1000:.1f}|{s["successRate"]*100:.1f}')
+PY
+}
+
+run() { # $1: database label, $2: URL
+    start "$2"
+    seed
+    local obs clerk issue
+    obs=$(login observer01)
+    clerk=$(login xzsp.staff)
+    issue=$(curl -sf "$BASE/api/v1/issues?limit=1" -H "Authorization: Bearer $obs" | json 'd["items"][0]["id"]')
+    local body
+    body=$(curl -sf "$BASE/api/v1/projects?limit=1" -H "Authorization: Bearer $obs" |
+        json '"{\"project_id\":%d,\"category\":\"other\",\"title\":\"压测\",\"description\":\"x\"}" % d["items"][0]["id"]')
+    {
+        measure "GET /healthz" "$BASE/healthz"
+        measure "GET /api/v1/issues/{id} (observer)" -H "Authorization: Bearer $obs" "$BASE/api/v1/issues/$issue"
+        measure "GET /api/v1/issues?limit=50 (clerk)" -H "Authorization: Bearer $clerk" "$BASE/api/v1/issues?limit=50"
+        measure "POST /api/v1/issues (observer)" -m POST -H "Authorization: Bearer $obs" \
+            -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues"
+    } > "$WORK/$1.rows"
+    local rss
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+    python3 - "$1" "$WORK/$1.rows" "$rss" <<'PY'
+import sys
+db, rows, rss = sys.argv[1], [l.strip().split("|") for l in open(sys.argv[2])], int(sys.argv[3])
+ceiling = float(rows[0][1])
+for label, rps, p50, p99, ok in rows:
+    print(f"| {db} | `{label}` | {float(rps):,.0f} | {float(rps) / ceiling * 100:.1f}% | {p50} ms | {p99} ms | {ok}% |")
+print(f"| {db} | peak RSS of the server | {rss / 1024:.0f} MiB | | | | |")
+PY
+}
+
+echo "| database | route | req/s | share of /healthz | p50 | p99 | 2xx |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+run SQLite "sqlite://$WORK/bench.db"
+PG_DB="od_http_bench_$$"
+psql "$PG_ADMIN" -qc "CREATE DATABASE $PG_DB" > /dev/null
+trap 'cleanup; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" > /dev/null 2>&1 || true' EXIT
+run PostgreSQL "${PG_ADMIN%/*}/$PG_DB"
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $ISSUES issues seeded; $DURATION per route, 32 connections."
