@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 ISSUES="${ISSUES:-100000}"
 DURATION="${DURATION:-8s}"
+DATABASES="${DATABASES:-sqlite postgres}"
 PG_ADMIN="${OBSERVER_DESK_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
 OHA="${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}"
 PORT="${PORT:-18080}"
@@ -97,10 +98,12 @@ PY
 
 echo "| database | route | req/s | share of /healthz | p50 | p99 | 2xx |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-run SQLite "sqlite://$WORK/bench.db"
-PG_DB="od_http_bench_$$"
-psql "$PG_ADMIN" -qc "CREATE DATABASE $PG_DB" > /dev/null
-trap 'cleanup; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" > /dev/null 2>&1 || true' EXIT
-run PostgreSQL "${PG_ADMIN%/*}/$PG_DB"
+case " $DATABASES " in *" sqlite "*) run SQLite "sqlite://$WORK/bench.db" ;; esac
+case " $DATABASES " in *" postgres "*)
+    PG_DB="od_http_bench_$$"
+    psql "$PG_ADMIN" -qc "CREATE DATABASE $PG_DB" > /dev/null
+    trap 'cleanup; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" > /dev/null 2>&1 || true' EXIT
+    run PostgreSQL "${PG_ADMIN%/*}/$PG_DB" ;;
+esac
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $ISSUES issues seeded; $DURATION per route, 32 connections."

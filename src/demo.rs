@@ -693,6 +693,7 @@ fn demo_issue(
     let at = std::cell::Cell::new(now - TimeDelta::days(12) + TimeDelta::hours(7 * i as i64));
     let issue = filing::file(
         c,
+        &crate::workflow::sla::Calendars::default(),
         reporter.id,
         Filing {
             project_id: project.id,

@@ -83,6 +83,8 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             tokens: TokenService::new(&secret, settings.access_token_ttl),
+            callers: Default::default(),
+            calendars: Default::default(),
             dummy_hash,
             hashing: crate::auth::password::HashingPool::per_core(),
             thumbnailing: tokio::sync::Semaphore::new(2),

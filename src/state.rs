@@ -14,6 +14,10 @@ use crate::notify::mail::Mailer;
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenService,
+    /// The callers seen in the last seconds, for reads (`auth::callers`).
+    pub callers: crate::auth::callers::Callers,
+    /// The business calendar as last loaded, for showing clocks.
+    pub calendars: crate::workflow::sla::Calendars,
     pub settings: Settings,
     /// A real argon2 hash of a random password, checked for unknown usernames so that they
     /// cost the same time as known ones.

@@ -84,7 +84,7 @@ pub async fn change_password(
         .hashing
         .hash(new_password.expose().to_string())
         .await?;
-    state
+    let changed = state
         .db
         .write(move |c| {
             login_throttle::clear(c, &key)?;
@@ -100,7 +100,9 @@ pub async fn change_password(
             refresh_tokens::revoke_all_for_user(c, id, now)?;
             Ok(())
         })
-        .await?;
+        .await;
+    state.callers.forget_all();
+    changed?;
     tracing::info!(user_id = id, "password changed; sessions revoked");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -50,12 +50,18 @@ macro_rules! route_table {
 }
 
 route_table! {
+    // Matched in this order, and a pattern with a `{segment}` costs a regular-expression
+    // run to reject: the busiest routes first, the app's files (cached by its worker) last.
+    "/healthz" { GET => health::healthz }
+    "/api/v1/issues" { GET => issues::list::list, POST => issues::create::create }
+    "/api/v1/issues/{id}" { GET => issues::get::get }
+    "/api/v1/issues/{id}/transitions" { POST => issues::transition::transition }
+    "/api/v1/issues/{id}/comments" { GET => issues::comments::list, POST => issues::comments::create }
+    "/api/v1/issues/{id}/events" { GET => issues::events::list }
+    "/api/v1/issues/{id}/attachments" { GET => attachments::upload::list, POST => attachments::upload::upload }
     "/" { GET => webapp::index }
     "/manifest.webmanifest" { GET => webapp::manifest }
     "/sw.js" { GET => webapp::service_worker }
-    "/app/{name}" { GET => webapp::asset }
-    "/app/screens/{name}" { GET => webapp::screen }
-    "/healthz" { GET => health::healthz }
     "/readyz" { GET => health::readyz }
     "/metrics" { GET => health::metrics }
     "/openapi.yaml" { GET => health::openapi }
@@ -77,12 +83,6 @@ route_table! {
     "/api/v1/milestones/{id}" { PATCH => milestones::update::update }
     "/api/v1/routing-rules" { GET => routing_rules::list, POST => routing_rules::create }
     "/api/v1/routing-rules/{id}" { DELETE => routing_rules::delete }
-    "/api/v1/issues" { GET => issues::list::list, POST => issues::create::create }
-    "/api/v1/issues/{id}" { GET => issues::get::get }
-    "/api/v1/issues/{id}/transitions" { POST => issues::transition::transition }
-    "/api/v1/issues/{id}/comments" { GET => issues::comments::list, POST => issues::comments::create }
-    "/api/v1/issues/{id}/events" { GET => issues::events::list }
-    "/api/v1/issues/{id}/attachments" { GET => attachments::upload::list, POST => attachments::upload::upload }
     "/api/v1/attachments/{id}" { GET => attachments::download::get }
     "/api/v1/attachments/{id}/thumbnail" { GET => attachments::download::thumbnail }
     "/api/v1/devices" { GET => devices::list, POST => devices::register }
@@ -99,6 +99,8 @@ route_table! {
     "/api/v1/reports/ranking" { GET => reports::bulletin::quarterly }
     "/api/v1/sla-policies" { GET => sla::policies::list, PUT => sla::policies::replace }
     "/api/v1/calendar/{year}" { GET => sla::calendar::get, PUT => sla::calendar::put }
+    "/app/{name}" { GET => webapp::asset }
+    "/app/screens/{name}" { GET => webapp::screen }
 }
 
 async fn method_not_allowed(allow: &'static [&'static str]) -> Result<HttpResponse, AppError> {

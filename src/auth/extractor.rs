@@ -1,11 +1,13 @@
-//! `AuthUser`: the caller behind a valid bearer token, loaded fresh from the database so
-//! that a deactivated user or a changed password takes effect at once.
+//! `AuthUser`: the caller behind a valid bearer token, loaded fresh from the database for
+//! every write so that a deactivated user or a changed password takes effect at once; a read
+//! may use what was loaded in the last few seconds (`auth::callers`).
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::auth::callers::CallerKey;
 use crate::db;
 use crate::domain::role::{Actor, Role};
 use crate::error::{AppError, ErrorCode};
@@ -63,40 +65,56 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let read = matches!(*req.method(), Method::GET | Method::HEAD);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let claims = state.tokens.verify(&token?)?;
-            let user_id: i64 = claims
-                .sub
-                .parse()
-                .map_err(|_| AppError::new(ErrorCode::InvalidToken))?;
-            let session = claims.sid.clone();
-            let (row, open) = state
-                .db
-                .read(move |conn| {
-                    Ok((
-                        db::users::find(conn, user_id)?,
-                        crate::auth::sessions::is_open(conn, &session)?,
-                    ))
-                })
-                .await?;
-            // A token of a session that ended (logout, reuse detected) is void.
-            let row = row
-                .filter(|u| u.active && open)
-                .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
-            // A token issued before the last password change is void.
-            if claims.pwd != row.password_changed_at.and_utc().timestamp_micros() {
-                return Err(AppError::new(ErrorCode::InvalidToken));
+            let key = CallerKey {
+                user_id: claims
+                    .sub
+                    .parse()
+                    .map_err(|_| AppError::new(ErrorCode::InvalidToken))?,
+                session: claims.sid,
+                password_stamp: claims.pwd,
+            };
+            if read && let Some(user) = state.callers.get(&key) {
+                return Ok(user);
             }
-            let role = Role::parse(&row.role)
-                .ok_or_else(|| AppError::internal("unknown role in database"))?;
-            Ok(AuthUser {
-                id: row.id,
-                username: row.username,
-                role,
-                department_id: row.department_id,
-                locale: row.locale,
-            })
+            let user = load(&state, &key).await?;
+            state.callers.put(key, user.clone());
+            Ok(user)
         })
     }
+}
+
+/// The caller of a token, from the database: refused when the user is inactive, the
+/// session ended, or the password changed since the token was issued.
+async fn load(state: &AppState, key: &CallerKey) -> Result<AuthUser, AppError> {
+    let (user_id, session) = (key.user_id, key.session.clone());
+    let (row, open) = state
+        .db
+        .read(move |conn| {
+            Ok((
+                db::users::find(conn, user_id)?,
+                crate::auth::sessions::is_open(conn, &session)?,
+            ))
+        })
+        .await?;
+    // A token of a session that ended (logout, reuse detected) is void.
+    let row = row
+        .filter(|u| u.active && open)
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
+    // A token issued before the last password change is void.
+    if key.password_stamp != row.password_changed_at.and_utc().timestamp_micros() {
+        return Err(AppError::new(ErrorCode::InvalidToken));
+    }
+    let role =
+        Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role in database"))?;
+    Ok(AuthUser {
+        id: row.id,
+        username: row.username,
+        role,
+        department_id: row.department_id,
+        locale: row.locale,
+    })
 }

@@ -19,6 +19,7 @@ pub mod sla;
 pub mod text;
 pub mod users;
 pub mod visibility;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -89,8 +90,9 @@ pub enum ConnError {
     Query(#[from] diesel::result::Error),
 }
 
-/// Opens connections for r2d2, picking the backend from the URL so that a connection
-/// failure reports the real driver error.
+/// Opens connections for r2d2 (and SQLite's writer), picking the backend from the URL so
+/// that a connection failure reports the real driver error.
+#[derive(Clone)]
 pub struct Manager {
     target: DbTarget,
 }
@@ -126,13 +128,21 @@ impl r2d2::ManageConnection for Manager {
 
 pub type Pool = r2d2::Pool<Manager>;
 
-/// The database handle the service passes around. Reads use a pool; on SQLite every
-/// write goes through one writer connection (on PostgreSQL the two pools are one).
+/// The database handle the service passes around. Reads use a pool; on PostgreSQL writes
+/// use the same pool, on SQLite they all go through one writer thread that commits what
+/// waits together (`writer`).
 #[derive(Clone)]
 pub struct Db {
     read: Pool,
-    write: Pool,
+    write: Writes,
     backend: Backend,
+    manager: Manager,
+}
+
+#[derive(Clone)]
+enum Writes {
+    Pool(Pool),
+    Writer(writer::Writer),
 }
 
 impl Db {
@@ -145,33 +155,39 @@ impl Db {
         {
             std::fs::create_dir_all(parent)?;
         }
+        let manager = Manager {
+            target: target.clone(),
+        };
+        // A connection is not tested with a query each time it is taken (a round trip per
+        // request); one that broke is dropped when it is given back.
         let build = |max_size: u32| {
             r2d2::Pool::builder()
                 .max_size(max_size)
                 .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(5))
-                .test_on_check_out(true)
-                .build(Manager {
-                    target: target.clone(),
-                })
+                .test_on_check_out(false)
+                .build(manager.clone())
         };
         let db = match backend {
             Backend::Postgres => {
                 let pool = build(pool_size)?;
                 Db {
                     read: pool.clone(),
-                    write: pool,
+                    write: Writes::Pool(pool),
                     backend,
+                    manager,
                 }
             }
             Backend::Sqlite => {
                 // The writer first: it switches the file to WAL before readers open it.
-                let write = build(1)?;
+                let conn = r2d2::ManageConnection::connect(&manager)?;
+                let write = writer::Writer::start(conn, manager.clone())?;
                 let read = build(pool_size)?;
                 Db {
                     read,
-                    write,
+                    write: Writes::Writer(write),
                     backend,
+                    manager,
                 }
             }
         };
@@ -182,9 +198,18 @@ impl Db {
         self.backend
     }
 
+    /// On SQLite, the transactions the writer committed so far (each carrying one or more
+    /// requests' writes).
+    pub fn writer_commits(&self) -> Option<u64> {
+        match &self.write {
+            Writes::Writer(w) => Some(w.commits()),
+            Writes::Pool(_) => None,
+        }
+    }
+
     /// Applies pending migrations. Blocking.
     pub fn migrate(&self) -> anyhow::Result<()> {
-        let mut conn = self.write.get()?;
+        let mut conn = r2d2::ManageConnection::connect(&self.manager)?;
         run_migrations(&mut conn)
     }
 
@@ -202,19 +227,25 @@ impl Db {
         .await
     }
 
-    /// Runs `f` in one write transaction on the blocking pool: committed when `f`
-    /// returns `Ok`, rolled back otherwise.
+    /// Runs `f` in a write transaction, off the server's workers: what it wrote is durable
+    /// when this returns its `Ok`, and nothing of it is kept when `f` returns an error. (On
+    /// SQLite `f` runs in a savepoint of a batch that the writer commits at once.)
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.write.clone();
-        run_blocking(move || {
-            let mut conn = pool.get().map_err(AppError::db_unavailable)?;
-            in_write_transaction(&mut conn, f)
-        })
-        .await
+        match &self.write {
+            Writes::Pool(pool) => {
+                let pool = pool.clone();
+                run_blocking(move || {
+                    let mut conn = pool.get().map_err(AppError::db_unavailable)?;
+                    in_write_transaction(&mut conn, f)
+                })
+                .await
+            }
+            Writes::Writer(writer) => writer.write(f).await,
+        }
     }
 
     /// Whether the database answers and no migration is pending, within `timeout`.

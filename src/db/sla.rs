@@ -56,6 +56,18 @@ pub fn calendars(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
         .load(conn)
 }
 
+/// What changes whenever a stored year is set or removed: their number and the latest change.
+pub type CalendarStamp = (i64, Option<NaiveDateTime>);
+
+pub fn calendar_stamp(conn: &mut DbConn) -> QueryResult<CalendarStamp> {
+    business_calendars::table
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(business_calendars::updated_at),
+        ))
+        .first(conn)
+}
+
 pub fn store_calendar(
     conn: &mut DbConn,
     year: i32,

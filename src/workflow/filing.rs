@@ -36,6 +36,7 @@ pub struct Filing {
 /// Files an issue for `reporter` (an observer who must follow the project) at `now`.
 pub fn file(
     c: &mut DbConn,
+    calendars: &sla::Calendars,
     reporter: i64,
     b: Filing,
     now: NaiveDateTime,
@@ -73,7 +74,7 @@ pub fn file(
     // the deadlines.
     let row = if row.department_id.is_some() {
         let mut changes = issues::IssueChanges::default();
-        let cal = sla::calendar(c)?;
+        let cal = calendars.fresh(c)?;
         sla::start(c, &cal, &row, now, &mut changes)?;
         issues::set_fields(c, row.id, &changes)?;
         issues::find(c, row.id)?.ok_or_else(AppError::not_found)?

@@ -74,6 +74,65 @@ pub fn calendar(c: &mut DbConn) -> Result<Calendar, AppError> {
     Ok(Calendar::new(years))
 }
 
+/// The calendar as last loaded and parsed, with the stamp of the stored years it was built
+/// from. A read showing clocks trusts it for [`Calendars::TTL`] without asking the database;
+/// a write computing deadlines ([`Calendars::fresh`]) first compares the stamp in its own
+/// transaction, so a year another instance changed is never missed, and parses the stored
+/// years again only when they changed.
+#[derive(Default)]
+pub struct Calendars {
+    held: std::sync::Mutex<Option<Held>>,
+}
+
+struct Held {
+    at: std::time::Instant,
+    stamp: store::CalendarStamp,
+    calendar: std::sync::Arc<Calendar>,
+}
+
+impl Calendars {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The calendar for showing clocks: at most [`Calendars::TTL`] old.
+    pub fn current(&self, c: &mut DbConn) -> Result<std::sync::Arc<Calendar>, AppError> {
+        if let Ok(held) = self.held.lock()
+            && let Some(h) = held.as_ref()
+            && h.at.elapsed() < Self::TTL
+        {
+            return Ok(h.calendar.clone());
+        }
+        self.fresh(c)
+    }
+
+    /// The calendar as stored now, for computing deadlines.
+    pub fn fresh(&self, c: &mut DbConn) -> Result<std::sync::Arc<Calendar>, AppError> {
+        let stamp = store::calendar_stamp(c)?;
+        if let Ok(mut held) = self.held.lock()
+            && let Some(h) = held.as_mut()
+            && h.stamp == stamp
+        {
+            h.at = std::time::Instant::now();
+            return Ok(h.calendar.clone());
+        }
+        let calendar = std::sync::Arc::new(calendar(c)?);
+        if let Ok(mut held) = self.held.lock() {
+            *held = Some(Held {
+                at: std::time::Instant::now(),
+                stamp,
+                calendar: calendar.clone(),
+            });
+        }
+        Ok(calendar)
+    }
+
+    /// Drops what is held: called after this instance changed a year.
+    pub fn forget(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            *held = None;
+        }
+    }
+}
+
 /// Logs, once per year and process, that a year has no calendar.
 fn warn_fallback_once(year: i32) {
     use std::sync::Mutex;

@@ -76,7 +76,7 @@ pub async fn logout(
     else {
         return done();
     };
-    state
+    let ended = state
         .db
         .write(move |c| {
             let user = sessions::end(c, &token, db::now())?;
@@ -85,6 +85,8 @@ pub async fn logout(
             }
             Ok(())
         })
-        .await?;
+        .await;
+    state.callers.forget_all();
+    ended?;
     done()
 }

@@ -45,7 +45,10 @@ pub async fn refresh(
             };
             Ok((rotation, user))
         })
-        .await?;
+        .await;
+    // A rotation may have ended a session (a reused token revokes its family).
+    state.callers.forget_all();
+    let outcome = outcome?;
     match outcome {
         (
             Rotation::Rotated {

@@ -18,6 +18,7 @@ use crate::domain::user::{parse_paragraph, parse_text};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::workflow::filing::{self, Filing};
+use crate::workflow::sla::Calendars;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,12 +79,13 @@ pub async fn create(
         return Err(AppError::internal("validated fields missing"));
     };
     let reporter = auth.id;
+    let app = state.clone();
     let (answer, replayed) = state
         .db
         .write(move |c| {
             let now = db::now();
             once.run(c, reporter, now, |c| {
-                file(c, reporter, b, title, description, now)
+                file(c, &app.calendars, reporter, b, title, description, now)
             })
         })
         .await?;
@@ -92,6 +94,7 @@ pub async fn create(
 
 fn file(
     c: &mut db::DbConn,
+    calendars: &Calendars,
     reporter: i64,
     b: CreateIssue,
     title: String,
@@ -108,10 +111,10 @@ fn file(
         location: b.location.map(|l| (l.lat, l.lng)),
         private: b.private,
     };
-    let row = filing::file(c, reporter, filing, now)?;
+    let row = filing::file(c, calendars, reporter, filing, now)?;
     let version = row.version;
     // Only observers file, so the answer is an observer's view.
-    let view = present_one(c, row, Reader::Public)?;
+    let view = present_one(c, calendars, row, Reader::Public)?;
     tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
     Ok(Answer::json(StatusCode::CREATED, &view)?
         .header(header::LOCATION, format!("/api/v1/issues/{}", view.id))

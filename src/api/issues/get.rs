@@ -18,11 +18,12 @@ pub async fn get(
     let id = id.into_inner();
     let scope = scope(&auth.actor());
     let reader = Reader::of(&auth);
+    let app = state.clone();
     let (version, view) = state
         .db
         .read(move |c| {
             let row = db::issues::find_visible(c, scope, id)?.ok_or_else(AppError::not_found)?;
-            Ok((row.version, present_one(c, row, reader)?))
+            Ok((row.version, present_one(c, &app.calendars, row, reader)?))
         })
         .await?;
     Ok(read_with_etag(&req, etag(version), &view))

@@ -100,6 +100,7 @@ pub async fn list(
     let viewer = auth.id;
     let first_page = page.after_id.is_none();
     let read_at = db::now();
+    let app = state.clone();
     let (views, changes) = state
         .db
         .read(move |c| {
@@ -109,7 +110,7 @@ pub async fn list(
                 _ => None,
             };
             let rows = db::issues::list(c, scope, &filter)?;
-            Ok((present(c, rows, reader)?, changes))
+            Ok((present(c, &app.calendars, rows, reader)?, changes))
         })
         .await?;
     let page = SyncPage::new(Page::from_rows(views, &page, |v| v.id, |v| v), read_at);

@@ -13,6 +13,7 @@ pub(crate) use crate::workflow::access::{scope, sees_internal};
 
 use crate::db::{self, DbConn, issues::IssueRow};
 use crate::error::AppError;
+use crate::workflow::sla::Calendars;
 use view::{IssueView, SlaView};
 
 /// Who reads an issue, as far as its view is concerned.
@@ -34,15 +35,23 @@ impl Reader {
     }
 }
 
-/// Issues as the API shows them to `reader`, with their SLA clocks as of now.
+/// Issues as the API shows them to `reader`, with their SLA clocks as of now, walked on
+/// the calendar `calendars` holds.
 pub(crate) fn present(
     c: &mut DbConn,
+    calendars: &Calendars,
     rows: Vec<IssueRow>,
     reader: Reader,
 ) -> Result<Vec<IssueView>, AppError> {
-    let cal = crate::workflow::sla::calendar(c)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let clocks = db::sla::clocks_of(c, &ids)?;
+    let cal = calendars.current(c)?;
+    let clocks = match rows.as_slice() {
+        // One issue by its key: a statement prepared once, not a list of values.
+        [row] => db::sla::clock(c, row.id)?.into_iter().collect(),
+        _ => {
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            db::sla::clocks_of(c, &ids)?
+        }
+    };
     let now = db::now();
     Ok(rows
         .into_iter()
@@ -61,10 +70,11 @@ pub(crate) fn present(
 /// One issue as the API shows it to `reader`.
 pub(crate) fn present_one(
     c: &mut DbConn,
+    calendars: &Calendars,
     row: IssueRow,
     reader: Reader,
 ) -> Result<IssueView, AppError> {
-    present(c, vec![row], reader)?
+    present(c, calendars, vec![row], reader)?
         .pop()
         .ok_or_else(|| AppError::internal("presented nothing"))
 }

@@ -27,6 +27,7 @@ pub async fn transition(
     let expected = Precondition::from_request(&req)?;
     let once = Once::json(&req, state.settings.idempotency_ttl, &body.0)?;
     let r = body.0;
+    let app = state.clone();
     let (answer, replayed) = state
         .db
         .write(move |c| {
@@ -34,10 +35,11 @@ pub async fn transition(
             once.run(c, auth.id, now, |c| {
                 let row = transitions::step(c, &auth.actor(), id, &r, expected.0, now)?;
                 let version = row.version;
-                Ok(
-                    Answer::json(StatusCode::OK, &present_one(c, row, Reader::of(&auth))?)?
-                        .header(header::ETAG, etag(version)),
-                )
+                Ok(Answer::json(
+                    StatusCode::OK,
+                    &present_one(c, &app.calendars, row, Reader::of(&auth))?,
+                )?
+                .header(header::ETAG, etag(version)))
             })
         })
         .await?;

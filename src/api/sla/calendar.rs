@@ -83,7 +83,9 @@ pub async fn put(
             let body = serde_json::to_string(&stored).map_err(AppError::internal)?;
             sla::set_calendar(c, year, &body, now)
         })
-        .await?;
+        .await;
+    state.calendars.forget();
+    let moved = moved?;
     tracing::info!(
         year,
         moved,

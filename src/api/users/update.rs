@@ -114,7 +114,9 @@ pub async fn update(
     let row = state
         .db
         .write(move |c| workflow::users::update(c, id, edit, expected.0, db::now()))
-        .await?;
+        .await;
+    state.callers.forget_all();
+    let row = row?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
         .json(UserView::from(row)))
