@@ -7,6 +7,9 @@
 #
 #   cargo install oha --locked        # once
 #   bash benches/http.sh              # ISSUES=100000 DURATION=8s by default
+#   SOAK=600 bash benches/http.sh     # and a 10-minute soak at half the read rate
+#                                     # (on SQLite; SOAK_DATABASE=PostgreSQL for the other)
+#   DATABASES=sqlite bash benches/http.sh
 #
 # Not a timed test and not part of `cargo test`.
 set -euo pipefail
@@ -40,6 +43,7 @@ start() { # $1: database URL
     DATABASE_URL="$1" OBSERVER_DESK_DATA_DIR="$WORK/data" OBSERVER_DESK_BIND="127.0.0.1:$PORT" \
     OBSERVER_DESK_ADMIN_PASSWORD=bench-admin-password OBSERVER_DESK_DEMO_PASSWORD=$PASSWORD \
     OBSERVER_DESK_ACCESS_TOKEN_TTL_SECS=86400 RUST_LOG=warn \
+    OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_USER=1000 OBSERVER_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS=100000 \
         taskset -c 0 "$BIN" --demo > "$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do curl -sf "$BASE/healthz" > /dev/null && return 0; sleep 0.1; done
@@ -55,15 +59,66 @@ seed() { # files $ISSUES issues as observer01, 16 at a time
         -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues" > /dev/null
 }
 
-measure() { # $1 label, then oha arguments; prints "label|rps|p50 ms|p99 ms"
+measure() { # $1 label, then oha arguments; prints "label|rps|p50 ms|p99 ms|2xx %"
     local label=$1; shift
     taskset -c 1 "$OHA" -z "$DURATION" -c 32 --no-tui --output-format json "$@" > "$WORK/oha.json"
-    python3 - "$label" "$WORK/oha.json" <<'PY'
+    summarize "$label" "$WORK/oha.json"
+}
+
+summarize() { # $1 label, $2 oha's JSON
+    python3 - "$1" "$2" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[2]))
 s, p = d["summary"], d["latencyPercentiles"]
-print(f'{sys.argv[1]}|{s["requestsPerSec"]:.0f}|{p["p50"]*1000:.1f}|{p["p99"]*1000:.1f}|{s["successRate"]*100:.1f}')
+codes = d.get("statusCodeDistribution", {})
+ok = sum(n for c, n in codes.items() if c.startswith("2")) / max(1, sum(codes.values())) * 100
+print(f'{sys.argv[1]}|{s["requestsPerSec"]:.0f}|{p["p50"]*1000:.1f}|{p["p99"]*1000:.1f}|{ok:.1f}')
 PY
+}
+
+rate_of() { # the req/s of the row labelled $1 in $2
+    awk -F'|' -v l="$1" '$1 == l {print int($2)}' "$2"
+}
+
+# An open model: oha sends at a fixed rate whatever the answers take, so queueing shows in
+# the percentiles instead of slowing the sender down.
+at_rate() { # $1 label, $2 req/s, then oha arguments
+    local label=$1 rate=$2; shift 2
+    taskset -c 1 "$OHA" -z "$DURATION" -q "$rate" -c 128 --no-tui --output-format json "$@" > "$WORK/oha.json"
+    summarize "$label" "$WORK/oha.json"
+}
+
+# 50 logins at once, for as long as the reads run beside them at half their rate.
+login_storm() { # $1 observer token, $2 issue id, $3 read rate
+    taskset -c 1 "$OHA" -z "$DURATION" -c 50 --no-tui -m POST -H 'Content-Type: application/json' \
+        -d "{\"username\":\"observer02\",\"password\":\"$PASSWORD\"}" --output-format json \
+        "$BASE/api/v1/auth/login" > "$WORK/logins.json" &
+    local storm=$!
+    at_rate "GET /api/v1/issues/{id} at half rate, 50 logins beside" "$3" \
+        -H "Authorization: Bearer $1" "$BASE/api/v1/issues/$2"
+    wait "$storm"
+    summarize "POST /api/v1/auth/login (50 at once)" "$WORK/logins.json"
+}
+
+usage() { # "rss KiB|fds|database connections" of the server now
+    local pid=$1 conns=0
+    if [ -n "${PG_DB:-}" ]; then
+        conns=$(psql "$PG_ADMIN" -tAc "SELECT count(*) FROM pg_stat_activity WHERE datname = '$PG_DB'")
+    fi
+    echo "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")|$(ls "/proc/$pid/fd" | wc -l)|$conns"
+}
+
+# Reads at half their rate for SOAK seconds: the server's memory, descriptors and database
+# connections after a warm-up minute and at the end.
+soak() { # $1 observer token, $2 issue id, $3 read rate
+    local warm end
+    taskset -c 1 "$OHA" -z "${SOAK}s" -q "$3" -c 64 --no-tui --output-format json \
+        -H "Authorization: Bearer $1" "$BASE/api/v1/issues/$2" > "$WORK/soak.json" &
+    local load=$!
+    sleep 60; warm=$(usage "$SERVER_PID")
+    wait "$load"; end=$(usage "$SERVER_PID")
+    summarize "soak: GET /api/v1/issues/{id} at half rate for ${SOAK}s" "$WORK/soak.json"
+    echo "$warm" > "$WORK/soak.warm"; echo "$end" > "$WORK/soak.end"
 }
 
 run() { # $1: database label, $2: URL
@@ -76,23 +131,42 @@ run() { # $1: database label, $2: URL
     local body
     body=$(curl -sf "$BASE/api/v1/projects?limit=1" -H "Authorization: Bearer $obs" |
         json '"{\"project_id\":%d,\"category\":\"other\",\"title\":\"压测\",\"description\":\"x\"}" % d["items"][0]["id"]')
+    local rows="$WORK/$1.rows"
+    local get="GET /api/v1/issues/{id} (observer)" post="POST /api/v1/issues (observer)"
     {
         measure "GET /healthz" "$BASE/healthz"
-        measure "GET /api/v1/issues/{id} (observer)" -H "Authorization: Bearer $obs" "$BASE/api/v1/issues/$issue"
+        measure "$get" -H "Authorization: Bearer $obs" "$BASE/api/v1/issues/$issue"
         measure "GET /api/v1/issues?limit=50 (clerk)" -H "Authorization: Bearer $clerk" "$BASE/api/v1/issues?limit=50"
-        measure "POST /api/v1/issues (observer)" -m POST -H "Authorization: Bearer $obs" \
+        measure "$post" -m POST -H "Authorization: Bearer $obs" \
             -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues"
-    } > "$WORK/$1.rows"
+    } > "$rows"
+    local half_post=$(( $(rate_of "$post" "$rows") / 2 )) half_get=$(( $(rate_of "$get" "$rows") / 2 ))
+    {
+        at_rate "POST /api/v1/issues at half rate ($half_post/s)" "$half_post" -m POST \
+            -H "Authorization: Bearer $obs" -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues"
+        login_storm "$obs" "$issue" "$half_get"
+        if [ "${SOAK:-0}" -gt 0 ] && [ "$1" = "${SOAK_DATABASE:-SQLite}" ]; then
+            soak "$obs" "$issue" "$half_get"
+        fi
+    } >> "$rows"
     local rss
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-    python3 - "$1" "$WORK/$1.rows" "$rss" <<'PY'
-import sys
+    python3 - "$1" "$rows" "$rss" "$WORK/soak.warm" "$WORK/soak.end" <<'PY'
+import os, sys
 db, rows, rss = sys.argv[1], [l.strip().split("|") for l in open(sys.argv[2])], int(sys.argv[3])
 ceiling = float(rows[0][1])
 for label, rps, p50, p99, ok in rows:
-    print(f"| {db} | `{label}` | {float(rps):,.0f} | {float(rps) / ceiling * 100:.1f}% | {p50} ms | {p99} ms | {ok}% |")
+    share = f"{float(rps) / ceiling * 100:.1f}%" if "rate" not in label and "login" not in label else ""
+    print(f"| {db} | `{label}` | {float(rps):,.0f} | {share} | {p50} ms | {p99} ms | {ok}% |")
 print(f"| {db} | peak RSS of the server | {rss / 1024:.0f} MiB | | | | |")
+if os.path.exists(sys.argv[4]):
+    warm = [int(x) for x in open(sys.argv[4]).read().split("|")]
+    end = [int(x) for x in open(sys.argv[5]).read().split("|")]
+    growth = (end[0] - warm[0]) / warm[0] * 100
+    print(f"| {db} | soak: RSS after 1 min → at the end | {warm[0] / 1024:.1f} → {end[0] / 1024:.1f} MiB ({growth:+.1f}%) | | | | |")
+    print(f"| {db} | soak: open descriptors, database connections | {warm[1]} → {end[1]}, {warm[2]} → {end[2]} | | | | |")
+    os.remove(sys.argv[4]); os.remove(sys.argv[5])
 PY
 }
 

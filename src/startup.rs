@@ -207,6 +207,10 @@ fn run(
     settings: &Settings,
 ) -> anyhow::Result<Server> {
     let max_body = settings.max_body_bytes;
+    // Blocking work is database reads (each needs one of the pool's connections) and a few
+    // other short tasks: threads beyond that would only wait for a connection, each with a
+    // stack and an allocator arena of its own.
+    let blocking_threads = settings.db_pool_size as usize + 4;
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
         App::new()
@@ -273,6 +277,7 @@ fn run(
             )
             .wrap(tracing_actix_web::TracingLogger::default())
     })
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(settings.shutdown_timeout.as_secs())
     .listen(listener)?
     .run();

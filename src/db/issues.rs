@@ -9,7 +9,7 @@ use super::schema::{
     issue_comments, issue_counters, issue_departments, issue_events, issues, project_observers,
     visibility_changes,
 };
-use super::{DbConn, MultiBackend};
+use super::{DbConn, MultiBackend, native};
 use crate::domain::issue::Status;
 use crate::domain::lifecycle::EventKind;
 
@@ -133,26 +133,28 @@ fn scoped<'a>(scope: Scope) -> Boxed<'a> {
 /// out per scope so that each is one statement prepared once (a boxed query is built again
 /// on every call).
 pub fn find_visible(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<IssueRow>> {
-    let one = issues::table
-        .filter(issues::id.eq(id))
-        .select(IssueRow::as_select());
     match scope {
-        Scope::All => one.get_result(conn).optional(),
-        Scope::Observer(user) => one
+        Scope::All => native!(conn, c => issues::table
+            .filter(issues::id.eq(id))
+            .select(IssueRow::as_select())
+            .get_result(c)
+            .optional()),
+        Scope::Observer(user) => native!(conn, c => issues::table
+            .filter(issues::id.eq(id))
             .filter(
-                issues::reporter_id
-                    .eq(user)
-                    .or(issues::private.eq(false).and(
-                        issues::project_id.eq_any(
-                            project_observers::table
-                                .filter(project_observers::user_id.eq(user))
-                                .select(project_observers::project_id),
-                        ),
-                    )),
+                issues::reporter_id.eq(user).or(issues::private.eq(false).and(
+                    issues::project_id.eq_any(
+                        project_observers::table
+                            .filter(project_observers::user_id.eq(user))
+                            .select(project_observers::project_id),
+                    ),
+                )),
             )
-            .get_result(conn)
-            .optional(),
-        Scope::Department(d) => one
+            .select(IssueRow::as_select())
+            .get_result(c)
+            .optional()),
+        Scope::Department(d) => native!(conn, c => issues::table
+            .filter(issues::id.eq(id))
             .filter(
                 issues::id.eq_any(
                     issue_departments::table
@@ -160,8 +162,9 @@ pub fn find_visible(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Opt
                         .select(issue_departments::issue_id),
                 ),
             )
-            .get_result(conn)
-            .optional(),
+            .select(IssueRow::as_select())
+            .get_result(c)
+            .optional()),
         Scope::Nothing => Ok(None),
     }
 }
@@ -181,11 +184,11 @@ pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<()> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<IssueRow>> {
-    issues::table
+    native!(conn, c => issues::table
         .find(id)
         .select(IssueRow::as_select())
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 #[derive(Debug, Default, Clone)]

@@ -107,9 +107,12 @@ impl r2d2::ManageConnection for Manager {
             DbTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first, so that the journal switch itself waits for other writers.
+                // Temporary storage in memory: the writer's savepoints (one per request in a
+                // batch) journal their pages there instead of in a temporary file.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA temp_store = MEMORY;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -264,6 +267,21 @@ impl Db {
         outcome.map_err(|e| e.to_string())?
     }
 }
+
+/// Runs a query on the backend's own connection instead of through [`DbConn`]. Through the
+/// two-backend connection a statement is looked up by its SQL text, which is built again on
+/// every call; on the backend's own connection a query of fixed shape is looked up by its
+/// type and its SQL built once. For the queries on the busiest paths:
+/// `native!(conn, c => query.get_result(c))` (the body is compiled once per backend).
+macro_rules! native {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use native;
 
 /// Runs blocking work on the runtime's blocking pool (never on a worker of the server),
 /// inside the caller's tracing span.

@@ -128,13 +128,16 @@ pub fn department_users(
     department_id: i64,
     roles: &[&str],
 ) -> QueryResult<Vec<UserRow>> {
-    users::table
+    // The roles are picked here rather than bound as a list, so that the statement is the
+    // same for every call and prepared once; a department has tens of users, not thousands.
+    let mut found: Vec<UserRow> = users::table
         .filter(users::department_id.eq(department_id))
-        .filter(users::role.eq_any(roles))
         .filter(users::active.eq(true))
         .select(UserRow::as_select())
         .order(users::id.asc())
-        .load(conn)
+        .load(conn)?;
+    found.retain(|u| roles.contains(&u.role.as_str()));
+    Ok(found)
 }
 
 pub fn supervisors(conn: &mut DbConn) -> QueryResult<Vec<UserRow>> {

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{business_calendars, issue_clocks, sla_policies, sla_timers};
+use super::{DbConn, native};
 use crate::domain::issue::Status;
 use crate::domain::sla::TimerKind;
 
@@ -120,13 +120,19 @@ pub fn schedule(
 
 /// Drops the timers of these kinds that have not fired.
 pub fn cancel(conn: &mut DbConn, issue_id: i64, kinds: &[TimerKind]) -> QueryResult<usize> {
-    diesel::delete(
-        sla_timers::table
-            .filter(sla_timers::issue_id.eq(issue_id))
-            .filter(sla_timers::kind.eq_any(kinds))
-            .filter(sla_timers::fired_at.is_null()),
-    )
-    .execute(conn)
+    // One kind at a time: the same statement each time, prepared once (a list of values
+    // would be compiled on every call).
+    let mut cancelled = 0;
+    for kind in kinds {
+        cancelled += diesel::delete(
+            sla_timers::table
+                .filter(sla_timers::issue_id.eq(issue_id))
+                .filter(sla_timers::kind.eq(*kind))
+                .filter(sla_timers::fired_at.is_null()),
+        )
+        .execute(conn)?;
+    }
+    Ok(cancelled)
 }
 
 /// Forgets fired timers of these kinds too: a clock that starts afresh may warn again.
@@ -189,14 +195,31 @@ pub struct ClockRow {
 }
 
 pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> {
-    issue_clocks::table
+    native!(conn, c => issue_clocks::table
         .find(issue_id)
         .select(ClockRow::as_select())
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
+/// The clocks of a page of issues. On SQLite the ids travel as one JSON array, so the
+/// statement is the same for every page and prepared once (a list of `?` differs with each
+/// page's length and is compiled every time); PostgreSQL binds an array anyway.
 pub fn clocks_of(conn: &mut DbConn, issue_ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
+    if let DbConn::Sqlite(_) = conn {
+        let ids = serde_json::to_string(issue_ids)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        return issue_clocks::table
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "issue_clocks.issue_id IN (SELECT value FROM json_each(",
+                )
+                .bind::<diesel::sql_types::Text, _>(ids)
+                .sql("))"),
+            )
+            .select(ClockRow::as_select())
+            .load(conn);
+    }
     issue_clocks::table
         .filter(issue_clocks::issue_id.eq_any(issue_ids))
         .select(ClockRow::as_select())

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::users;
+use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -65,11 +65,11 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<UserRow> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
-    users::table
+    native!(conn, c => users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
