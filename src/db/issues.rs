@@ -6,9 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    issue_comments, issue_counters, issue_departments, issue_events, issues, project_observers,
-    visibility_changes,
+    issue_clocks, issue_comments, issue_counters, issue_departments, issue_events, issues,
+    project_observers, visibility_changes,
 };
+use super::sla::ClockRow;
 use super::{DbConn, MultiBackend, native};
 use crate::domain::issue::Status;
 use crate::domain::lifecycle::EventKind;
@@ -101,10 +102,15 @@ pub enum Scope {
     Nothing,
 }
 
-type Boxed<'a> = issues::BoxedQuery<'a, MultiBackend, issues::SqlType>;
+/// Issues with their clocks (an issue not yet routed has none).
+type Boxed<'a> = diesel::helper_types::IntoBoxed<
+    'a,
+    diesel::helper_types::LeftJoin<issues::table, issue_clocks::table>,
+    MultiBackend,
+>;
 
 fn scoped<'a>(scope: Scope) -> Boxed<'a> {
-    let q = issues::table.into_boxed();
+    let q = issues::table.left_join(issue_clocks::table).into_boxed();
     match scope {
         Scope::All => q,
         Scope::Observer(user) => q.filter(
@@ -212,8 +218,13 @@ pub struct IssueFilter {
     pub limit: i64,
 }
 
-pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<IssueRow>> {
-    let mut q = scoped(scope).select(IssueRow::as_select());
+/// A page of the issues `scope` lets the caller see, each with its clocks (one statement).
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    f: &IssueFilter,
+) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+    let mut q = scoped(scope).select((IssueRow::as_select(), Option::<ClockRow>::as_select()));
     if let Some(s) = &f.status {
         q = q.filter(issues::status.eq(*s));
     }

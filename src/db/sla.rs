@@ -202,24 +202,9 @@ pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> 
         .optional())
 }
 
-/// The clocks of a page of issues. On SQLite the ids travel as one JSON array, so the
-/// statement is the same for every page and prepared once (a list of `?` differs with each
-/// page's length and is compiled every time); PostgreSQL binds an array anyway.
+/// The clocks of a page of issues. (On SQLite the statement is compiled on each call: a
+/// list of values is never cached.)
 pub fn clocks_of(conn: &mut DbConn, issue_ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
-    if let DbConn::Sqlite(_) = conn {
-        let ids = serde_json::to_string(issue_ids)
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-        return issue_clocks::table
-            .filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "issue_clocks.issue_id IN (SELECT value FROM json_each(",
-                )
-                .bind::<diesel::sql_types::Text, _>(ids)
-                .sql("))"),
-            )
-            .select(ClockRow::as_select())
-            .load(conn);
-    }
     issue_clocks::table
         .filter(issue_clocks::issue_id.eq_any(issue_ids))
         .select(ClockRow::as_select())

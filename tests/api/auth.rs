@@ -11,6 +11,7 @@ use crate::helpers::{ADMIN_PASSWORD, Db, JWT_SECRET, PASSWORD, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
+    another_instance_refuses_a_deactivated_users_writes_at_once_and_reads_within_seconds,
     login_with_the_right_password_returns_a_token_pair,
     login_with_a_wrong_password_is_refused,
     an_unknown_username_is_refused_like_a_wrong_password,
@@ -541,6 +542,8 @@ async fn a_deactivated_user_is_locked_out_at_once(db: Db) {
     let id = app.create_user(&admin, "leaver", "observer", None).await;
     let session = app.login("leaver", PASSWORD).await.body;
     let access = session["access_token"].as_str().unwrap();
+    // Read once, so that the instance holds the caller for its next reads.
+    app.get("/api/v1/me", access).await.assert_status(200);
     app.patch(
         &format!("/api/v1/users/{id}"),
         &admin,
@@ -557,6 +560,54 @@ async fn a_deactivated_user_is_locked_out_at_once(db: Db) {
     app.login("leaver", PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
+}
+
+/// Another instance trusts what it loaded for reads only, and for a few seconds.
+async fn another_instance_refuses_a_deactivated_users_writes_at_once_and_reads_within_seconds(
+    db: Db,
+) {
+    let app = TestApp::spawn(db).await;
+    let (other, at) = app.sibling_at().await;
+    let admin = app.admin_token().await;
+    let id = app.create_user(&admin, "leaver", "observer", None).await;
+    let access = app.token("leaver", PASSWORD).await;
+    let status = |method: &'static str, path: &'static str| {
+        let (client, url, access) = (app.client.clone(), format!("{at}{path}"), access.clone());
+        async move {
+            let req = match method {
+                "GET" => client.get(url),
+                _ => client.post(url),
+            };
+            req.bearer_auth(access)
+                .send()
+                .await
+                .expect("the other instance answers")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status("GET", "/api/v1/me").await, 200);
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({ "active": false }),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        status("POST", "/api/v1/notifications/read-all").await,
+        401,
+        "a write loads the caller afresh"
+    );
+    let started = std::time::Instant::now();
+    while status("GET", "/api/v1/me").await != 401 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(7),
+            "the other instance still reads for a deactivated user after 7 s"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    other.stop(true).await;
 }
 
 async fn problem_titles_follow_the_callers_language(db: Db) {

@@ -255,12 +255,18 @@ impl TestApp {
     /// A second instance of the service on the same database, with its own workers; it
     /// runs until the returned handle stops it.
     pub async fn sibling(&self) -> actix_web::dev::ServerHandle {
+        self.sibling_at().await.0
+    }
+
+    /// [`TestApp::sibling`], with the address it answers on.
+    pub async fn sibling_at(&self) -> (actix_web::dev::ServerHandle, String) {
         let app = Application::build(self.settings.clone())
             .await
             .expect("second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         actix_web::rt::spawn(app.run_until_stopped());
-        handle
+        (handle, address)
     }
 
     /// Stops the service (server and workers) and starts it again on the same database;

@@ -11,7 +11,7 @@ pub mod view;
 
 pub(crate) use crate::workflow::access::{scope, sees_internal};
 
-use crate::db::{self, DbConn, issues::IssueRow};
+use crate::db::{self, DbConn, issues::IssueRow, sla::ClockRow};
 use crate::error::AppError;
 use crate::workflow::sla::Calendars;
 use view::{IssueView, SlaView};
@@ -35,29 +35,20 @@ impl Reader {
     }
 }
 
-/// Issues as the API shows them to `reader`, with their SLA clocks as of now, walked on
-/// the calendar `calendars` holds.
+/// Issues (each with its clocks) as the API shows them to `reader`, with their SLA clocks
+/// as of now, walked on the calendar `calendars` holds.
 pub(crate) fn present(
     c: &mut DbConn,
     calendars: &Calendars,
-    rows: Vec<IssueRow>,
+    rows: Vec<(IssueRow, Option<ClockRow>)>,
     reader: Reader,
 ) -> Result<Vec<IssueView>, AppError> {
     let cal = calendars.current(c)?;
-    let clocks = match rows.as_slice() {
-        // One issue by its key: a statement prepared once, not a list of values.
-        [row] => db::sla::clock(c, row.id)?.into_iter().collect(),
-        _ => {
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            db::sla::clocks_of(c, &ids)?
-        }
-    };
     let now = db::now();
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let clock = clocks.iter().find(|k| k.issue_id == row.id);
-            let sla = SlaView::new(&row, clock, &cal, now);
+        .map(|(row, clock)| {
+            let sla = SlaView::new(&row, clock.as_ref(), &cal, now);
             let view = IssueView::from(row).with_sla(sla);
             match reader {
                 Reader::Internal => view,
@@ -74,7 +65,8 @@ pub(crate) fn present_one(
     row: IssueRow,
     reader: Reader,
 ) -> Result<IssueView, AppError> {
-    present(c, calendars, vec![row], reader)?
+    let clock = db::sla::clock(c, row.id)?;
+    present(c, calendars, vec![(row, clock)], reader)?
         .pop()
         .ok_or_else(|| AppError::internal("presented nothing"))
 }
