@@ -162,6 +162,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hashing_runs_below_the_servers_priority_and_answers_every_caller() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let pool = HashingPool::new(2);
+        let (nice, answered) = runtime.block_on(async {
+            let nice = pool
+                .run(|| rustix::process::getpriority_process(None).ok())
+                .await;
+            let checks = (0..6).map(|i| pool.run(move || i * 2));
+            (nice, futures_util::future::join_all(checks).await)
+        });
+        assert_eq!(nice.ok().flatten(), Some(HashingPool::NICE));
+        let answered: Vec<i32> = answered.into_iter().map(|r| r.expect("answered")).collect();
+        assert_eq!(answered, vec![0, 2, 4, 6, 8, 10]);
+    }
+
+    #[test]
     fn a_hash_verifies_its_password_and_nothing_else() -> Result<(), AppError> {
         let h = hash("correct horse battery")?;
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));

@@ -139,38 +139,37 @@ fn scoped<'a>(scope: Scope) -> Boxed<'a> {
 /// out per scope so that each is one statement prepared once (a boxed query is built again
 /// on every call).
 pub fn find_visible(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<IssueRow>> {
+    // The issue by its id, narrowed by the scope's condition when there is one.
+    macro_rules! one {
+        ($($visible:expr)?) => {
+            native!(conn, c => issues::table
+                .filter(issues::id.eq(id))
+                $(.filter($visible))?
+                .select(IssueRow::as_select())
+                .get_result(c)
+                .optional())
+        };
+    }
     match scope {
-        Scope::All => native!(conn, c => issues::table
-            .filter(issues::id.eq(id))
-            .select(IssueRow::as_select())
-            .get_result(c)
-            .optional()),
-        Scope::Observer(user) => native!(conn, c => issues::table
-            .filter(issues::id.eq(id))
-            .filter(
-                issues::reporter_id.eq(user).or(issues::private.eq(false).and(
+        Scope::All => one!(),
+        Scope::Observer(user) => one!(
+            issues::reporter_id
+                .eq(user)
+                .or(issues::private.eq(false).and(
                     issues::project_id.eq_any(
                         project_observers::table
                             .filter(project_observers::user_id.eq(user))
                             .select(project_observers::project_id),
                     ),
-                )),
+                ))
+        ),
+        Scope::Department(d) => one!(
+            issues::id.eq_any(
+                issue_departments::table
+                    .filter(issue_departments::department_id.eq(d))
+                    .select(issue_departments::issue_id),
             )
-            .select(IssueRow::as_select())
-            .get_result(c)
-            .optional()),
-        Scope::Department(d) => native!(conn, c => issues::table
-            .filter(issues::id.eq(id))
-            .filter(
-                issues::id.eq_any(
-                    issue_departments::table
-                        .filter(issue_departments::department_id.eq(d))
-                        .select(issue_departments::issue_id),
-                ),
-            )
-            .select(IssueRow::as_select())
-            .get_result(c)
-            .optional()),
+        ),
         Scope::Nothing => Ok(None),
     }
 }

@@ -302,13 +302,27 @@ pub fn in_write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError>,
 {
-    type Tm = <DbConn as Connection>::TransactionManager;
+    begin_write(conn)?;
+    finish(conn, f)
+}
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite.
+pub(crate) fn begin_write(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
         DbConn::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
         }
-        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn),
     }
+}
+
+/// Runs `f` in the transaction or savepoint just begun: committed (released) when `f`
+/// returns `Ok`, rolled back otherwise.
+pub(crate) fn finish<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    type Tm = <DbConn as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => match Tm::commit_transaction(conn) {
             Ok(()) => Ok(value),

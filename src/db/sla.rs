@@ -202,15 +202,6 @@ pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> 
         .optional())
 }
 
-/// The clocks of a page of issues. (On SQLite the statement is compiled on each call: a
-/// list of values is never cached.)
-pub fn clocks_of(conn: &mut DbConn, issue_ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
-    issue_clocks::table
-        .filter(issue_clocks::issue_id.eq_any(issue_ids))
-        .select(ClockRow::as_select())
-        .load(conn)
-}
-
 pub fn save_clock(conn: &mut DbConn, row: &ClockRow) -> QueryResult<()> {
     let updated = diesel::update(issue_clocks::table.find(row.issue_id))
         .set(row)

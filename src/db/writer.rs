@@ -11,7 +11,7 @@
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::connection::{Connection, TransactionManager};
 use diesel::r2d2::R2D2Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -67,19 +67,7 @@ fn in_savepoint<T>(
     f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     Tm::begin_transaction(conn)?;
-    match f(conn) {
-        Ok(value) => match Tm::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(e) => {
-                let _ = Tm::rollback_transaction(conn);
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            Tm::rollback_transaction(conn)?;
-            Err(e)
-        }
-    }
+    super::finish(conn, f)
 }
 
 /// The handle requests send their work through; the thread ends when the last is dropped.
@@ -139,7 +127,6 @@ fn run(
     while queue.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
         let healthy =
             std::panic::catch_unwind(AssertUnwindSafe(|| commit(&mut conn, batch.drain(..))));
-        batch.clear();
         commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !matches!(healthy, Ok(true)) || conn.is_broken() {
             // A panic or a failed rollback may leave the connection mid-transaction.
@@ -150,13 +137,7 @@ fn run(
 
 /// Runs one batch in one transaction. False when the connection must be replaced.
 fn commit(conn: &mut DbConn, batch: impl Iterator<Item = Box<dyn Work>>) -> bool {
-    let begun = match conn {
-        DbConn::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
-        }
-        DbConn::Pg(_) => Tm::begin_transaction(conn),
-    };
-    if let Err(e) = begun {
+    if let Err(e) = super::begin_write(conn) {
         // Each request still runs, alone, so that it is answered: its savepoint becomes a
         // transaction that SQLite commits on release.
         tracing::error!(error = %e, "could not begin the write batch");

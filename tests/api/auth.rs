@@ -536,6 +536,16 @@ async fn changing_the_password_ends_every_session(db: Db) {
     app.token("clerk", "brand-new-password").await;
 }
 
+async fn deactivate(app: &TestApp, admin: &str, id: i64) {
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        admin,
+        json!({ "active": false }),
+    )
+    .await
+    .assert_status(200);
+}
+
 async fn a_deactivated_user_is_locked_out_at_once(db: Db) {
     let app = TestApp::spawn(db).await;
     let admin = app.admin_token().await;
@@ -544,13 +554,7 @@ async fn a_deactivated_user_is_locked_out_at_once(db: Db) {
     let access = session["access_token"].as_str().unwrap();
     // Read once, so that the instance holds the caller for its next reads.
     app.get("/api/v1/me", access).await.assert_status(200);
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin,
-        json!({ "active": false }),
-    )
-    .await
-    .assert_status(200);
+    deactivate(&app, &admin, id).await;
     app.get("/api/v1/me", access)
         .await
         .assert_problem(401, "invalid_token");
@@ -587,13 +591,7 @@ async fn another_instance_refuses_a_deactivated_users_writes_at_once_and_reads_w
         }
     };
     assert_eq!(status("GET", "/api/v1/me").await, 200);
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin,
-        json!({ "active": false }),
-    )
-    .await
-    .assert_status(200);
+    deactivate(&app, &admin, id).await;
     assert_eq!(
         status("POST", "/api/v1/notifications/read-all").await,
         401,
