@@ -8,7 +8,8 @@ use crate::domain::role::Role;
 use crate::domain::user::NewPassword;
 use crate::error::AppError;
 
-/// Creates user `admin` when no user exists yet. Returns the password when it was
+/// Creates user `admin` when no admin exists yet (on an empty database, or one whose lists
+/// were imported before the first start). Returns the password when it was
 /// generated, so that the caller can print it once.
 pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option<String>> {
     let (password, generated) = match &settings.admin_password {
@@ -16,7 +17,7 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
         None => (random_token(15), true),
     };
     if db
-        .read(|c| Ok(users::count(c)?))
+        .read(|c| Ok(users::count_active_admins(c)?))
         .await
         .map_err(anyhow_err)?
         > 0
@@ -33,7 +34,7 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
         .write(move |c| {
             // Checked again inside the write transaction: two instances starting at once
             // on one PostgreSQL create one admin.
-            if users::count(c)? > 0 {
+            if users::count_active_admins(c)? > 0 {
                 return Ok(false);
             }
             let now = db::now();
@@ -56,7 +57,15 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
             );
             match inserted {
                 Ok(_) => Ok(true),
-                Err(e) if crate::error::is_unique_violation(&e) => Ok(false),
+                Err(e) if crate::error::is_unique_violation(&e) => {
+                    // Another instance made it, or an imported user holds the name.
+                    if users::count_active_admins(c)? == 0 {
+                        tracing::warn!(
+                            "no admin exists and the username `admin` is taken: make one with `observer-desk admin create-user --role admin`"
+                        );
+                    }
+                    Ok(false)
+                }
                 Err(e) => Err(e.into()),
             }
         })

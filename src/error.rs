@@ -67,6 +67,8 @@ error_codes! {
     RangeNotSatisfiable = "range_not_satisfiable", 416, "The requested byte range is outside the file", "请求的字节范围超出文件";
     NoThumbnail = "no_thumbnail", 404, "This file type has no thumbnail", "该文件类型没有缩略图";
     ValidationFailed = "validation_failed", 422, "Some fields are invalid", "部分字段无效";
+    ImportRejected = "import_rejected", 422, "Some rows of the file are invalid; nothing was imported", "文件中有无效的行，未导入任何数据";
+    UnreadableFile = "unreadable_file", 422, "The file cannot be read as CSV or XLSX", "无法以 CSV 或 XLSX 格式读取该文件";
     TooManyRequests = "too_many_requests", 429, "Too many failed attempts; try again later", "失败次数过多，请稍后再试";
     DatabaseUnavailable = "database_unavailable", 503, "The database is unavailable; try again shortly", "数据库暂不可用，请稍后重试";
     Internal = "internal_error", 500, "Internal error", "服务器内部错误";
@@ -78,6 +80,9 @@ pub struct FieldError {
     pub field: String,
     pub code: &'static str,
     pub message: String,
+    /// The row of an imported file the error is in (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
 }
 
 impl FieldError {
@@ -86,7 +91,14 @@ impl FieldError {
             field: field.into(),
             code,
             message: message.into(),
+            row: None,
         }
+    }
+
+    /// The same error, in row `row` of an imported file.
+    pub fn at_row(mut self, row: usize) -> Self {
+        self.row = Some(row);
+        self
     }
 }
 

@@ -1,5 +1,6 @@
 //! Observer Desk: a closed-loop issue desk for a county's business-environment observers.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod encoding;
 pub mod error;
+pub mod import;
 pub mod media;
 pub mod metrics;
 pub mod notify;

@@ -1,5 +1,6 @@
-//! `observer-desk`: reads the settings, starts the application, serves until stopped.
+//! `observer-desk`: reads the settings, then serves until stopped, or runs an `admin` command.
 
+use clap::Parser;
 use observer_desk::{config::Settings, startup::Application, telemetry};
 
 #[actix_web::main]
@@ -8,8 +9,16 @@ async fn main() -> anyhow::Result<()> {
     // Everything the service writes in its data folder (database, secrets, attachments,
     // mail) is for its own user only.
     observer_desk::startup::keep_new_files_private();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let settings = Settings::from_env(&args)?;
+    let cli = observer_desk::admin::Cli::parse();
+    let flags = if cli.demo {
+        vec!["--demo".to_string()]
+    } else {
+        Vec::new()
+    };
+    let settings = Settings::from_env(&flags)?;
+    if let Some(observer_desk::admin::Command::Admin(command)) = cli.command {
+        return observer_desk::admin::run(command, settings).await;
+    }
     let app = Application::build(settings).await?;
     if let Some(password) = &app.generated_admin_password {
         // Printed once, on the terminal only: it is never written to the log or the database.

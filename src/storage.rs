@@ -98,6 +98,29 @@ impl Storage {
         Ok(())
     }
 
+    /// Whether objects can be written, read and deleted: a probe goes the whole way.
+    pub async fn check(&self) -> Result<String, String> {
+        let key = format!("check-{}", crate::secret::random_token(9));
+        let probe = b"observer-desk storage check".to_vec();
+        self.put_bytes(&key, probe.clone())
+            .await
+            .map_err(|e| format!("writing: {e:#}"))?;
+        let read = self
+            .read_all(&key)
+            .await
+            .map_err(|e| format!("reading: {e:#}"))?;
+        self.delete(&key)
+            .await
+            .map_err(|e| format!("deleting: {e:#}"))?;
+        if read.as_deref() != Some(&probe[..]) {
+            return Err("an object written was not read back".into());
+        }
+        Ok(match &self.local_root {
+            Some(dir) => format!("files under {}", dir.display()),
+            None => "object storage".into(),
+        })
+    }
+
     pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
         self.store
             .put(&Path::from(key), PutPayload::from(bytes))

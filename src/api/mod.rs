@@ -92,6 +92,7 @@ route_table! {
     "/api/v1/notifications/{id}/read" { POST => notifications::read }
     "/api/v1/admin/deliveries" { GET => admin::deliveries::list }
     "/api/v1/admin/deliveries/{id}/retry" { POST => admin::deliveries::retry }
+    "/api/v1/admin/imports" { POST => admin::imports::import }
     "/api/v1/reports/departments" { GET => reports::figures::departments }
     "/api/v1/reports/projects" { GET => reports::figures::projects }
     "/api/v1/reports/observers" { GET => reports::figures::observers }

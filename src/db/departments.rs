@@ -55,6 +55,21 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<DepartmentRow>> {
         .optional()
 }
 
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<DepartmentRow>> {
+    departments::table
+        .filter(departments::code.eq(code))
+        .select(DepartmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every department's code and id.
+pub fn codes(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    departments::table
+        .select((departments::code, departments::id))
+        .load(conn)
+}
+
 pub fn exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(departments::table.find(id))).get_result(conn)
 }

@@ -216,6 +216,12 @@ impl Db {
         run_migrations(&mut conn)
     }
 
+    /// Whether a migration is waiting to be applied (blocking).
+    pub fn has_pending_migrations(&self) -> anyhow::Result<bool> {
+        let mut conn = self.read.get()?;
+        pending_migrations(&mut conn)
+    }
+
     /// Runs `f` with a read connection on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where

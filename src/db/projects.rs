@@ -76,6 +76,14 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ProjectRow>> {
         .optional()
 }
 
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<ProjectRow>> {
+    projects::table
+        .filter(projects::code.eq(code))
+        .select(ProjectRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Projects in id order; `follower` limits them to those a user follows.
 pub fn list(
     conn: &mut DbConn,

@@ -70,6 +70,18 @@ impl Mailer {
         }
     }
 
+    /// Whether mail can go out: the SMTP server answers, or the mail folder takes a file.
+    pub async fn check(&self) -> Result<String, String> {
+        match self {
+            Mailer::Smtp(t) => match t.test_connection().await {
+                Ok(true) => Ok("the SMTP server answers".into()),
+                Ok(false) => Err("the SMTP server does not answer".into()),
+                Err(e) => Err(e.to_string()),
+            },
+            Mailer::File(_) => Ok("no SMTP server set: mail is written to the data folder".into()),
+        }
+    }
+
     pub fn describe(&self) -> &'static str {
         match self {
             Mailer::Smtp(_) => "smtp",

@@ -7,6 +7,7 @@ pub mod access;
 pub mod attachments;
 pub mod comments;
 pub mod filing;
+pub mod import;
 pub mod issue;
 pub mod sla;
 pub mod timers;

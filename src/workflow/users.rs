@@ -89,6 +89,9 @@ pub fn update(
         changes.role = Some(role.as_str().to_string());
         changes.department_id = Some(department_id);
     }
+    if active.is_some() {
+        changes.active = active;
+    }
     let active = active.unwrap_or(current.active);
     let loses_admin = old_role == Role::Admin && current.active && (role != Role::Admin || !active);
     if loses_admin {

@@ -16,6 +16,7 @@ mod demo;
 mod departments;
 mod health;
 mod hostile;
+mod imports;
 mod issues;
 mod lifecycle_doc;
 mod lifecycle_matrix;

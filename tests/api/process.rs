@@ -164,8 +164,10 @@ impl Drop for Running {
 /// the answer.
 /// Connections waiting in the accept queue of the socket listening on `port` (Linux: the
 /// `rx_queue` of a listening socket in /proc/net/tcp is its accept backlog).
-fn waiting_to_be_accepted(port: u16) -> u64 {
-    let mut waiting = 0;
+/// Connections on `port` the server has not read yet: those waiting in the listening socket's
+/// queue, and accepted ones whose request bytes still wait in the socket.
+fn not_yet_read_by_the_server(port: u16) -> u64 {
+    let mut unread = 0;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
@@ -175,19 +177,22 @@ fn waiting_to_be_accepted(port: u16) -> u64 {
             let (Some(local), Some(state), Some(queues)) = (f.get(1), f.get(3), f.get(4)) else {
                 continue;
             };
-            let listening = *state == "0A";
             let ours = local
                 .rsplit(':')
                 .next()
                 .and_then(|p| u16::from_str_radix(p, 16).ok())
                 == Some(port);
-            if listening && ours {
-                let rx = queues.split(':').nth(1).unwrap_or("0");
-                waiting += u64::from_str_radix(rx, 16).unwrap_or(0);
+            let rx = u64::from_str_radix(queues.split(':').nth(1).unwrap_or("0"), 16).unwrap_or(0);
+            match *state {
+                // Listening: the receive queue counts connections waiting to be accepted.
+                "0A" if ours => unread += rx,
+                // Established on the server's side: bytes received and not yet read.
+                "01" if ours && rx > 0 => unread += 1,
+                _ => {}
             }
         }
     }
-    waiting
+    unread
 }
 
 fn raw_login(address: &str, sent: &std::sync::Barrier) -> (u16, serde_json::Value) {
@@ -291,22 +296,25 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_nothing(db: Db) {
     actix_web::rt::task::spawn_blocking(move || wait.wait())
         .await
         .unwrap();
-    // Written is not yet received: on a loaded machine a connection may still wait in the
-    // listen queue, and a server that stops accepting drops it. The kernel tells how many
-    // connections wait there (the listening socket's receive queue): once none does, every
-    // login is in the server's hands.
+    // Written is not yet read: on a loaded machine a connection may still wait in the listen
+    // queue, or be accepted and wait for a worker to take it up, and a server that stops drops
+    // both. The kernel tells how many bytes each of the server's sockets holds unread: once the
+    // listening socket holds no connection and no accepted socket holds unread bytes, every
+    // login is being read by a worker, which must finish it.
     let port: u16 = address
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap();
     let started = std::time::Instant::now();
-    while waiting_to_be_accepted(port) > 0 && started.elapsed() < Duration::from_secs(3) {
+    while not_yet_read_by_the_server(port) > 0 && started.elapsed() < Duration::from_secs(20) {
         actix_web::rt::time::sleep(Duration::from_millis(5)).await;
     }
-    // Accepted is not yet read: a moment for the workers to take up what they accepted (the
-    // six logins, two argon2 checks at a time, still run well past it).
-    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        not_yet_read_by_the_server(port),
+        0,
+        "the logins were not taken up within 20 s"
+    );
     server.terminate();
     let mut tokens = Vec::new();
     for login in logins {

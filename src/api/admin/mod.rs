@@ -1,3 +1,4 @@
 //! Admin views of the machinery: the delivery outbox, its failures and dead letters.
 
 pub mod deliveries;
+pub mod imports;

@@ -117,7 +117,7 @@ pub async fn receive(
 
 /// A multipart body, and a declared length under the cap: refused before a byte of the
 /// body is read otherwise.
-fn check_headers(req: &HttpRequest, max_bytes: u64) -> Result<(), AppError> {
+pub(crate) fn check_headers(req: &HttpRequest, max_bytes: u64) -> Result<(), AppError> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -145,7 +145,7 @@ fn check_headers(req: &HttpRequest, max_bytes: u64) -> Result<(), AppError> {
 }
 
 /// The `keep_location` field: true or false (1 or 0; empty is false).
-fn flag(text: &str) -> Result<bool, AppError> {
+pub(crate) fn flag(text: &str) -> Result<bool, AppError> {
     match text.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" | "" => Ok(false),
@@ -195,7 +195,10 @@ async fn stream_file(
     Ok((kind, crate::encoding::hex(&sha.finalize())))
 }
 
-async fn read_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, AppError> {
+pub(crate) async fn read_text(
+    field: &mut actix_multipart::Field,
+    name: &str,
+) -> Result<String, AppError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(bad_form)?;
@@ -235,7 +238,7 @@ fn clean_name(sent: Option<&str>, kind: Kind) -> String {
     }
 }
 
-fn too_large(max: u64) -> AppError {
+pub(crate) fn too_large(max: u64) -> AppError {
     AppError::with_detail(
         ErrorCode::FileTooLarge,
         format!("a file may be at most {max} bytes"),
@@ -246,7 +249,7 @@ fn unsupported() -> AppError {
     AppError::new(ErrorCode::UnsupportedFileType)
 }
 
-fn bad_form(e: actix_multipart::MultipartError) -> AppError {
+pub(crate) fn bad_form(e: actix_multipart::MultipartError) -> AppError {
     AppError::with_detail(ErrorCode::MalformedMultipart, e.to_string())
 }
 
