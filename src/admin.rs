@@ -86,6 +86,24 @@ pub enum AdminCommand {
     },
     /// Check the settings, the database and its migrations, mail and storage.
     Check,
+    /// Take a consistent copy of the SQLite database and the attachments into the new folder
+    /// PATH, while the service runs.
+    Backup { path: PathBuf },
+    /// Put a backup taken with `backup` back: the database's content is replaced in one
+    /// transaction, and missing attachments are copied back.
+    Restore { path: PathBuf },
+    /// Write every row as JSON lines into the new file PATH; with --from/--until (dates in
+    /// China time), only what was made in that period (lists without dates are written whole).
+    Export {
+        path: PathBuf,
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+    },
+    /// Copy this SQLite database into the empty PostgreSQL database at URL, keeping ids,
+    /// numbers and sequences, and check every table's rows and digest before committing.
+    MigrateTo { url: String },
 }
 
 /// Runs an administration command; the error's message is for the terminal.
@@ -133,8 +151,82 @@ pub async fn run(command: AdminCommand, settings: Settings) -> anyhow::Result<()
             let kind = Kind::parse(&kind).context("the kind is departments, users or projects")?;
             import(&db, &hashing, kind, &file, dry_run, passwords_file, json).await
         }
+        AdminCommand::Backup { path } => backup(db, &settings, path).await,
+        AdminCommand::Restore { path } => restore(db, &settings, path).await,
+        AdminCommand::Export { path, from, until } => export(db, path, from, until).await,
+        AdminCommand::MigrateTo { url } => migrate_to(db, url).await,
         AdminCommand::Check => Ok(()),
     }
+}
+
+/// Runs blocking operations work off the runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .context("operations task")?
+}
+
+async fn backup(db: Db, settings: &Settings, path: PathBuf) -> anyhow::Result<()> {
+    let attachments = local_attachments(settings)?;
+    let done =
+        blocking(move || crate::operations::backup(&db, attachments.as_deref(), &path)).await?;
+    println!(
+        "backup written to {}: {} rows in {} tables, {} attachment files",
+        done.path.display(),
+        done.tables.iter().map(|t| t.rows).sum::<u64>(),
+        done.tables.len(),
+        done.attachment_files
+    );
+    Ok(())
+}
+
+async fn restore(db: Db, settings: &Settings, path: PathBuf) -> anyhow::Result<()> {
+    let attachments = local_attachments(settings)?;
+    let tmp = settings.data_dir.join("tmp");
+    let done =
+        blocking(move || crate::operations::restore(&db, attachments.as_deref(), &path, &tmp))
+            .await?;
+    println!(
+        "restored {} rows in {} tables and {} attachment files",
+        done.tables.iter().map(|t| t.rows).sum::<u64>(),
+        done.tables.len(),
+        done.attachment_files
+    );
+    Ok(())
+}
+
+/// The attachments folder, when attachments are files under the data folder.
+fn local_attachments(settings: &Settings) -> anyhow::Result<Option<PathBuf>> {
+    if settings.storage_url.is_some() {
+        eprintln!("attachments are in object storage: back them up with its own tools");
+        return Ok(None);
+    }
+    Ok(Some(settings.data_dir.join("attachments")))
+}
+
+async fn export(
+    db: Db,
+    path: PathBuf,
+    from: Option<chrono::NaiveDate>,
+    until: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    let period = crate::operations::period(from, until)?;
+    let written = blocking(move || crate::operations::export(&db, period, &path)).await?;
+    println!("{written} rows written");
+    Ok(())
+}
+
+async fn migrate_to(db: Db, url: String) -> anyhow::Result<()> {
+    let tables = blocking(move || crate::operations::migrate_to(&db, &url)).await?;
+    println!(
+        "copied {} rows in {} tables; every table's rows and digest match",
+        tables.iter().map(|t| t.rows).sum::<u64>(),
+        tables.len()
+    );
+    println!("now set DATABASE_URL to the PostgreSQL database and start the service");
+    Ok(())
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Db> {

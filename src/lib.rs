@@ -14,6 +14,7 @@ pub mod import;
 pub mod media;
 pub mod metrics;
 pub mod notify;
+pub mod operations;
 pub mod secret;
 pub mod startup;
 pub mod state;

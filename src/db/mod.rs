@@ -2,6 +2,7 @@
 //! and the only place where the two backends are told apart.
 
 pub mod attachments;
+pub mod copy;
 pub mod deliveries;
 pub mod departments;
 pub mod devices;
@@ -214,6 +215,11 @@ impl Db {
     pub fn migrate(&self) -> anyhow::Result<()> {
         let mut conn = r2d2::ManageConnection::connect(&self.manager)?;
         run_migrations(&mut conn)
+    }
+
+    /// A connection of its own, outside the pools, for long operations work (blocking).
+    pub fn connection(&self) -> anyhow::Result<DbConn> {
+        Ok(r2d2::ManageConnection::connect(&self.manager)?)
     }
 
     /// Whether a migration is waiting to be applied (blocking).

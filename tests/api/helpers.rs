@@ -444,3 +444,51 @@ impl TestApp {
         self.token(username, PASSWORD).await
     }
 }
+
+/// Runs `observer-desk admin ARGS` on the database; returns (success, stdout, stderr).
+pub fn admin_command(
+    database: &TestDatabase,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
+    admin_command_on(&database.url, database.dir(), args, stdin)
+}
+
+/// As `admin_command`, on the database at `url` with the data folder `dir/data`, in `dir`.
+pub fn admin_command_on(
+    url: &str,
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_observer-desk"))
+        .arg("admin")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", url)
+        .env("OBSERVER_DESK_DATA_DIR", dir.join("data"))
+        .env("RUST_LOG", "warn")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("observer-desk starts");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}

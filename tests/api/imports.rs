@@ -1,12 +1,10 @@
 //! A county loaded from the spreadsheets its office keeps, over the API
 //! (`POST /api/v1/admin/imports`) and with `observer-desk admin import`.
 
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
 use crate::attachments::BOUNDARY;
-use crate::helpers::{ADMIN_PASSWORD, Db, PASSWORD, Resp, TestApp, TestDatabase};
+use crate::helpers::{ADMIN_PASSWORD, Db, PASSWORD, Resp, TestApp, TestDatabase, admin_command};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -428,44 +426,6 @@ async fn two_admins_importing_the_same_users_at_once_make_each_user_once(db: Db)
         users.assert_status(200)["items"].as_array().unwrap().len(),
         6
     );
-}
-
-/// Runs `observer-desk admin ARGS` on the database; returns (success, stdout, stderr).
-fn admin_command(
-    database: &TestDatabase,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_observer-desk"))
-        .arg("admin")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &database.url)
-        .env("OBSERVER_DESK_DATA_DIR", database.dir().join("data"))
-        .env("RUST_LOG", "warn")
-        .current_dir(database.dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("observer-desk starts");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
 }
 
 async fn the_admin_command_imports_files_and_manages_users(db: Db) {

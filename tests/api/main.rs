@@ -23,6 +23,7 @@ mod lifecycle_matrix;
 mod mail;
 mod notifications;
 mod openapi;
+mod operations;
 mod process;
 mod reports;
 mod screens;
