@@ -29,6 +29,13 @@ impl Default for ThrottleSettings {
     }
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `DATABASE_URL`: `sqlite://PATH` or `postgres://…`; default a SQLite file in the data folder.
@@ -61,6 +68,15 @@ pub struct Settings {
     pub refresh_reuse_grace: Duration,
     /// `OBSERVER_DESK_DB_POOL_SIZE`: connections in the read pool (PostgreSQL: the only pool); default 8.
     pub db_pool_size: u32,
+    /// `OBSERVER_DESK_DB_CHECKOUT_TIMEOUT_MS`: how long a request waits for a free database
+    /// connection before it is answered 503; default 5000.
+    pub db_checkout_timeout: Duration,
+    /// `OBSERVER_DESK_DB_STATEMENT_TIMEOUT_MS`: PostgreSQL cancels a statement of the service
+    /// that runs longer (migrations and `admin` commands excepted); default 30000, 0 for none.
+    pub db_statement_timeout: Option<Duration>,
+    /// `OBSERVER_DESK_LOG_FORMAT`: `text` (default) or `json`, one object per line with the
+    /// request's id on every line logged while answering it.
+    pub log_format: LogFormat,
     /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=N`: the service sits behind N reverse proxies that
     /// each append to `X-Forwarded-For`; the client address is the entry the outermost of them
     /// appended (the N-th from the right; `1` or `true`: the rightmost). Default `0`, off: the
@@ -118,6 +134,18 @@ const NUMBERS: &[Number] = &[
     ("OBSERVER_DESK_DB_POOL_SIZE", 1, 256, |s, n| {
         s.db_pool_size = n as u32
     }),
+    (
+        "OBSERVER_DESK_DB_CHECKOUT_TIMEOUT_MS",
+        10,
+        600_000,
+        |s, n| s.db_checkout_timeout = Duration::from_millis(n),
+    ),
+    (
+        "OBSERVER_DESK_DB_STATEMENT_TIMEOUT_MS",
+        0,
+        86_400_000,
+        |s, n| s.db_statement_timeout = (n > 0).then(|| Duration::from_millis(n)),
+    ),
     (
         "OBSERVER_DESK_MAX_BODY_BYTES",
         1024,
@@ -194,6 +222,9 @@ impl Settings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             refresh_reuse_grace: Duration::from_secs(30),
             db_pool_size: 8,
+            db_checkout_timeout: Duration::from_secs(5),
+            db_statement_timeout: Some(Duration::from_secs(30)),
+            log_format: LogFormat::Text,
             trusted_proxy_hops: 0,
             webhook_allow_private: false,
             max_body_bytes: 64 * 1024,
@@ -249,6 +280,14 @@ impl Settings {
                 "true" | "yes" | "on" => 1,
                 "false" | "no" | "off" => 0,
                 n => parse_num(TRUST, n, 0, 10)? as u8,
+            };
+        }
+        const LOG_FORMAT: &str = "OBSERVER_DESK_LOG_FORMAT";
+        if let Some(v) = var(LOG_FORMAT) {
+            s.log_format = match v.trim().to_ascii_lowercase().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => bail!("{LOG_FORMAT}={other:?}: use text or json"),
             };
         }
         s.webhook_allow_private =

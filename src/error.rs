@@ -226,6 +226,11 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::db_unavailable(info.message())
             }
+            // PostgreSQL's statement timeout (`OBSERVER_DESK_DB_STATEMENT_TIMEOUT_MS`): the
+            // database is too busy for this now.
+            Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+                AppError::db_unavailable(info.message())
+            }
             // PostgreSQL keeps no NUL in text: a value that carries one is the caller's
             // mistake wherever it slipped past the field checks.
             Error::DatabaseError(_, info)

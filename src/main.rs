@@ -5,7 +5,6 @@ use observer_desk::{config::Settings, startup::Application, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
     // Everything the service writes in its data folder (database, secrets, attachments,
     // mail) is for its own user only.
     observer_desk::startup::keep_new_files_private();
@@ -16,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
         Vec::new()
     };
     let settings = Settings::from_env(&flags)?;
+    telemetry::init(settings.log_format);
     if let Some(observer_desk::admin::Command::Admin(command)) = cli.command {
         return observer_desk::admin::run(command, settings).await;
     }

@@ -37,6 +37,18 @@ pub fn method_label(method: &str) -> &'static str {
 #[derive(Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<(&'static str, String), RouteStats>>,
+    /// SLA timers this instance fired.
+    pub sla_fired: std::sync::atomic::AtomicU64,
+}
+
+/// The database's share of the operational figures, read when scraped.
+#[derive(Debug, Clone, Copy)]
+pub struct Backlog {
+    pub due_timers: i64,
+    pub oldest_due: Option<chrono::NaiveDateTime>,
+    pub pending_deliveries: i64,
+    pub oldest_pending: Option<chrono::NaiveDateTime>,
+    pub dead_deliveries: i64,
 }
 
 impl Metrics {
@@ -106,6 +118,112 @@ impl Metrics {
     }
 }
 
+/// The pool, the SLA worker and the outbox, in Prometheus text; without a backlog (the
+/// database did not answer) `observer_desk_database_up` is 0 and the backlog is left out.
+pub fn render_operations(
+    pool: &crate::db::PoolReport,
+    sla_fired: u64,
+    backlog: Option<&Backlog>,
+    now: chrono::NaiveDateTime,
+) -> String {
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, lines: &[(String, String)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in lines {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    let one = |v: String| vec![(String::new(), v)];
+    metric(
+        "observer_desk_database_up",
+        "gauge",
+        "Whether the database answered this scrape.",
+        &one(u8::from(backlog.is_some()).to_string()),
+    );
+    metric(
+        "db_pool_connections",
+        "gauge",
+        "Connections of the read pool (PostgreSQL: the only pool), by state.",
+        &[
+            ("{state=\"in_use\"}".into(), pool.in_use.to_string()),
+            ("{state=\"idle\"}".into(), pool.idle.to_string()),
+        ],
+    );
+    metric(
+        "db_pool_max_connections",
+        "gauge",
+        "The pool's size.",
+        &one(pool.size.to_string()),
+    );
+    metric(
+        "db_pool_checkouts_total",
+        "counter",
+        "Connections taken from the pool.",
+        &one(pool.checkouts.to_string()),
+    );
+    metric(
+        "db_pool_waits_total",
+        "counter",
+        "Checkouts that waited more than a millisecond for a connection.",
+        &one(pool.waits.to_string()),
+    );
+    metric(
+        "db_pool_wait_seconds_total",
+        "counter",
+        "Time spent waiting for connections.",
+        &one(format!("{:.6}", pool.waited_seconds)),
+    );
+    metric(
+        "db_pool_timeouts_total",
+        "counter",
+        "Checkouts that gave up (answered 503).",
+        &one(pool.timeouts.to_string()),
+    );
+    metric(
+        "sla_timers_fired_total",
+        "counter",
+        "SLA timers this instance fired (warnings, breaches, escalations, auto-closes).",
+        &one(sla_fired.to_string()),
+    );
+    let Some(b) = backlog else {
+        return out;
+    };
+    let age = |t: Option<chrono::NaiveDateTime>| {
+        t.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+    };
+    metric(
+        "sla_timers_due",
+        "gauge",
+        "SLA timers due and not fired yet, across instances.",
+        &one(b.due_timers.to_string()),
+    );
+    metric(
+        "sla_timer_lag_seconds",
+        "gauge",
+        "How long the earliest due, unfired SLA timer has been due (0 when none).",
+        &one(format!("{:.3}", age(b.oldest_due))),
+    );
+    metric(
+        "outbox_pending",
+        "gauge",
+        "Deliveries (mail, webhooks) waiting to be sent or tried again.",
+        &one(b.pending_deliveries.to_string()),
+    );
+    metric(
+        "outbox_oldest_pending_age_seconds",
+        "gauge",
+        "Age of the oldest pending delivery (0 when none).",
+        &one(format!("{:.3}", age(b.oldest_pending))),
+    );
+    metric(
+        "outbox_dead",
+        "gauge",
+        "Deliveries given up after every attempt (see /api/v1/admin/deliveries).",
+        &one(b.dead_deliveries.to_string()),
+    );
+    out
+}
+
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -138,6 +256,48 @@ mod tests {
             "the rendering grew to {} bytes",
             text.len()
         );
+    }
+
+    #[test]
+    fn the_backlog_reads_as_counts_and_ages() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .unwrap();
+        let pool = crate::db::PoolReport {
+            size: 8,
+            in_use: 3,
+            idle: 5,
+            checkouts: 40,
+            waits: 2,
+            waited_seconds: 0.25,
+            timeouts: 1,
+        };
+        let backlog = Backlog {
+            due_timers: 3,
+            oldest_due: Some(now - chrono::TimeDelta::hours(1)),
+            pending_deliveries: 7,
+            oldest_pending: Some(now - chrono::TimeDelta::seconds(90)),
+            dead_deliveries: 2,
+        };
+        let text = render_operations(&pool, 5, Some(&backlog), now);
+        for line in [
+            "db_pool_connections{state=\"in_use\"} 3",
+            "db_pool_connections{state=\"idle\"} 5",
+            "db_pool_waits_total 2",
+            "db_pool_timeouts_total 1",
+            "sla_timers_fired_total 5",
+            "sla_timers_due 3",
+            "sla_timer_lag_seconds 3600.000",
+            "outbox_pending 7",
+            "outbox_oldest_pending_age_seconds 90.000",
+            "outbox_dead 2",
+            "observer_desk_database_up 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+        }
+        let down = render_operations(&pool, 5, None, now);
+        assert!(down.lines().any(|l| l == "observer_desk_database_up 0"));
+        assert!(!down.contains("outbox_pending"));
     }
 
     #[test]

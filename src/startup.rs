@@ -68,8 +68,9 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
         let storage = crate::storage::Storage::from_settings(&settings)?;
+        let metrics = Arc::new(Metrics::default());
         let (sla_worker, delivery_worker, sweeper) =
-            start_workers(&db, &settings, &mailer, &storage).await;
+            start_workers(&db, &settings, &mailer, &storage, &metrics).await;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
@@ -88,7 +89,7 @@ impl Application {
             dummy_hash,
             hashing: crate::auth::password::HashingPool::per_core(),
             thumbnailing: tokio::sync::Semaphore::new(2),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             mailer,
             storage,
             settings: settings.clone(),
@@ -135,9 +136,13 @@ async fn open_database(
     settings: &Settings,
 ) -> anyhow::Result<(Db, Option<String>, Option<crate::demo::DemoLoaded>)> {
     let url = settings.database_url.clone();
-    let pool_size = settings.db_pool_size;
+    let options = crate::db::DbOptions {
+        pool_size: settings.db_pool_size,
+        checkout_timeout: settings.db_checkout_timeout,
+        statement_timeout: settings.db_statement_timeout,
+    };
     let db = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Db> {
-        let db = Db::connect(&url, pool_size).context("connecting to the database")?;
+        let db = Db::connect_with(&url, options).context("connecting to the database")?;
         db.migrate()?;
         Ok(db)
     })
@@ -165,11 +170,13 @@ async fn start_workers(
     settings: &Settings,
     mailer: &Arc<Mailer>,
     storage: &crate::storage::Storage,
+    metrics: &Arc<Metrics>,
 ) -> (Worker, Worker, Worker) {
     let sla_worker = actix_web::rt::spawn(crate::workers::sla::run(
         db.clone(),
         settings.sla_tick,
         settings.idempotency_ttl,
+        metrics.clone(),
     ));
     let delivery = crate::workers::delivery::Delivery {
         mailer: mailer.clone(),

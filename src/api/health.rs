@@ -27,9 +27,36 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let now = crate::db::now();
+    let backlog = state
+        .db
+        .read(move |c| {
+            let (due_timers, oldest_due) = crate::db::sla::due_backlog(c, now)?;
+            let (pending_deliveries, oldest_pending, dead_deliveries) =
+                crate::db::deliveries::backlog(c)?;
+            Ok(crate::metrics::Backlog {
+                due_timers,
+                oldest_due,
+                pending_deliveries,
+                oldest_pending,
+                dead_deliveries,
+            })
+        })
+        .await
+        .ok();
+    let mut body = state.metrics.render();
+    body.push_str(&crate::metrics::render_operations(
+        &state.db.pool_report(),
+        state
+            .metrics
+            .sla_fired
+            .load(std::sync::atomic::Ordering::Relaxed),
+        backlog.as_ref(),
+        now,
+    ));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(body)
 }
 
 pub async fn openapi() -> HttpResponse {

@@ -203,3 +203,19 @@ pub fn for_target(conn: &mut DbConn, target: &str) -> QueryResult<Vec<DeliveryRo
         .order(deliveries::id.asc())
         .load(conn)
 }
+
+/// The outbox now: deliveries pending and the creation of the oldest, and those given up.
+pub fn backlog(conn: &mut DbConn) -> QueryResult<(i64, Option<NaiveDateTime>, i64)> {
+    let (pending, oldest) = deliveries::table
+        .filter(deliveries::state.eq("pending"))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(deliveries::created_at),
+        ))
+        .get_result::<(i64, Option<NaiveDateTime>)>(conn)?;
+    let dead = deliveries::table
+        .filter(deliveries::state.eq("dead"))
+        .count()
+        .get_result(conn)?;
+    Ok((pending, oldest, dead))
+}

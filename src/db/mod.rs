@@ -96,6 +96,8 @@ pub enum ConnError {
 #[derive(Clone)]
 pub struct Manager {
     target: DbTarget,
+    /// PostgreSQL's `statement_timeout` on the service's connections.
+    statement_timeout: Option<Duration>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -104,7 +106,13 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, ConnError> {
         match &self.target {
-            DbTarget::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+            DbTarget::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                if let Some(t) = self.statement_timeout {
+                    conn.batch_execute(&format!("SET statement_timeout = {}", t.as_millis()))?;
+                }
+                Ok(DbConn::Pg(conn))
+            }
             DbTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first, so that the journal switch itself waits for other writers.
@@ -141,6 +149,7 @@ pub struct Db {
     write: Writes,
     backend: Backend,
     manager: Manager,
+    events: std::sync::Arc<PoolEvents>,
 }
 
 #[derive(Clone)]
@@ -149,9 +158,83 @@ enum Writes {
     Writer(writer::Writer),
 }
 
+/// How the service uses its database (settings `OBSERVER_DESK_DB_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    /// Connections in the read pool (PostgreSQL: the only pool).
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub checkout_timeout: Duration,
+    /// PostgreSQL only: a statement running longer is cancelled (none for migrations and the
+    /// operations commands).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl DbOptions {
+    pub fn pool(pool_size: u32) -> DbOptions {
+        DbOptions {
+            pool_size,
+            checkout_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+        }
+    }
+}
+
+/// What the pool has been through: counted by r2d2's events.
+#[derive(Debug, Default)]
+pub struct PoolEvents {
+    checkouts: std::sync::atomic::AtomicU64,
+    waited_micros: std::sync::atomic::AtomicU64,
+    /// Checkouts that had to wait for a connection (more than a millisecond).
+    waits: std::sync::atomic::AtomicU64,
+    timeouts: std::sync::atomic::AtomicU64,
+}
+
+/// The pool's event handler: counts into the shared [`PoolEvents`].
+#[derive(Debug)]
+struct CountEvents(std::sync::Arc<PoolEvents>);
+
+impl r2d2::HandleEvent for CountEvents {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.checkouts.fetch_add(1, Relaxed);
+        let waited = event.duration();
+        self.0
+            .waited_micros
+            .fetch_add(waited.as_micros().min(u128::from(u64::MAX)) as u64, Relaxed);
+        if waited > Duration::from_millis(1) {
+            self.0.waits.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn handle_timeout(&self, _: r2d2::event::TimeoutEvent) {
+        self.0
+            .timeouts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The read pool now and since the start.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolReport {
+    pub size: u32,
+    pub in_use: u32,
+    pub idle: u32,
+    pub checkouts: u64,
+    pub waits: u64,
+    pub waited_seconds: f64,
+    pub timeouts: u64,
+}
+
 impl Db {
-    /// Opens the pools. Blocking: call from a blocking context.
+    /// Opens the pools with default options. Blocking: call from a blocking context.
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        Db::connect_with(url, DbOptions::pool(pool_size))
+    }
+
+    /// Opens the pools. Blocking: call from a blocking context.
+    pub fn connect_with(url: &str, options: DbOptions) -> anyhow::Result<Db> {
+        let pool_size = options.pool_size;
         let target = DbTarget::parse(url)?;
         let backend = target.backend();
         if let DbTarget::Sqlite(path) = &target
@@ -161,15 +244,18 @@ impl Db {
         }
         let manager = Manager {
             target: target.clone(),
+            statement_timeout: options.statement_timeout,
         };
+        let events = std::sync::Arc::new(PoolEvents::default());
         // A connection is not tested with a query each time it is taken (a round trip per
         // request); one that broke is dropped when it is given back.
         let build = |max_size: u32| {
             r2d2::Pool::builder()
                 .max_size(max_size)
                 .min_idle(Some(1))
-                .connection_timeout(Duration::from_secs(5))
+                .connection_timeout(options.checkout_timeout)
                 .test_on_check_out(false)
+                .event_handler(Box::new(CountEvents(events.clone())))
                 .build(manager.clone())
         };
         let db = match backend {
@@ -180,6 +266,7 @@ impl Db {
                     write: Writes::Pool(pool),
                     backend,
                     manager,
+                    events,
                 }
             }
             Backend::Sqlite => {
@@ -192,6 +279,7 @@ impl Db {
                     write: Writes::Writer(write),
                     backend,
                     manager,
+                    events,
                 }
             }
         };
@@ -213,13 +301,32 @@ impl Db {
 
     /// Applies pending migrations. Blocking.
     pub fn migrate(&self) -> anyhow::Result<()> {
-        let mut conn = r2d2::ManageConnection::connect(&self.manager)?;
-        run_migrations(&mut conn)
+        run_migrations(&mut self.connection()?)
     }
 
-    /// A connection of its own, outside the pools, for long operations work (blocking).
+    /// A connection of its own, outside the pools and without a statement timeout, for
+    /// migrations and long operations work (blocking).
     pub fn connection(&self) -> anyhow::Result<DbConn> {
-        Ok(r2d2::ManageConnection::connect(&self.manager)?)
+        let unbounded = Manager {
+            target: self.manager.target.clone(),
+            statement_timeout: None,
+        };
+        Ok(r2d2::ManageConnection::connect(&unbounded)?)
+    }
+
+    /// The read pool's state and what it has been through.
+    pub fn pool_report(&self) -> PoolReport {
+        use std::sync::atomic::Ordering::Relaxed;
+        let state = self.read.state();
+        PoolReport {
+            size: self.read.max_size(),
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            checkouts: self.events.checkouts.load(Relaxed),
+            waits: self.events.waits.load(Relaxed),
+            waited_seconds: self.events.waited_micros.load(Relaxed) as f64 / 1e6,
+            timeouts: self.events.timeouts.load(Relaxed),
+        }
     }
 
     /// Whether a migration is waiting to be applied (blocking).

@@ -166,6 +166,21 @@ pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec
 }
 
 /// Claims a timer: exactly one caller (of any instance) gets `true`.
+/// How many timers are due at `now` and not fired, and the earliest due of them.
+pub fn due_backlog(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    sla_timers::table
+        .filter(sla_timers::fired_at.is_null())
+        .filter(sla_timers::due_at.le(now))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(sla_timers::due_at),
+        ))
+        .get_result(conn)
+}
+
 pub fn claim(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(
         sla_timers::table

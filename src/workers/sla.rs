@@ -19,14 +19,24 @@ const MAX_BATCHES_PER_TICK: usize = 50;
 
 /// Runs until the process stops. Each tick also forgets the `Idempotency-Key`s older than
 /// `idempotency_ttl`.
-pub async fn run(db: Db, tick: Duration, idempotency_ttl: Duration) {
+pub async fn run(
+    db: Db,
+    tick: Duration,
+    idempotency_ttl: Duration,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) {
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         match tick_once(&db, db::now()).await {
             Ok(0) => {}
-            Ok(fired) => tracing::info!(fired, "SLA timers fired"),
+            Ok(fired) => {
+                metrics
+                    .sla_fired
+                    .fetch_add(fired as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(fired, "SLA timers fired")
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "SLA tick failed; the timers stay due for the next one")
             }

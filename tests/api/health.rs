@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 use actix_web::rt::net::{TcpListener, TcpStream};
 use actix_web::rt::task::JoinHandle;
 
-use crate::helpers::{Db, TestApp, pg_admin_url, postgres_available};
+use crate::helpers::{Db, TestApp, TestDatabase, pg_admin_url, postgres_available};
 use crate::on_both_databases;
 
 on_both_databases!(
     healthz_and_readyz_answer_when_all_is_well,
     metrics_count_requests_by_route_and_status,
+    metrics_show_the_pool_the_sla_worker_and_the_outbox,
     made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics,
     three_instances_starting_at_once_on_an_empty_database_all_come_up,
     answers_are_gzipped_for_clients_that_accept_it,
@@ -141,6 +142,67 @@ async fn healthz_and_readyz_answer_when_all_is_well(db: Db) {
     assert_eq!(r.assert_status(200)["status"], "ok");
     let r = app.request("GET", "/readyz", None, None).await;
     assert_eq!(r.assert_status(200)["status"], "ready");
+}
+
+async fn metrics_show_the_pool_the_sla_worker_and_the_outbox(db: Db) {
+    let c = crate::county::County::new_with(db, |s| {
+        s.sla_tick = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let issue = c.file("时限将至").await;
+    // The issue's first deadline falls due now.
+    let url = c.app.database_url().to_string();
+    let handle = observer_desk::db::Db::connect(&url, 1).unwrap();
+    let mut conn = handle.connection().unwrap();
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!(
+        "UPDATE sla_timers SET due_at = '2020-01-01 00:00:00' WHERE issue_id = {issue} AND fired_at IS NULL"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let value = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    };
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = c.app.request("GET", "/metrics", None, None).await.text;
+        if value(&text, "sla_timers_fired_total") >= 1.0 && value(&text, "sla_timers_due") == 0.0 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(value(&text, "sla_timers_fired_total") >= 1.0, "{text}");
+    assert_eq!(value(&text, "sla_timers_due"), 0.0);
+    assert_eq!(value(&text, "sla_timer_lag_seconds"), 0.0);
+    assert_eq!(value(&text, "observer_desk_database_up"), 1.0);
+    assert!(value(&text, "db_pool_checkouts_total") >= 1.0);
+    assert_eq!(value(&text, "db_pool_max_connections"), 4.0);
+    assert!(text.contains("db_pool_connections{state=\"in_use\"}"));
+    // The outbox as the database holds it.
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |state: &str, conn: &mut observer_desk::db::DbConn| {
+        diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM deliveries WHERE state = '{state}'"
+        ))
+        .get_result::<N>(conn)
+        .unwrap()
+        .n as f64
+    };
+    let text = c.app.request("GET", "/metrics", None, None).await.text;
+    let pending = value(&text, "outbox_pending");
+    assert!(
+        (pending - count("pending", &mut conn)).abs() <= 1.0,
+        "{text}"
+    );
+    assert_eq!(value(&text, "outbox_dead"), count("dead", &mut conn));
 }
 
 async fn metrics_count_requests_by_route_and_status(db: Db) {
@@ -279,4 +341,33 @@ async fn readyz_follows_postgresql_going_away_and_coming_back() {
     assert!(ready, "readyz did not recover after the database came back");
     app.admin_token().await;
     restored.cut();
+}
+
+#[actix_web::test]
+async fn a_statement_past_the_postgresql_timeout_is_cancelled_and_answers_unavailable() {
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    use diesel::RunQueryDsl;
+    let database = TestDatabase::new(Db::Postgres);
+    let options = observer_desk::db::DbOptions {
+        pool_size: 2,
+        checkout_timeout: std::time::Duration::from_secs(5),
+        statement_timeout: Some(std::time::Duration::from_millis(100)),
+    };
+    let db = observer_desk::db::Db::connect_with(&database.url, options).unwrap();
+    db.migrate().unwrap();
+    let e = db
+        .read(|c| Ok(diesel::sql_query("SELECT pg_sleep(1)").execute(c)?))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, observer_desk::error::ErrorCode::DatabaseUnavailable);
+    // Quick statements are untouched, and operations work has no such limit.
+    db.read(|c| Ok(diesel::sql_query("SELECT pg_sleep(0.01)").execute(c)?))
+        .await
+        .unwrap();
+    let mut own = db.connection().unwrap();
+    diesel::sql_query("SELECT pg_sleep(0.3)")
+        .execute(&mut own)
+        .unwrap();
 }

@@ -1,8 +1,8 @@
 //! Operations with `observer-desk admin`: backups taken while the county works, restores,
 //! exports of a period, and the move from SQLite to PostgreSQL.
 
-use std::rc::Rc;
 use std::cell::Cell;
+use std::rc::Rc;
 
 use observer_desk::db::copy;
 use observer_desk::db::{Db as Database, DbConn};

@@ -14,7 +14,59 @@ on_both_databases!(
     the_first_start_prints_a_generated_admin_password_once,
     sigterm_lets_in_flight_requests_finish_and_loses_nothing,
     files_in_the_data_folder_are_for_the_service_alone,
+    logs_are_json_lines_with_the_request_id_on_each_line_of_a_request_by_setting,
 );
+
+async fn logs_are_json_lines_with_the_request_id_on_each_line_of_a_request_by_setting(db: Db) {
+    let database = TestDatabase::new(db);
+    let mut server = Running::start(
+        &database,
+        &[
+            ("OBSERVER_DESK_ADMIN_PASSWORD", ADMIN_PASSWORD),
+            ("OBSERVER_DESK_LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    for password in [ADMIN_PASSWORD, "not-the-password"] {
+        post_json(
+            &server.address,
+            "/api/v1/auth/login",
+            json!({ "username": "admin", "password": password }),
+        )
+        .await;
+    }
+    server.terminate();
+    assert!(server.wait().success());
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = server.output_so_far();
+    let lines: Vec<serde_json::Value> = raw
+        .iter()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    // The events logged while answering a login carry that request's id, and each request's
+    // id is its own.
+    let ids: Vec<&str> = ["login", "failed login"]
+        .iter()
+        .map(|message| {
+            let line = lines
+                .iter()
+                .find(|l| l["message"] == *message)
+                .unwrap_or_else(|| panic!("no {message:?} line in {lines:?}"));
+            assert_eq!(line["level"], "INFO");
+            line["span"]["request_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no request id: {line}"))
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    // Every line logged inside a request names it.
+    for line in lines.iter().filter(|l| l.get("span").is_some()) {
+        assert!(line["span"]["request_id"].is_string(), "{line}");
+    }
+    // And no line holds the password.
+    assert!(!raw.concat().contains(ADMIN_PASSWORD));
+}
 
 async fn files_in_the_data_folder_are_for_the_service_alone(db: Db) {
     use std::os::unix::fs::PermissionsExt;
