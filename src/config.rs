@@ -77,6 +77,9 @@ pub struct Settings {
     /// `OBSERVER_DESK_LOG_FORMAT`: `text` (default) or `json`, one object per line with the
     /// request's id on every line logged while answering it.
     pub log_format: LogFormat,
+    /// `OBSERVER_DESK_DELIVERY_LEASE_SECS`: how long an instance holds a message it is sending;
+    /// when it dies, another instance sends the message after this; default 300.
+    pub delivery_lease: Duration,
     /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=N`: the service sits behind N reverse proxies that
     /// each append to `X-Forwarded-For`; the client address is the entry the outermost of them
     /// appended (the N-th from the right; `1` or `true`: the rightmost). Default `0`, off: the
@@ -180,6 +183,9 @@ const NUMBERS: &[Number] = &[
         3_600_000,
         |s, n| s.delivery_backoff = Duration::from_millis(n),
     ),
+    ("OBSERVER_DESK_DELIVERY_LEASE_SECS", 1, 86_400, |s, n| {
+        s.delivery_lease = Duration::from_secs(n)
+    }),
     ("OBSERVER_DESK_DELIVERY_MAX_ATTEMPTS", 1, 100, |s, n| {
         s.delivery_max_attempts = n as u32
     }),
@@ -225,6 +231,7 @@ impl Settings {
             db_checkout_timeout: Duration::from_secs(5),
             db_statement_timeout: Some(Duration::from_secs(30)),
             log_format: LogFormat::Text,
+            delivery_lease: Duration::from_secs(300),
             trusted_proxy_hops: 0,
             webhook_allow_private: false,
             max_body_bytes: 64 * 1024,

@@ -188,6 +188,7 @@ async fn start_workers(
             .clone()
             .unwrap_or_else(|| format!("http://{}", settings.bind)),
         webhook_allow_private: settings.webhook_allow_private,
+        lease: settings.delivery_lease,
     };
     let delivery_worker = actix_web::rt::spawn(crate::workers::delivery::run(
         db.clone(),

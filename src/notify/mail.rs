@@ -34,7 +34,7 @@ impl Mailer {
     }
 
     /// Sends one message, plain text and HTML. The error is a line for the delivery log.
-    /// Sends one message. It gets a unique `Message-ID`; with `thread` (a stable key such
+    /// Its `Message-ID` is made from `key`, unique to the message; with `thread` (a stable key such
     /// as the issue's id), `In-Reply-To` and `References` name one per-thread id, so that a
     /// mail client shows all mail about one issue together.
     pub async fn send(
@@ -44,6 +44,7 @@ impl Mailer {
         subject: &str,
         plain: &str,
         thread: Option<&str>,
+        key: &str,
     ) -> Result<(), String> {
         let from: Mailbox = from.parse().map_err(|e| format!("sender {from:?}: {e}"))?;
         let to: Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
@@ -53,7 +54,7 @@ impl Mailer {
         );
         let domain = from.email.domain().to_string();
         let mut builder = Message::builder()
-            .message_id(Some(message_id(&domain)))
+            .message_id(Some(message_id(key, &domain)))
             .from(from)
             .to(to)
             .subject(subject);
@@ -91,12 +92,11 @@ impl Mailer {
 }
 
 /// A unique `Message-ID` at the sender's domain.
-fn message_id(domain: &str) -> String {
-    format!(
-        "<{}.{}@{domain}>",
-        chrono::Utc::now().timestamp_micros(),
-        crate::auth::tokens::random_token(12)
-    )
+/// The message's id, from a key that names it for good (the delivery): a message sent again
+/// (its sender died after the mail server took it and before that was recorded) carries the
+/// same id, which mail servers and clients take for one message.
+fn message_id(key: &str, domain: &str) -> String {
+    format!("<{key}@{domain}>")
 }
 
 /// The id every message of one thread refers to (never itself sent).

@@ -27,13 +27,15 @@ pub struct Delivery {
     pub public_url: String,
     /// Whether webhooks may call this machine or a private network.
     pub webhook_allow_private: bool,
+    /// How long an instance holds a delivery it is sending: if it dies, another instance
+    /// sends the delivery once this has passed.
+    pub lease: Duration,
 }
 
 const BATCH: i64 = 50;
 /// The failure of a queued webhook call whose department no longer has a webhook: it is
 /// dropped (dead-lettered at once), not retried.
 const WEBHOOK_GONE: &str = "the department has no webhook any more";
-const LEASE: TimeDelta = TimeDelta::minutes(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 pub async fn run(db: Db, delivery: Delivery, tick: Duration) {
@@ -104,6 +106,11 @@ async fn send(
                             &n.title,
                             &body,
                             thread.as_deref(),
+                            &format!(
+                                "delivery-{}.{}",
+                                delivery.id,
+                                delivery.created_at.and_utc().timestamp_micros()
+                            ),
                         )
                         .await
                 }
@@ -146,8 +153,9 @@ async fn attempt(
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
     let id = delivery.id;
+    let lease = TimeDelta::from_std(d.lease).unwrap_or(TimeDelta::minutes(5));
     let leased = db
-        .write(move |c| Ok(db::deliveries::lease(c, id, now, now + LEASE)?))
+        .write(move |c| Ok(db::deliveries::lease(c, id, now, now + lease)?))
         .await?;
     if !leased {
         return Ok(false);

@@ -8,6 +8,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod browser;
+mod cluster;
 mod contract;
 mod county;
 mod crash;

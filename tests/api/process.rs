@@ -212,10 +212,6 @@ impl Drop for Running {
     }
 }
 
-/// A login written whole on a fresh connection; waits on `sent` once written, then reads
-/// the answer.
-/// Connections waiting in the accept queue of the socket listening on `port` (Linux: the
-/// `rx_queue` of a listening socket in /proc/net/tcp is its accept backlog).
 /// Connections on `port` the server has not read yet: those waiting in the listening socket's
 /// queue, and accepted ones whose request bytes still wait in the socket.
 fn not_yet_read_by_the_server(port: u16) -> u64 {
@@ -247,6 +243,8 @@ fn not_yet_read_by_the_server(port: u16) -> u64 {
     unread
 }
 
+/// A login written whole on a fresh connection; waits on `sent` once written, then reads
+/// the answer.
 fn raw_login(address: &str, sent: &std::sync::Barrier) -> (u16, serde_json::Value) {
     use std::io::{Read, Write};
     let host = address.trim_start_matches("http://");
