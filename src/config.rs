@@ -80,6 +80,9 @@ pub struct Settings {
     /// `OBSERVER_DESK_DELIVERY_LEASE_SECS`: how long an instance holds a message it is sending;
     /// when it dies, another instance sends the message after this; default 300.
     pub delivery_lease: Duration,
+    /// `OBSERVER_DESK_INSPECTION_MATCH_DAYS`: a reported inspection matches a filing planned
+    /// this many days either side of the visit; default 1.
+    pub inspection_match_days: i64,
     /// `OBSERVER_DESK_TRUST_FORWARDED_FOR=N`: the service sits behind N reverse proxies that
     /// each append to `X-Forwarded-For`; the client address is the entry the outermost of them
     /// appended (the N-th from the right; `1` or `true`: the rightmost). Default `0`, off: the
@@ -204,6 +207,9 @@ const NUMBERS: &[Number] = &[
     ("OBSERVER_DESK_ORPHAN_GRACE_SECS", 0, 30 * 86_400, |s, n| {
         s.orphan_grace = Duration::from_secs(n)
     }),
+    ("OBSERVER_DESK_INSPECTION_MATCH_DAYS", 0, 30, |s, n| {
+        s.inspection_match_days = n as i64
+    }),
     ("OBSERVER_DESK_RANKING_MIN_ISSUES", 0, 100_000, |s, n| {
         s.ranking_min_issues = n as i64
     }),
@@ -232,6 +238,7 @@ impl Settings {
             db_statement_timeout: Some(Duration::from_secs(30)),
             log_format: LogFormat::Text,
             delivery_lease: Duration::from_secs(300),
+            inspection_match_days: 1,
             trusted_proxy_hops: 0,
             webhook_allow_private: false,
             max_body_bytes: 64 * 1024,

@@ -704,6 +704,8 @@ fn demo_issue(
             description: template.description.into(),
             location: Some((34.83 + (i as f64) * 0.002, 111.21 + (p as f64) * 0.003)),
             private: i % 9 == 4,
+            visit: None,
+            match_days: 1,
         },
         db::truncate(at.get()),
     )?;

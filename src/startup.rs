@@ -87,6 +87,14 @@ impl Application {
             callers: Default::default(),
             calendars: Default::default(),
             dummy_hash,
+            rater_secret: {
+                use sha2::Digest;
+                sha2::Sha256::digest(format!(
+                    "observer-desk inspection ratings:{}",
+                    secret.expose()
+                ))
+                .to_vec()
+            },
             hashing: crate::auth::password::HashingPool::per_core(),
             thumbnailing: tokio::sync::Semaphore::new(2),
             metrics,

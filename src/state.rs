@@ -22,6 +22,9 @@ pub struct AppState {
     /// A real argon2 hash of a random password, checked for unknown usernames so that they
     /// cost the same time as known ones.
     pub dummy_hash: String,
+    /// The key observers' inspection ratings are kept under (`workflow::inspections::rater_key`),
+    /// made from the token key so that every instance has the same.
+    pub rater_secret: Vec<u8>,
     /// Every password hash and check goes through it (bounded concurrency).
     pub hashing: crate::auth::password::HashingPool,
     /// Thumbnails being drawn at once (each decode may hold up to 256 MiB).

@@ -11,6 +11,7 @@ pub mod devices;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod inspections;
 pub mod issues;
 pub mod me;
 pub mod milestones;
@@ -93,6 +94,11 @@ route_table! {
     "/api/v1/admin/deliveries" { GET => admin::deliveries::list }
     "/api/v1/admin/deliveries/{id}/retry" { POST => admin::deliveries::retry }
     "/api/v1/admin/imports" { POST => admin::imports::import }
+    "/api/v1/inspections" { GET => inspections::list::list, POST => inspections::create::create }
+    "/api/v1/inspections/{id}" { GET => inspections::list::get, PATCH => inspections::update::update }
+    "/api/v1/inspections/{id}/ratings" { POST => inspections::ratings::rate }
+    "/api/v1/inspection-alerts" { GET => inspections::alerts::list }
+    "/api/v1/inspection-limits" { GET => inspections::alerts::limits, PUT => inspections::alerts::set_limits }
     "/api/v1/reports/departments" { GET => reports::figures::departments }
     "/api/v1/reports/projects" { GET => reports::figures::projects }
     "/api/v1/reports/observers" { GET => reports::figures::observers }

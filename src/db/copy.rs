@@ -43,6 +43,12 @@ pub const TABLES: &[&str] = &[
     "attachments",
     "devices",
     "visibility_changes",
+    "inspections",
+    "inspection_departments",
+    "issue_inspections",
+    "inspection_ratings",
+    "inspection_alerts",
+    "inspection_limits",
 ];
 
 const BATCH: i64 = 2_000;

@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod departments;
 pub mod devices;
 pub mod idempotency;
+pub mod inspections;
 pub mod issues;
 pub mod login_throttle;
 pub mod milestones;

@@ -313,11 +313,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inspections (id) {
+        id -> BigInt,
+        department_id -> BigInt,
+        project_id -> BigInt,
+        planned_on -> Date,
+        window_from -> Nullable<Text>,
+        window_until -> Nullable<Text>,
+        purpose -> Text,
+        basis -> Text,
+        inspectors -> Text,
+        status -> Text,
+        took_place_on -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        filed_by -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_departments (inspection_id, department_id) {
+        inspection_id -> BigInt,
+        department_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    issue_inspections (issue_id) {
+        issue_id -> BigInt,
+        project_id -> BigInt,
+        visiting_department_id -> Nullable<BigInt>,
+        visited_on -> Date,
+        inspection_id -> Nullable<BigInt>,
+        unfiled -> Bool,
+    }
+}
+
+diesel::table! {
+    inspection_ratings (inspection_id, rater_key) {
+        inspection_id -> BigInt,
+        rater_key -> Text,
+        score -> Integer,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    inspection_alerts (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        period -> Text,
+        period_start -> Date,
+        inspections -> BigInt,
+        threshold -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_limits (id) {
+        id -> BigInt,
+        per_day -> BigInt,
+        per_week -> BigInt,
+        per_month -> BigInt,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(milestones -> projects (project_id));
 diesel::joinable!(project_observers -> projects (project_id));
 diesel::joinable!(issue_departments -> issues (issue_id));
+diesel::joinable!(issue_inspections -> issues (issue_id));
+diesel::joinable!(inspection_departments -> inspections (inspection_id));
 diesel::joinable!(issue_comments -> issues (issue_id));
 diesel::joinable!(issue_events -> issues (issue_id));
 diesel::joinable!(sla_timers -> issues (issue_id));
@@ -347,4 +420,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     devices,
     visibility_changes,
+    inspections,
+    inspection_departments,
+    issue_inspections,
+    inspection_ratings,
+    inspection_alerts,
+    inspection_limits,
 );

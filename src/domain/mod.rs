@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod delivery;
 pub mod department;
+pub mod inspection;
 pub mod issue;
 pub mod lifecycle;
 pub mod report;

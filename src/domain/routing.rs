@@ -37,7 +37,17 @@ pub enum Decision {
     Project {
         department_id: i64,
     },
-    /// No owner found: the supervisors dispatch it by hand.
+    /// An inspection the observer reported matches this filing: its department answers.
+    Inspection {
+        inspection_id: i64,
+        department_id: i64,
+    },
+    /// An inspection no filing matches, by a department the observer named: it answers.
+    UnfiledInspection {
+        department_id: i64,
+    },
+    /// No owner found: the supervisors dispatch it by hand (an unfiled inspection whose
+    /// department is not known goes there too).
     Unassigned,
 }
 
@@ -46,7 +56,9 @@ impl Decision {
         match self {
             Decision::Rule { department_id, .. }
             | Decision::Milestone { department_id }
-            | Decision::Project { department_id } => Some(department_id),
+            | Decision::Project { department_id }
+            | Decision::Inspection { department_id, .. }
+            | Decision::UnfiledInspection { department_id } => Some(department_id),
             Decision::Unassigned => None,
         }
     }

@@ -51,6 +51,8 @@ pub enum Notice<'a> {
     Chased { comment: Option<&'a str> },
     /// To the supervisors: an issue no rule or owner could route.
     Unrouted,
+    /// To the supervisors: an observer reported an inspection no filing matches.
+    UnfiledInspection,
 }
 
 impl Notice<'_> {
@@ -68,6 +70,7 @@ impl Notice<'_> {
             Notice::Escalated { .. } => "escalated",
             Notice::Chased { .. } => "chased",
             Notice::Unrouted => "unrouted",
+            Notice::UnfiledInspection => "unfiled_inspection",
         }
     }
 }
@@ -250,7 +253,81 @@ pub fn render(notice: Notice<'_>, issue: &IssueRow, lang: Lang) -> (String, Stri
             format!("To dispatch: issue {n}"),
             format!("\"{t}\" could not be routed; please dispatch it."),
         ),
+        (Notice::UnfiledInspection, Lang::Zh) => (
+            format!("未报备的检查：问题 {n}"),
+            format!("观察员反映的检查「{t}」没有对应的报备，请核查。"),
+        ),
+        (Notice::UnfiledInspection, Lang::En) => (
+            format!("Unfiled inspection: issue {n}"),
+            format!(
+                "An observer reported an inspection no filing matches: \"{t}\". Please look into it."
+            ),
+        ),
     }
+}
+
+/// To the supervisors: an observer reported an inspection that no filing matches.
+pub fn unfiled_inspection(c: &mut DbConn, issue: &IssueRow) -> Result<(), AppError> {
+    let to = notifications::supervisors(c)?;
+    notify(c, &to, Notice::UnfiledInspection, issue)
+}
+
+/// To the supervisors: a project unit had more inspections in a period than allowed.
+pub fn inspection_alert(
+    c: &mut DbConn,
+    alert: &crate::db::inspections::AlertRow,
+) -> Result<(), AppError> {
+    let project = crate::db::projects::find(c, alert.project_id)?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let at = now();
+    let data = json!({
+        "alert_id": alert.id, "project_id": alert.project_id, "period": alert.period,
+        "period_start": alert.period_start, "inspections": alert.inspections,
+        "threshold": alert.threshold,
+    })
+    .to_string();
+    for user in notifications::supervisors(c)?.iter().filter(|u| u.active) {
+        let (title, body) = match Lang::from_locale(&user.locale) {
+            Lang::Zh => {
+                let period = match alert.period.as_str() {
+                    "day" => "当日",
+                    "week" => "本周",
+                    _ => "本月",
+                };
+                (
+                    format!("检查过频：{project}"),
+                    format!(
+                        "「{project}」自 {} 起{period}已有 {} 次检查，超过上限 {} 次。",
+                        alert.period_start, alert.inspections, alert.threshold
+                    ),
+                )
+            }
+            Lang::En => (
+                format!("Too many inspections: {project}"),
+                format!(
+                    "\"{project}\" has had {} inspections in the {} from {}, more than the {} allowed.",
+                    alert.inspections, alert.period, alert.period_start, alert.threshold
+                ),
+            ),
+        };
+        let id = notifications::insert(
+            c,
+            &NewNotification {
+                user_id: user.id,
+                issue_id: None,
+                kind: "inspection_alert",
+                title: &title,
+                body: &body,
+                data: &data,
+                created_at: at,
+            },
+        )?;
+        if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
+            crate::db::deliveries::enqueue(c, id, Channel::Mail, email, at)?;
+        }
+    }
+    Ok(())
 }
 
 /// Tells each recipient (once each, whatever the list repeats).

@@ -9,7 +9,7 @@ use crate::domain::issue::{Category, Priority, Status, issue_number};
 use crate::domain::lifecycle::EventKind;
 use crate::domain::routing::{self, Decision};
 use crate::error::AppError;
-use crate::workflow::sla;
+use crate::workflow::{inspections, sla};
 
 /// The county keeps Beijing time (UTC+8, no daylight saving): an issue filed at 01:00 on
 /// 1 January local time belongs to the new year.
@@ -31,6 +31,10 @@ pub struct Filing {
     pub description: String,
     pub location: Option<(f64, f64)>,
     pub private: bool,
+    /// For an `inspection_disturbance` issue: the visit it reports (default: an unnamed
+    /// department, today), matched with filings this many days either side.
+    pub visit: Option<crate::workflow::inspections::Visit>,
+    pub match_days: i64,
 }
 
 /// Files an issue for `reporter` (an observer who must follow the project) at `now`.
@@ -42,7 +46,26 @@ pub fn file(
     now: NaiveDateTime,
 ) -> Result<issues::IssueRow, AppError> {
     let (project, milestone) = place(c, reporter, &b)?;
-    let decision = decide_route(c, &b, &project, milestone.as_ref())?;
+    let visit = visit_of(c, &b, now)?;
+    let matched = match visit {
+        Some(v) => inspections::match_visit(c, project.id, v, b.match_days)?,
+        None => None,
+    };
+    let decision = match (visit, &matched) {
+        (Some(_), Some(m)) => Decision::Inspection {
+            inspection_id: m.id,
+            department_id: m.department_id,
+        },
+        (
+            Some(inspections::Visit {
+                visiting_department_id: Some(d),
+                ..
+            }),
+            None,
+        ) => Decision::UnfiledInspection { department_id: d },
+        (Some(_), None) => Decision::Unassigned,
+        (None, _) => decide_route(c, &b, &project, milestone.as_ref())?,
+    };
     let number = issue_number(county_year(now), issues::next_number(c, county_year(now))?);
     let status = match decision {
         Decision::Unassigned => Status::Unassigned,
@@ -70,6 +93,9 @@ pub fn file(
         },
     )?;
     record_filing(c, &row, reporter, decision)?;
+    if let Some(v) = visit {
+        inspections::record_visit(c, &row, v, matched.as_ref(), now)?;
+    }
     // The clocks first, so that the notices (the department's webhook among them) carry
     // the deadlines.
     let row = if row.department_id.is_some() {
@@ -83,6 +109,46 @@ pub fn file(
     };
     crate::notify::outbox::after_filing(c, &row)?;
     Ok(row)
+}
+
+/// The visit an `inspection_disturbance` issue reports (today when no day is given); other
+/// categories report none and may not name one.
+fn visit_of(
+    c: &mut DbConn,
+    b: &Filing,
+    now: NaiveDateTime,
+) -> Result<Option<inspections::Visit>, AppError> {
+    if b.category != Category::InspectionDisturbance {
+        if b.visit.is_some() {
+            return Err(AppError::field(
+                "visiting_department_id",
+                "not_allowed",
+                "only an inspection_disturbance issue reports a visit",
+            ));
+        }
+        return Ok(None);
+    }
+    let visit = b.visit.unwrap_or(inspections::Visit {
+        visiting_department_id: None,
+        visited_on: inspections::county_day(now),
+    });
+    if let Some(d) = visit.visiting_department_id
+        && !db::departments::exists(c, d)?
+    {
+        return Err(AppError::field(
+            "visiting_department_id",
+            "unknown",
+            "no department has this id",
+        ));
+    }
+    if visit.visited_on > inspections::county_day(now) {
+        return Err(AppError::field(
+            "visited_on",
+            "in_the_future",
+            "a visit is reported once it happened",
+        ));
+    }
+    Ok(Some(visit))
 }
 
 /// The project (followed by the reporter) and the milestone (of that project) an issue is

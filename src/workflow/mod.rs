@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod comments;
 pub mod filing;
 pub mod import;
+pub mod inspections;
 pub mod issue;
 pub mod sla;
 pub mod timers;

@@ -18,6 +18,7 @@ mod departments;
 mod health;
 mod hostile;
 mod imports;
+mod inspections;
 mod issues;
 mod lifecycle_doc;
 mod lifecycle_matrix;

@@ -42,6 +42,12 @@ pub struct CreateIssue {
     pub location: Option<LocationInput>,
     #[serde(default)]
     pub private: bool,
+    /// `inspection_disturbance` only: the department that came, if known.
+    #[serde(default)]
+    pub visiting_department_id: Option<i64>,
+    /// `inspection_disturbance` only: the day of the visit; default today.
+    #[serde(default)]
+    pub visited_on: Option<chrono::NaiveDate>,
 }
 
 pub async fn create(
@@ -85,7 +91,15 @@ pub async fn create(
         .write(move |c| {
             let now = db::now();
             once.run(c, reporter, now, |c| {
-                file(c, &app.calendars, reporter, b, title, description, now)
+                file(
+                    c,
+                    &app.calendars,
+                    reporter,
+                    b,
+                    (title, description),
+                    app.settings.inspection_match_days,
+                    now,
+                )
             })
         })
         .await?;
@@ -97,8 +111,8 @@ fn file(
     calendars: &Calendars,
     reporter: i64,
     b: CreateIssue,
-    title: String,
-    description: String,
+    (title, description): (String, String),
+    match_days: i64,
     now: chrono::NaiveDateTime,
 ) -> Result<Answer, AppError> {
     let filing = Filing {
@@ -110,6 +124,15 @@ fn file(
         description,
         location: b.location.map(|l| (l.lat, l.lng)),
         private: b.private,
+        visit: (b.visiting_department_id.is_some() || b.visited_on.is_some()).then(|| {
+            crate::workflow::inspections::Visit {
+                visiting_department_id: b.visiting_department_id,
+                visited_on: b
+                    .visited_on
+                    .unwrap_or_else(|| crate::workflow::inspections::county_day(now)),
+            }
+        }),
+        match_days,
     };
     let row = filing::file(c, calendars, reporter, filing, now)?;
     let version = row.version;

@@ -45,11 +45,28 @@ pub(crate) fn present(
 ) -> Result<Vec<IssueView>, AppError> {
     let cal = calendars.current(c)?;
     let now = db::now();
+    // The visits reported by inspection_disturbance issues (few), in one query.
+    let disturbances: Vec<i64> = rows
+        .iter()
+        .filter(|(r, _)| {
+            r.category == crate::domain::issue::Category::InspectionDisturbance.as_str()
+        })
+        .map(|(r, _)| r.id)
+        .collect();
+    let visits = if disturbances.is_empty() {
+        Vec::new()
+    } else {
+        db::inspections::visits_of(c, &disturbances)?
+    };
     Ok(rows
         .into_iter()
         .map(|(row, clock)| {
             let sla = SlaView::new(&row, clock.as_ref(), &cal, now);
-            let view = IssueView::from(row).with_sla(sla);
+            let visit = visits.iter().find(|v| v.issue_id == row.id);
+            let mut view = IssueView::from(row).with_sla(sla);
+            if let Some(v) = visit {
+                view = view.with_visit(v);
+            }
             match reader {
                 Reader::Internal => view,
                 Reader::Public => view.without_internal_facts(),

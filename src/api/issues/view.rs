@@ -52,6 +52,15 @@ pub struct IssueView {
     pub updated_at: NaiveDateTime,
     /// The SLA clocks as of the answer.
     pub sla: SlaView,
+    /// An `inspection_disturbance` issue only: the visit it reports and the filing it matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visiting_department_id: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visited_on: Option<chrono::NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection_id: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfiled_inspection: Option<bool>,
 }
 
 /// One SLA clock: its deadline, its state, and the working time left (negative: overdue by).
@@ -166,11 +175,24 @@ impl From<IssueRow> for IssueView {
             created_at: i.created_at,
             updated_at: i.updated_at,
             sla: SlaView::default(),
+            visiting_department_id: None,
+            visited_on: None,
+            inspection_id: None,
+            unfiled_inspection: None,
         }
     }
 }
 
 impl IssueView {
+    /// The visit an `inspection_disturbance` issue reports.
+    pub fn with_visit(mut self, v: &crate::db::inspections::IssueInspectionRow) -> IssueView {
+        self.visiting_department_id = Some(v.visiting_department_id);
+        self.visited_on = Some(v.visited_on);
+        self.inspection_id = Some(v.inspection_id);
+        self.unfiled_inspection = Some(v.unfiled);
+        self
+    }
+
     pub fn with_sla(mut self, sla: SlaView) -> IssueView {
         self.sla = sla;
         self
