@@ -57,15 +57,9 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
             );
             match inserted {
                 Ok(_) => Ok(true),
-                Err(e) if crate::error::is_unique_violation(&e) => {
-                    // Another instance made it, or an imported user holds the name.
-                    if users::count_active_admins(c)? == 0 {
-                        tracing::warn!(
-                            "no admin exists and the username `admin` is taken: make one with `observer-desk admin create-user --role admin`"
-                        );
-                    }
-                    Ok(false)
-                }
+                // Another instance made it, or an imported user holds the name (nothing more
+                // may run in this transaction on PostgreSQL after the failed insert).
+                Err(e) if crate::error::is_unique_violation(&e) => Ok(false),
                 Err(e) => Err(e.into()),
             }
         })
@@ -73,6 +67,15 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<Option
         .map_err(anyhow_err)?;
     if created {
         tracing::info!("created user admin on the empty database");
+    } else if db
+        .read(|c| Ok(users::count_active_admins(c)?))
+        .await
+        .map_err(anyhow_err)?
+        == 0
+    {
+        tracing::warn!(
+            "no admin exists and the username `admin` is taken: make one with `observer-desk admin create-user --role admin`"
+        );
     }
     Ok((created && generated).then_some(password))
 }

@@ -461,3 +461,76 @@ pub fn alerts(
     }
     q.order(inspection_alerts::id.asc()).limit(limit).load(conn)
 }
+
+/// What the reports of the days `from`..=`to` (stored times `start`..`end`) count: the
+/// filings around the period (alerts look a month either side) with their joining departments
+/// and scores, the unfiled visits in it, the alerts raised in it.
+pub fn report_facts(
+    conn: &mut DbConn,
+    from: NaiveDate,
+    to: NaiveDate,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<(
+    Vec<crate::domain::inspection::FiledFact>,
+    Vec<crate::domain::inspection::VisitFact>,
+    Vec<crate::domain::inspection::AlertFact>,
+)> {
+    use crate::domain::inspection::{AlertPeriod, FiledFact};
+    let month = chrono::TimeDelta::days(31);
+    let rows: Vec<InspectionRow> = inspections::table
+        .filter(
+            inspections::planned_on
+                .between(from - month, to + month)
+                .or(inspections::took_place_on.between(from, to)),
+        )
+        .select(InspectionRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut joint: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    let mut scores: std::collections::BTreeMap<i64, Vec<i32>> = Default::default();
+    for batch in ids.chunks(500) {
+        for (i, d) in joint_of(conn, batch)? {
+            joint.entry(i).or_default().push(d);
+        }
+        for (i, score, _) in ratings_of(conn, batch)? {
+            scores.entry(i).or_default().push(score);
+        }
+    }
+    let filings = rows
+        .into_iter()
+        .map(|r| FiledFact {
+            department_id: r.department_id,
+            joint_department_ids: joint.remove(&r.id).unwrap_or_default(),
+            project_id: r.project_id,
+            planned_on: r.planned_on,
+            cancelled: r.status == "cancelled",
+            took_place_on: r.took_place_on,
+            scores: scores.remove(&r.id).unwrap_or_default(),
+        })
+        .collect();
+    let visits = issue_inspections::table
+        .inner_join(issues::table)
+        .filter(issue_inspections::unfiled.eq(true))
+        .filter(issue_inspections::visited_on.between(from, to))
+        .filter(issues::status.ne("withdrawn"))
+        .select((
+            issue_inspections::visited_on,
+            issue_inspections::visiting_department_id,
+            issue_inspections::issue_id,
+        ))
+        .load(conn)?;
+    let alerts = inspection_alerts::table
+        .filter(inspection_alerts::created_at.ge(start))
+        .filter(inspection_alerts::created_at.lt(end))
+        .select((
+            inspection_alerts::project_id,
+            inspection_alerts::period,
+            inspection_alerts::period_start,
+        ))
+        .load::<(i64, String, NaiveDate)>(conn)?
+        .into_iter()
+        .filter_map(|(p, period, s)| AlertPeriod::parse(&period).map(|period| (p, period, s)))
+        .collect();
+    Ok((filings, visits, alerts))
+}

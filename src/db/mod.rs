@@ -119,11 +119,23 @@ impl r2d2::ManageConnection for Manager {
                 // busy_timeout first, so that the journal switch itself waits for other writers.
                 // Temporary storage in memory: the writer's savepoints (one per request in a
                 // batch) journal their pages there instead of in a temporary file.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                const SETUP: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA temp_store = MEMORY;",
-                )?;
+                     PRAGMA temp_store = MEMORY;";
+                // Switching a new file to WAL while another process opens it may be refused at
+                // once with "database is locked" (SQLite does not wait on the busy handler
+                // there): tried again for up to the same 5 seconds.
+                let mut tries = 0;
+                loop {
+                    match conn.batch_execute(SETUP) {
+                        Ok(()) => break,
+                        Err(e) if tries < 100 && e.to_string().contains("database is locked") => {
+                            tries += 1;
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }

@@ -174,6 +174,123 @@ pub fn parse_inspectors(raw: &[String]) -> Result<Vec<String>, FieldError> {
         .collect()
 }
 
+/// A filing as the reports see it.
+#[derive(Debug, Clone)]
+pub struct FiledFact {
+    pub department_id: i64,
+    pub joint_department_ids: Vec<i64>,
+    pub project_id: i64,
+    pub planned_on: NaiveDate,
+    pub cancelled: bool,
+    pub took_place_on: Option<NaiveDate>,
+    pub scores: Vec<i32>,
+}
+
+/// An unfiled visit an observer reported: (day, visiting department, issue).
+pub type VisitFact = (NaiveDate, Option<i64>, i64);
+
+/// An alert raised: (project, period, first day of the period).
+pub type AlertFact = (i64, AlertPeriod, NaiveDate);
+
+/// The inspection figures of a department, or of the county (docs/reports.md).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct InspectionFigures {
+    pub inspections_filed: i64,
+    pub unfiled_visits: i64,
+    pub inspection_alerts: i64,
+    pub inspection_ratings: i64,
+    /// `null` below two ratings: one rating alone would be one observer's.
+    pub inspection_rating_avg: Option<f64>,
+}
+
+/// Ratings are averaged from this many on.
+pub const MIN_RATINGS_AVERAGED: usize = 2;
+
+impl InspectionFigures {
+    pub const COLUMNS: &'static [(&'static str, &'static str)] = &[
+        ("inspections_filed", "报备检查数"),
+        ("unfiled_visits", "未报备检查反映数"),
+        ("inspection_alerts", "检查过频预警数"),
+        ("inspection_ratings", "检查评价数"),
+        ("inspection_rating_avg", "检查评价均分"),
+    ];
+
+    fn rated(&mut self, scores: &[i32]) {
+        self.inspection_ratings = scores.len() as i64;
+        self.inspection_rating_avg = (scores.len() >= MIN_RATINGS_AVERAGED).then(|| {
+            let avg = scores.iter().map(|s| f64::from(*s)).sum::<f64>() / scores.len() as f64;
+            (avg * 100.0).round() / 100.0
+        });
+    }
+}
+
+/// The inspection figures of the period `from`..=`to`, per department and for the county.
+/// Filings count when planned in the period and not cancelled (per department: those it
+/// filed); unfiled visits when visited in it (one department's visit on one day once); alerts
+/// when raised in it (`alerts` holds those), per department when one of its filings or joint
+/// filings is among those the alert counted; ratings of the inspections that took place in it.
+pub fn figures(
+    from: NaiveDate,
+    to: NaiveDate,
+    filings: &[FiledFact],
+    visits: &[VisitFact],
+    alerts: &[AlertFact],
+) -> (
+    std::collections::BTreeMap<i64, InspectionFigures>,
+    InspectionFigures,
+) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut by: BTreeMap<i64, InspectionFigures> = BTreeMap::new();
+    let mut county = InspectionFigures::default();
+    let in_period = |d: NaiveDate| from <= d && d <= to;
+    let live: Vec<&FiledFact> = filings.iter().filter(|f| !f.cancelled).collect();
+    for f in live.iter().filter(|f| in_period(f.planned_on)) {
+        county.inspections_filed += 1;
+        by.entry(f.department_id).or_default().inspections_filed += 1;
+    }
+    let mut seen = BTreeSet::new();
+    for (on, dept, issue) in visits.iter().filter(|v| in_period(v.0)) {
+        if seen.insert((*on, dept.unwrap_or(-issue))) {
+            county.unfiled_visits += 1;
+            if let Some(d) = dept {
+                by.entry(*d).or_default().unfiled_visits += 1;
+            }
+        }
+    }
+    for (project, period, start) in alerts {
+        county.inspection_alerts += 1;
+        let end = period.end(*start);
+        let mut part: BTreeSet<i64> = BTreeSet::new();
+        for f in live
+            .iter()
+            .filter(|f| f.project_id == *project && *start <= f.planned_on && f.planned_on < end)
+        {
+            part.insert(f.department_id);
+            part.extend(f.joint_department_ids.iter().copied());
+        }
+        for d in part {
+            by.entry(d).or_default().inspection_alerts += 1;
+        }
+    }
+    let mut all_scores = Vec::new();
+    let mut dept_scores: BTreeMap<i64, Vec<i32>> = BTreeMap::new();
+    for f in live
+        .iter()
+        .filter(|f| f.took_place_on.is_some_and(in_period))
+    {
+        all_scores.extend(f.scores.iter().copied());
+        dept_scores
+            .entry(f.department_id)
+            .or_default()
+            .extend(f.scores.iter().copied());
+    }
+    county.rated(&all_scores);
+    for (d, scores) in dept_scores {
+        by.entry(d).or_default().rated(&scores);
+    }
+    (by, county)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +335,73 @@ mod tests {
         assert_eq!(AlertPeriod::Week.end(day("2026-12-28")), day("2027-01-04"));
         assert_eq!(AlertPeriod::Month.start(d), day("2026-12-01"));
         assert_eq!(AlertPeriod::Month.end(day("2026-12-01")), day("2027-01-01"));
+    }
+
+    #[test]
+    fn report_figures_count_each_filing_visit_alert_and_rating_where_it_belongs() {
+        let f = |dept, joint: &[i64], on: &str, cancelled, took: Option<&str>, scores: &[i32]| {
+            FiledFact {
+                department_id: dept,
+                joint_department_ids: joint.to_vec(),
+                project_id: 1,
+                planned_on: day(on),
+                cancelled,
+                took_place_on: took.map(day),
+                scores: scores.to_vec(),
+            }
+        };
+        let filings = [
+            f(7, &[8], "2026-12-01", false, Some("2026-12-01"), &[4, 2, 5]),
+            f(7, &[], "2026-12-02", false, None, &[]),
+            f(7, &[], "2026-12-02", true, None, &[]),
+            f(8, &[], "2026-12-02", false, Some("2026-12-02"), &[3]),
+            f(8, &[], "2027-01-05", false, None, &[]),
+        ];
+        let visits = [
+            (day("2026-12-03"), Some(8), 11),
+            (day("2026-12-03"), Some(8), 12),
+            (day("2026-12-04"), None, 13),
+            (day("2026-11-30"), Some(7), 14),
+        ];
+        let alerts = [(1, AlertPeriod::Day, day("2026-12-02"))];
+        let (by, county) = figures(
+            day("2026-12-01"),
+            day("2026-12-31"),
+            &filings,
+            &visits,
+            &alerts,
+        );
+        assert_eq!(
+            county,
+            InspectionFigures {
+                inspections_filed: 3,
+                unfiled_visits: 2,
+                inspection_alerts: 1,
+                inspection_ratings: 4,
+                inspection_rating_avg: Some(3.5),
+            }
+        );
+        assert_eq!(
+            by[&7],
+            InspectionFigures {
+                inspections_filed: 2,
+                unfiled_visits: 0,
+                inspection_alerts: 1,
+                inspection_ratings: 3,
+                inspection_rating_avg: Some(3.67),
+            }
+        );
+        // One rating is counted but not averaged.
+        assert_eq!(
+            by[&8],
+            InspectionFigures {
+                inspections_filed: 1,
+                unfiled_visits: 1,
+                inspection_alerts: 1,
+                inspection_ratings: 1,
+                inspection_rating_avg: None,
+            }
+        );
     }
 
     #[test]

@@ -13,7 +13,123 @@ on_both_databases!(
     a_reported_visit_is_matched_within_the_window_and_an_unfiled_one_goes_to_the_supervisors,
     too_many_inspections_of_a_project_alert_once_per_threshold_a_joint_one_counting_once,
     ratings_are_given_once_by_observers_and_never_name_the_rater_on_any_route,
+    the_reports_count_filings_unfiled_visits_alerts_and_ratings_exactly,
 );
+
+async fn the_reports_count_filings_unfiled_visits_alerts_and_ratings_exactly(db: Db) {
+    let c = County::new(db).await;
+    // Only a day's limit, so that the alerts are those of this data set's days.
+    put(
+        &c,
+        &c.sup,
+        json!({ "per_day": 1, "per_week": 100, "per_month": 100 }),
+    )
+    .await
+    .assert_status(200);
+    let t = today();
+    let d = |n: i64| t + TimeDelta::days(n);
+    let f1 = filed(&c, &c.staff_a, plan(&c, c.dept_a, t, &[c.dept_b])).await;
+    c.app
+        .patch(
+            &format!("/api/v1/inspections/{f1}"),
+            &c.staff_a,
+            json!({ "status": "done", "outcome": "合格" }),
+        )
+        .await
+        .assert_status(200);
+    rate(&c, f1, &c.obs1, 4, "").await.assert_status(201);
+    rate(&c, f1, &c.obs2, 2, "").await.assert_status(201);
+    filed(&c, &c.staff_a, plan(&c, c.dept_a, d(1), &[])).await;
+    let f3 = filed(&c, &c.staff_a, plan(&c, c.dept_a, d(2), &[])).await;
+    c.app
+        .patch(
+            &format!("/api/v1/inspections/{f3}"),
+            &c.staff_a,
+            json!({ "status": "cancelled" }),
+        )
+        .await
+        .assert_status(200);
+    // A second filing on one day: the day's alert, counting one of A's and one of B's.
+    filed(&c, &c.staff_b, plan(&c, c.dept_b, d(1), &[])).await;
+    // B's unfiled visit three days ago, reported twice; an unnamed one five days ago.
+    report_visit(&c, &c.obs1, Some(c.dept_b), d(-3)).await;
+    report_visit(&c, &c.obs2, Some(c.dept_b), d(-3)).await;
+    report_visit(&c, &c.obs1, None, d(-5)).await;
+    assert_eq!(alerts(&c).await.len(), 1);
+
+    let report = c
+        .app
+        .get(
+            &format!("/api/v1/reports/departments?from={}&to={}", d(-10), d(10)),
+            &c.sup,
+        )
+        .await;
+    let rows = report.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let row = |dept: i64| {
+        rows.iter()
+            .find(|r| r["department_id"] == dept)
+            .cloned()
+            .unwrap()
+    };
+    let figures = |r: &Value| {
+        (
+            r["inspections_filed"].as_i64().unwrap(),
+            r["unfiled_visits"].as_i64().unwrap(),
+            r["inspection_alerts"].as_i64().unwrap(),
+            r["inspection_ratings"].as_i64().unwrap(),
+            r["inspection_rating_avg"].as_f64(),
+        )
+    };
+    assert_eq!(figures(&row(c.dept_a)), (2, 0, 1, 2, Some(3.0)));
+    assert_eq!(figures(&row(c.dept_b)), (1, 1, 1, 0, None));
+
+    // The month's bulletin: the county's totals, and each department's row as the report of
+    // that month has it.
+    let month = format!("{:04}-{:02}", t.year(), t.month());
+    let bulletin = c
+        .app
+        .get(&format!("/api/v1/reports/monthly?month={month}"), &c.sup)
+        .await;
+    let b = bulletin.assert_status(200).clone();
+    let first = t.with_day(1).unwrap();
+    let last = if t.month() == 12 {
+        NaiveDate::from_ymd_opt(t.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(t.year(), t.month() + 1, 1)
+    }
+    .unwrap()
+        - TimeDelta::days(1);
+    let in_month = |day: NaiveDate| first <= day && day <= last;
+    let totals = &b["totals"]["inspections"];
+    let filed_in_month = [t, d(1), d(1)].iter().filter(|x| in_month(**x)).count() as i64;
+    let visits_in_month = [d(-3), d(-5)].iter().filter(|x| in_month(**x)).count() as i64;
+    assert_eq!(totals["inspections_filed"], filed_in_month);
+    assert_eq!(totals["unfiled_visits"], visits_in_month);
+    assert_eq!(totals["inspection_alerts"], 1);
+    assert_eq!(totals["inspection_ratings"], 2);
+    assert_eq!(totals["inspection_rating_avg"], 3.0);
+    let monthly = c
+        .app
+        .get(
+            &format!("/api/v1/reports/departments?from={first}&to={last}"),
+            &c.sup,
+        )
+        .await;
+    let month_rows = monthly.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for r in b["departments"].as_array().unwrap() {
+        let same = month_rows
+            .iter()
+            .find(|m| m["department_id"] == r["department_id"])
+            .unwrap();
+        assert_eq!(figures(r), figures(same));
+    }
+}
 
 fn today() -> NaiveDate {
     (chrono::Utc::now() + TimeDelta::hours(8)).date_naive()

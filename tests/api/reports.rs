@@ -355,7 +355,17 @@ async fn csv_and_xlsx_carry_the_same_rows_with_chinese_intact(db: Db) {
         &header[..5],
         ["单位编码", "责任单位", "收到问题数", "现办理数", "已签收"]
     );
-    assert_eq!(header.len(), 26);
+    assert_eq!(header.len(), 31);
+    assert_eq!(
+        &header[26..],
+        [
+            "报备检查数",
+            "未报备检查反映数",
+            "检查过频预警数",
+            "检查评价数",
+            "检查评价均分"
+        ]
+    );
     let a_line: Vec<&str> = lines
         .iter()
         .find(|l| l.starts_with("AAA,"))

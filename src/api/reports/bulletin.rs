@@ -5,11 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::api::reports::figures::{DepartmentRow, county, department_rows, department_table};
+use crate::api::reports::figures::{
+    DepartmentRow, county, department_rows, department_table, inspection_figures,
+};
 use crate::api::reports::table::{Cell, Table};
 use crate::api::reports::{Figures, Format, reader, respond};
 use crate::auth::AuthUser;
 use crate::db;
+use crate::domain::inspection::InspectionFigures;
 use crate::domain::report::{self, Candidate, Period};
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
@@ -216,10 +219,12 @@ pub struct Totals {
     pub satisfaction_rate: Option<f64>,
     pub rating_avg: Option<f64>,
     pub overdue_now: i64,
+    /// The month's inspections (docs/reports.md).
+    pub inspections: InspectionFigures,
 }
 
 impl Totals {
-    fn new(c: &report::Counts) -> Totals {
+    fn new(c: &report::Counts, inspections: InspectionFigures) -> Totals {
         let r = c.rates();
         Totals {
             filed: c.received,
@@ -235,6 +240,7 @@ impl Totals {
             satisfaction_rate: r.satisfaction_rate,
             rating_avg: r.rating_avg,
             overdue_now: c.overdue_now,
+            inspections,
         }
     }
 }
@@ -314,8 +320,8 @@ pub async fn monthly(
             Ok((
                 department_rows(c, p, now)?,
                 department_rows(c, prev, now)?,
-                county(c, p, now)?,
-                county(c, prev, now)?,
+                (county(c, p, now)?, inspection_figures(c, p)?.1),
+                (county(c, prev, now)?, inspection_figures(c, prev)?.1),
                 db::reports::overdue_now(c, 500)?,
             ))
         })
@@ -352,8 +358,8 @@ pub async fn monthly(
         from: p.from.to_string(),
         to: p.to.to_string(),
         generated_at: now,
-        totals: Totals::new(&totals),
-        previous_totals: Totals::new(&prev_totals),
+        totals: Totals::new(&totals.0, totals.1),
+        previous_totals: Totals::new(&prev_totals.0, prev_totals.1),
         departments: rows,
         best,
         worst,

@@ -8,6 +8,7 @@ use crate::api::reports::table::{Cell, Table};
 use crate::api::reports::{Figures, Format, Reader, county_today, period, reader, respond};
 use crate::auth::AuthUser;
 use crate::db::{self, reports::By};
+use crate::domain::inspection::InspectionFigures;
 use crate::domain::report::{Counts, Period, ratio};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,6 +27,8 @@ pub struct DepartmentRow {
     pub department_name: String,
     #[serde(flatten)]
     pub figures: Figures,
+    #[serde(flatten)]
+    pub inspections: InspectionFigures,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +46,7 @@ pub fn department_rows(
 ) -> Result<Vec<DepartmentRow>, AppError> {
     let (start, end) = p.utc_bounds();
     let mut counts = db::reports::counts(c, By::Department, start, end, now)?;
+    let (mut inspections, _) = inspection_figures(c, p)?;
     Ok(db::reports::departments(c)?
         .into_iter()
         .map(|(id, code, name)| DepartmentRow {
@@ -50,8 +54,27 @@ pub fn department_rows(
             department_code: code,
             department_name: name,
             figures: Figures::new(&counts.remove(&id).unwrap_or_default()),
+            inspections: inspections.remove(&id).unwrap_or_default(),
         })
         .collect())
+}
+
+/// The period's inspection figures, per department and for the county.
+pub fn inspection_figures(
+    c: &mut db::DbConn,
+    p: Period,
+) -> Result<
+    (
+        std::collections::BTreeMap<i64, InspectionFigures>,
+        InspectionFigures,
+    ),
+    AppError,
+> {
+    let (start, end) = p.utc_bounds();
+    let (filings, visits, alerts) = db::inspections::report_facts(c, p.from, p.to, start, end)?;
+    Ok(crate::domain::inspection::figures(
+        p.from, p.to, &filings, &visits, &alerts,
+    ))
 }
 
 /// A table of figures: a code and a name column (key, Chinese header each), then the figures.
@@ -77,7 +100,7 @@ fn figures_table<'a>(
 }
 
 pub fn department_table(name: &str, rows: &[DepartmentRow]) -> Table {
-    figures_table(
+    let mut table = figures_table(
         name,
         ("department_code", "单位编码"),
         ("department_name", "责任单位"),
@@ -88,7 +111,19 @@ pub fn department_table(name: &str, rows: &[DepartmentRow]) -> Table {
                 &r.figures,
             )
         }),
-    )
+    );
+    table.columns.extend_from_slice(InspectionFigures::COLUMNS);
+    for (cells, r) in table.rows.iter_mut().zip(rows) {
+        let i = &r.inspections;
+        cells.extend([
+            Cell::Int(i.inspections_filed),
+            Cell::Int(i.unfiled_visits),
+            Cell::Int(i.inspection_alerts),
+            Cell::Int(i.inspection_ratings),
+            Cell::Num(i.inspection_rating_avg),
+        ]);
+    }
+    table
 }
 
 /// The format, the period and the time of a figures request.
