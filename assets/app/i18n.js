@@ -1,6 +1,15 @@
 // Every string of the app, Chinese first, English by the switch (remembered).
 const TEXT = {
   zh: {
+    nav_inspections: "检查报备", inspections: "涉企检查报备", filings: "报备记录", no_filings: "暂无报备",
+    report_unfiled: "反映未报备检查", report_unfiled_note: "有单位来检查却没有报备？选择项目，一键反映：",
+    inspection_alerts: "检查过频预警", no_alerts: "暂无预警", period_day: "当日", period_week: "本周", period_month: "本月",
+    insp_planned: "已报备", insp_cancelled: "已取消", insp_done: "已检查", cancel_filing: "取消报备",
+    outcome: "检查结果", record_done: "登记已检查", basis: "检查依据", inspectors: "检查人员",
+    file_inspection: "报备一次检查", planned_on: "计划检查日期", window_from: "开始时间", window_until: "结束时间",
+    purpose: "检查事项", joint_departments: "联合检查单位", unknown_department: "不清楚是哪个单位",
+    visiting_department: "来检查的单位", visited_on: "检查日期", unfiled_title: "未报备的涉企检查",
+    unfiled_description: "有单位到企业检查，事先没有报备，请核查。",
     app: "营商环境观察员", english: "English", chinese: "中文", logout: "退出", signin: "登录",
     signin_title: "登录", username: "账号", password: "密码", signin_failed: "登录失败：账号或密码错误",
     throttled: "尝试次数过多，请稍后再试", offline: "网络不可用，请稍后再试", loading: "正在加载…",
@@ -62,6 +71,15 @@ const TEXT = {
     mk_completion_acceptance: "竣工验收", mk_other: "其他", open: "打开", more: "更多", edit: "修改", inactive: "已停用",
   },
   en: {
+    nav_inspections: "Inspections", inspections: "Inspection filings", filings: "Filings", no_filings: "No filings",
+    report_unfiled: "Report an unfiled inspection", report_unfiled_note: "Someone inspected without filing? Choose the project and report it:",
+    inspection_alerts: "Too many inspections", no_alerts: "No alerts", period_day: "Day", period_week: "Week of", period_month: "Month of",
+    insp_planned: "Filed", insp_cancelled: "Cancelled", insp_done: "Took place", cancel_filing: "Cancel the filing",
+    outcome: "Outcome", record_done: "Record it took place", basis: "Legal basis", inspectors: "Inspectors",
+    file_inspection: "File an inspection", planned_on: "Planned day", window_from: "From", window_until: "Until",
+    purpose: "Purpose", joint_departments: "Departments joining", unknown_department: "Not known",
+    visiting_department: "Department that came", visited_on: "Day of the visit", unfiled_title: "An unfiled inspection",
+    unfiled_description: "A department inspected the enterprise without filing it first; please look into it.",
     app: "Business Environment Observers", english: "English", chinese: "中文", logout: "Log out",
     signin: "Sign in", signin_title: "Sign in", username: "Username", password: "Password",
     signin_failed: "Sign-in failed: wrong username or password", throttled: "Too many attempts; try again later",

@@ -11,6 +11,7 @@ import { projects } from "./screens/projects.js";
 import { desk } from "./screens/desk.js";
 import { dashboard } from "./screens/dashboard.js";
 import { admin } from "./screens/admin.js";
+import { inspections } from "./screens/inspections.js";
 import * as outbox from "./outbox.js";
 
 const view = document.getElementById("view");
@@ -18,10 +19,10 @@ let user = null;
 
 /// The links of the bar, by role: [hash, text key, id].
 const LINKS = {
-  observer: [["#/issues", "my_issues", "nav-issues"], ["#/projects", "nav_projects", "nav-projects"]],
-  department_staff: [["#/issues", "queue", "nav-issues"], ["#/projects", "nav_projects", "nav-projects"]],
-  department_head: [["#/issues", "queue", "nav-issues"], ["#/dashboard", "nav_figures", "nav-dashboard"], ["#/projects", "nav_projects", "nav-projects"]],
-  supervisor: [["#/desk", "nav_desk", "nav-desk"], ["#/issues", "nav_issues", "nav-issues"], ["#/dashboard", "nav_dashboard", "nav-dashboard"], ["#/admin", "nav_admin", "nav-admin"]],
+  observer: [["#/issues", "my_issues", "nav-issues"], ["#/projects", "nav_projects", "nav-projects"], ["#/inspections", "nav_inspections", "nav-inspections"]],
+  department_staff: [["#/issues", "queue", "nav-issues"], ["#/projects", "nav_projects", "nav-projects"], ["#/inspections", "nav_inspections", "nav-inspections"]],
+  department_head: [["#/issues", "queue", "nav-issues"], ["#/dashboard", "nav_figures", "nav-dashboard"], ["#/projects", "nav_projects", "nav-projects"], ["#/inspections", "nav_inspections", "nav-inspections"]],
+  supervisor: [["#/desk", "nav_desk", "nav-desk"], ["#/issues", "nav_issues", "nav-issues"], ["#/inspections", "nav_inspections", "nav-inspections"], ["#/dashboard", "nav_dashboard", "nav-dashboard"], ["#/admin", "nav_admin", "nav-admin"]],
   admin: [["#/admin", "nav_admin", "nav-admin"], ["#/issues", "nav_issues", "nav-issues"], ["#/dashboard", "nav_dashboard", "nav-dashboard"]],
 };
 const HOME = { supervisor: "#/desk", admin: "#/admin" };
@@ -59,6 +60,12 @@ async function offlineView() {
     el("p", {}, t("offline_note")), add,
     el("ul", { class: "issues" }, items.map((w) =>
       el("li", { class: "issue waiting" }, el("span", { class: "title" }, w.label), el("span", { class: "status" }, t("waiting"))))));
+}
+
+/// What `#/new?category=…&project=…` asks the filing form to start from.
+function preset(hash) {
+  const q = new URLSearchParams(hash.split("?")[1] || "");
+  return { category: q.get("category") || undefined, project: q.get("project") || undefined };
 }
 
 function remember(u) {
@@ -99,7 +106,8 @@ async function route() {
   view.classList.toggle("wide", wide);
   try {
     if (one) put(await issuePage(Number(one[1]), user, route));
-    else if (hash === "#/new" && role === "observer") put(await fileIssue());
+    else if ((hash === "#/new" || hash.startsWith("#/new?")) && role === "observer") put(await fileIssue(preset(hash)));
+    else if (hash === "#/inspections") put(await inspections(user, route));
     else if (hash === "#/feed") put(await feed());
     else if (hash === "#/projects") put(await projects(user));
     else if (hash === "#/desk" && role === "supervisor") put(await desk());

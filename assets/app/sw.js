@@ -1,11 +1,11 @@
 // The app shell is kept for opening without a signal; API answers always come from the
 // network (the app shows what it has when there is none).
-const SHELL = "observer-desk-shell-v6";
+const SHELL = "observer-desk-shell-v7";
 const FILES = [
   "/", "/app/app.css", "/app/main.js", "/app/api.js", "/app/dom.js", "/app/photos.js", "/app/outbox.js", "/app/i18n.js",
   "/app/screens/login.js", "/app/screens/issues.js", "/app/screens/issue.js", "/app/screens/file.js",
   "/app/screens/feed.js", "/app/screens/projects.js", "/app/screens/desk.js", "/app/screens/dashboard.js",
-  "/app/screens/admin.js",
+  "/app/screens/admin.js", "/app/screens/inspections.js",
   "/app/icon.svg", "/manifest.webmanifest",
 ];
 

@@ -70,6 +70,11 @@ const FILES: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../assets/app/screens/admin.js"),
     ),
+    (
+        "screens/inspections.js",
+        JS,
+        include_str!("../../assets/app/screens/inspections.js"),
+    ),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

@@ -18,7 +18,146 @@ on_both_databases!(
     a_supervisor_dispatches_a_return_decides_an_extension_and_downloads_the_bulletin,
     an_admin_sets_up_a_department_a_clerk_a_project_and_the_rules_through_the_screens,
     markup_in_a_title_or_a_name_shows_as_text_in_every_screen,
+    a_clerk_files_an_inspection_an_observer_reports_visits_and_a_supervisor_sees_the_alert,
 );
+
+async fn a_clerk_files_an_inspection_an_observer_reports_visits_and_a_supervisor_sees_the_alert(
+    db: Db,
+) {
+    if browser().is_none() {
+        return;
+    }
+    let c = County::new(db).await;
+    let today = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).date_naive();
+    // The clerk files today's inspection, joined by department B, through the screen.
+    let (clerk, _dl) = signed_in_with(&c, "staff-a", PASSWORD, 1280, 900).await;
+    clerk.click("#nav-inspections").await;
+    clerk
+        .until(
+            "the filing form",
+            "return document.getElementById('insp-form')",
+        )
+        .await;
+    no_serious_violations(&clerk, "the clerk's inspections").await;
+    choose(&clerk, "#insp-project", c.project_p).await;
+    clerk.type_into("#insp-purpose", "安全生产检查").await;
+    clerk.type_into("#insp-basis", "《安全生产法》").await;
+    clerk.type_into("#insp-inspectors", "张检查、李执法").await;
+    clerk.click(&format!("#joint-{}", c.dept_b)).await;
+    clerk.click("#insp-form button[type=submit]").await;
+    clerk
+        .until(
+            "the filing listed",
+            "return document.querySelector('#filings li')",
+        )
+        .await;
+    let filings = c.app.get("/api/v1/inspections", &c.sup).await;
+    let filing = filings.assert_status(200)["items"][0].clone();
+    assert_eq!(filing["inspectors"], json!(["张检查", "李执法"]));
+    assert_eq!(filing["joint_department_ids"], json!([c.dept_b]));
+    assert_eq!(filing["planned_on"], today.to_string());
+    let filing_id = filing["id"].as_i64().unwrap();
+    clerk.quit().await;
+
+    // The observer, on a phone, sees it (without the inspectors) and reports a visit in two
+    // taps: it matches the filing.
+    let (phone, _dl2) = signed_in_with(&c, "obs1", PASSWORD, 360, 740).await;
+    phone.click("#nav-inspections").await;
+    let shown = phone
+        .until(
+            "the filing",
+            "const f = document.querySelector('#filings li'); return f && f.textContent",
+        )
+        .await;
+    assert!(shown.as_str().unwrap().contains("安全生产检查"), "{shown}");
+    assert!(!shown.as_str().unwrap().contains("张检查"), "{shown}");
+    no_serious_violations(&phone, "the observer's inspections").await;
+    phone.screenshot("app-inspections.png").await;
+    phone.click(&format!("#report-{}", c.project_p)).await;
+    phone
+        .until(
+            "the filled-in form",
+            "return document.getElementById('visit') && !document.getElementById('visit').hidden",
+        )
+        .await;
+    phone.click("#file-form button[type=submit]").await;
+    phone
+        .until(
+            "the issue page",
+            "return /^#\\/issues\\/\\d+$/.test(location.hash)",
+        )
+        .await;
+    let mine = c.app.get("/api/v1/issues", &c.obs1).await;
+    let first = mine.assert_status(200)["items"][0].clone();
+    assert_eq!(first["category"], "inspection_disturbance");
+    assert_eq!(first["inspection_id"], filing_id);
+    assert_eq!(first["unfiled_inspection"], false);
+    // A visit five days ago by department B: unfiled, for the supervisors.
+    phone.click(&format!("#nav-inspections")).await;
+    phone
+        .until(
+            "the report buttons",
+            &format!("return document.getElementById('report-{}')", c.project_p),
+        )
+        .await;
+    phone.click(&format!("#report-{}", c.project_p)).await;
+    phone
+        .until(
+            "the filled-in form",
+            "return document.getElementById('visiting')",
+        )
+        .await;
+    choose(&phone, "#visiting", c.dept_b).await;
+    choose(&phone, "#visited-on", today - chrono::TimeDelta::days(5)).await;
+    phone.click("#file-form button[type=submit]").await;
+    let started = Instant::now();
+    let unfiled = loop {
+        let list = c.app.get("/api/v1/issues", &c.obs1).await;
+        let found = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["unfiled_inspection"] == true)
+            .cloned();
+        if let Some(i) = found {
+            break i;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no unfiled report"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(unfiled["department_id"], c.dept_b);
+    phone.quit().await;
+
+    // Two more filings that day make too many: the supervisor sees the alert.
+    for (token, dept) in [(&c.staff_a, c.dept_a), (&c.staff_b, c.dept_b)] {
+        c.app
+            .post(
+                "/api/v1/inspections",
+                Some(token),
+                json!({ "department_id": dept, "project_id": c.project_p, "planned_on": today.to_string(),
+                        "purpose": "复查", "basis": "依法", "inspectors": ["王"] }),
+            )
+            .await
+            .assert_status(201);
+    }
+    let (sup, _dl3) = signed_in_with(&c, "sup", PASSWORD, 1280, 900).await;
+    sup.click("#nav-inspections").await;
+    let alert = sup
+        .until(
+            "the alert",
+            "const a = document.querySelector('#alerts li'); return a && a.textContent",
+        )
+        .await;
+    assert!(
+        alert.as_str().unwrap().contains("铝精深加工项目"),
+        "{alert}"
+    );
+    no_serious_violations(&sup, "the supervisor's inspections").await;
+    sup.quit().await;
+}
 
 /// Sets a form control's value the way a person choosing it would (with a change event).
 async fn choose(d: &Driver, css: &str, value: impl std::fmt::Display) {

@@ -4,11 +4,14 @@ import { el } from "../dom.js";
 import { t } from "../i18n.js";
 import { shrink } from "../photos.js";
 import * as outbox from "../outbox.js";
+import { today } from "./inspections.js";
 
 export const CATEGORIES = ["approval_delay", "land_supply", "utility_supply", "policy_not_applied",
   "inspection_disturbance", "service_conduct", "payment_arrears", "other"];
 
-export async function fileIssue() {
+/// `preset`: the category and project to start from (a report of an unfiled inspection from
+/// the inspections screen arrives with both, and a title and description to send as they are).
+export async function fileIssue(preset = {}) {
   // The projects to choose from; without a connection, the list seen last time (ids and
   // names only), so that filing works on a site with no signal.
   let projects;
@@ -50,6 +53,26 @@ export async function fileIssue() {
   const title = el("input", { id: "title", name: "title", maxlength: 200, required: true });
   const description = el("textarea", { id: "description", name: "description", rows: 5, maxlength: 5000, required: true });
   const priv = el("input", { id: "private", name: "private", type: "checkbox" });
+  // An inspection that disturbed the enterprise: who came (if known) and when.
+  let departments = [];
+  try {
+    departments = (await api.get("/api/v1/departments?limit=200")).items;
+  } catch { /* offline: the department stays unnamed */ }
+  const visiting = el("select", { id: "visiting", name: "visiting" },
+    el("option", { value: "" }, t("unknown_department")), departments.map((d) => el("option", { value: d.id }, d.name)));
+  const visitedOn = el("input", { id: "visited-on", name: "visited-on", type: "date", value: today(), max: today() });
+  const visit = el("div", { id: "visit", hidden: true },
+    el("label", { for: "visiting" }, t("visiting_department")), visiting,
+    el("label", { for: "visited-on" }, t("visited_on")), visitedOn);
+  const showVisit = () => { visit.hidden = category.value !== "inspection_disturbance"; };
+  category.addEventListener("change", showVisit);
+  if (preset.category) category.value = preset.category;
+  if (preset.project) project.value = String(preset.project);
+  if (preset.category === "inspection_disturbance") {
+    title.value = t("unfiled_title");
+    description.value = t("unfiled_description");
+  }
+  showVisit();
   const photos = el("input", { id: "photos", name: "photos", type: "file", accept: "image/*,application/pdf", multiple: true });
   const original = el("input", { id: "original", type: "checkbox" });
   const error = el("p", { class: "error", role: "alert" });
@@ -62,6 +85,7 @@ export async function fileIssue() {
     el("label", { for: "priority" }, t("priority")), priority,
     el("label", { for: "title" }, t("title")), title,
     el("label", { for: "description" }, t("description")), description,
+    visit,
     el("label", { class: "check" }, priv, " ", t("private")),
     el("label", { class: "check" }, position, " ", t("position")), where,
     el("label", { for: "photos" }, t("photos")), photos,
@@ -84,6 +108,9 @@ export async function fileIssue() {
           project_id: Number(project.value), milestone_id: milestone.value ? Number(milestone.value) : null,
           location: location_, category: category.value, priority: priority.value,
           title: title.value, description: description.value, private: priv.checked,
+          ...(category.value === "inspection_disturbance"
+            ? { visiting_department_id: visiting.value ? Number(visiting.value) : null, visited_on: visitedOn.value || null }
+            : {}),
         },
       });
       const issue = sent[key];
