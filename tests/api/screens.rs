@@ -93,7 +93,7 @@ async fn a_clerk_files_an_inspection_an_observer_reports_visits_and_a_supervisor
     assert_eq!(first["inspection_id"], filing_id);
     assert_eq!(first["unfiled_inspection"], false);
     // A visit five days ago by department B: unfiled, for the supervisors.
-    phone.click(&format!("#nav-inspections")).await;
+    phone.click("#nav-inspections").await;
     phone
         .until(
             "the report buttons",
