@@ -704,7 +704,14 @@ fn demo_issue(
             description: template.description.into(),
             location: Some((34.83 + (i as f64) * 0.002, 111.21 + (p as f64) * 0.003)),
             private: i % 9 == 4,
-            visit: None,
+            // A reported inspection names the project's lead department as the one that came
+            // (none is filed in the demo): an unfiled visit for that department to answer.
+            visit: (template.category == Category::InspectionDisturbance).then(|| {
+                crate::workflow::inspections::Visit {
+                    visiting_department_id: project.lead_department_id,
+                    visited_on: crate::workflow::inspections::county_day(db::truncate(at.get())),
+                }
+            }),
             match_days: 1,
         },
         db::truncate(at.get()),

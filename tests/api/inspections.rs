@@ -672,7 +672,12 @@ async fn ratings_are_given_once_by_observers_and_never_name_the_rater_on_any_rou
     // nothing a rating made (a notification, an event, a changed version) points at a rater.
     let project = c.project_p;
     for (method, route) in observer_desk::api::ROUTES {
-        if *method != "GET" || route.contains("/reports/") || route.contains("/attachments/") {
+        // The API's answers (the app's files and the contract describe ratings in words).
+        if *method != "GET"
+            || !route.starts_with("/api/v1/")
+            || route.contains("/reports/")
+            || route.contains("/attachments/")
+        {
             continue;
         }
         let path = route
