@@ -466,14 +466,14 @@ fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(report)?)?;
         return Ok(());
     }
-    let verb = if report.dry_run {
-        "would be (dry run, nothing written)"
+    let what = if report.dry_run {
+        "dry run, nothing written:"
     } else {
-        "were"
+        "imported"
     };
     writeln!(
         out,
-        "{} rows: {} created, {} updated, {} unchanged — {verb}",
+        "{what} {} rows: {} created, {} updated, {} unchanged",
         report.rows, report.created, report.updated, report.unchanged
     )?;
     if !report.ignored_columns.is_empty() {
