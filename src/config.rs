@@ -373,8 +373,9 @@ fn is_truthy(v: &str) -> bool {
 }
 
 /// Writes a file readable only by its owner (on Unix).
-pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
+/// A new file only its owner may read or write (its folder made as needed); an existing one
+/// is never overwritten.
+pub fn create_private_file(path: &Path) -> anyhow::Result<std::fs::File> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -386,9 +387,14 @@ pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
+    options
         .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .with_context(|| format!("creating {}", path.display()))
+}
+
+pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = create_private_file(path)?;
     file.write_all(contents.as_bytes())
         .and_then(|_| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))

@@ -193,15 +193,7 @@ pub fn export(
     period: Option<(NaiveDateTime, NaiveDateTime)>,
     path: &Path,
 ) -> anyhow::Result<u64> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let file = crate::config::create_private_file(path)?;
     let mut out = std::io::BufWriter::new(file);
     let written = export_to(&mut db.connection()?, period, &mut out)?;
     use std::io::Write;

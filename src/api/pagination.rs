@@ -13,6 +13,16 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const SYNC_OVERLAP_SECS: i64 = 10;
 pub const MAX_LIMIT: i64 = 200;
 
+/// An optional id in a list's query (`project_id=7`).
+pub fn id_param(name: &str, v: Option<&str>) -> Result<Option<i64>, AppError> {
+    v.map(|s| {
+        s.parse::<i64>().map_err(|_| {
+            AppError::with_detail(ErrorCode::InvalidQuery, format!("{name} must be a number"))
+        })
+    })
+    .transpose()
+}
+
 /// The paging part of a list query, parsed.
 #[derive(Debug, Clone, Copy)]
 pub struct PageParams {

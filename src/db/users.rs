@@ -80,22 +80,6 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
         .optional()
 }
 
-/// Which of `names` are taken (a batch at a time, so the statement stays small).
-pub fn existing_usernames(
-    conn: &mut DbConn,
-    names: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut taken = std::collections::HashSet::new();
-    for batch in names.chunks(500) {
-        let found: Vec<String> = users::table
-            .filter(users::username.eq_any(batch))
-            .select(users::username)
-            .load(conn)?;
-        taken.extend(found);
-    }
-    Ok(taken)
-}
-
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }

@@ -216,25 +216,40 @@ fn optional(
     Some(rc.check(parse_text(key, v, max)))
 }
 
-/// Marks the second and later rows with the same key.
-fn check_unique(
-    seen: &mut HashMap<String, usize>,
-    key: &str,
-    field: &str,
-    row: usize,
-    errors: &mut Vec<FieldError>,
-) {
-    if let Some(first) = seen.get(key) {
-        errors.push(
-            FieldError::new(
-                field,
-                "duplicate",
-                format!("`{key}` appears again; first in row {first}"),
-            )
-            .at_row(row),
-        );
+/// Reads every row with `read`, which returns the row's key (for `key_field`, each once in a
+/// file) and its record when every field is valid; the records, or every row's errors.
+fn each_row<T>(
+    sheet: &Sheet,
+    key_field: &str,
+    mut read: impl FnMut(&mut RowCheck, &Row) -> (Option<String>, Option<T>),
+) -> Result<Vec<T>, Vec<FieldError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for row in &sheet.rows {
+        let mut rc = RowCheck {
+            row: row.number,
+            errors: Vec::new(),
+        };
+        let (key, record) = read(&mut rc, row);
+        if let Some(key) = key {
+            if let Some(first) = seen.get(&key) {
+                rc.fail(
+                    key_field,
+                    "duplicate",
+                    format!("`{key}` appears again; first in row {first}"),
+                );
+            } else {
+                seen.insert(key, row.number);
+            }
+        }
+        errors.append(&mut rc.errors);
+        out.extend(record);
+    }
+    if errors.is_empty() {
+        Ok(out)
     } else {
-        seen.insert(key.to_string(), row);
+        Err(errors)
     }
 }
 
@@ -249,39 +264,21 @@ pub fn departments(
     sheet: &Sheet,
     layout: &Layout,
 ) -> Result<Vec<DepartmentRecord>, Vec<FieldError>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = HashMap::new();
-    for row in &sheet.rows {
-        let mut rc = RowCheck {
-            row: row.number,
-            errors: Vec::new(),
-        };
-        let code =
-            required(&mut rc, layout, row, "code").and_then(|v| rc.check(parse_code("code", v)));
-        let name = required(&mut rc, layout, row, "name")
-            .and_then(|v| rc.check(parse_text("name", v, 100)));
-        if let Some(code) = &code {
-            check_unique(&mut seen, code, "code", row.number, &mut rc.errors);
-        }
-        errors.append(&mut rc.errors);
-        if let (Some(code), Some(name)) = (code, name) {
-            out.push(DepartmentRecord {
+    each_row(sheet, "code", |rc, row| {
+        let code = required(rc, layout, row, "code").and_then(|v| rc.check(parse_code("code", v)));
+        let name =
+            required(rc, layout, row, "name").and_then(|v| rc.check(parse_text("name", v, 100)));
+        let key = code.clone();
+        let record = match (code, name) {
+            (Some(code), Some(name)) => Some(DepartmentRecord {
                 row: row.number,
                 code,
                 name,
-            });
-        }
-    }
-    finish(out, errors)
-}
-
-fn finish<T>(out: Vec<T>, errors: Vec<FieldError>) -> Result<Vec<T>, Vec<FieldError>> {
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+            }),
+            _ => None,
+        };
+        (key, record)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -311,19 +308,12 @@ pub fn parse_role(raw: &str) -> Option<Role> {
 }
 
 pub fn users(sheet: &Sheet, layout: &Layout) -> Result<Vec<UserRecord>, Vec<FieldError>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = HashMap::new();
-    for row in &sheet.rows {
-        let mut rc = RowCheck {
-            row: row.number,
-            errors: Vec::new(),
-        };
-        let username = required(&mut rc, layout, row, "username")
+    each_row(sheet, "username", |rc, row| {
+        let username = required(rc, layout, row, "username")
             .and_then(|v| rc.check(Username::parse("username", v)));
-        let display_name = required(&mut rc, layout, row, "display_name")
+        let display_name = required(rc, layout, row, "display_name")
             .and_then(|v| rc.check(parse_text("display_name", v, 100)));
-        let role = required(&mut rc, layout, row, "role").and_then(|v| {
+        let role = required(rc, layout, row, "role").and_then(|v| {
             let role = parse_role(v);
             if role.is_none() {
                 rc.fail(
@@ -366,18 +356,9 @@ pub fn users(sheet: &Sheet, layout: &Layout) -> Result<Vec<UserRecord>, Vec<Fiel
             }
             _ => None,
         };
-        if let Some(u) = &username {
-            check_unique(
-                &mut seen,
-                u.as_str(),
-                "username",
-                row.number,
-                &mut rc.errors,
-            );
-        }
-        errors.append(&mut rc.errors);
-        if let (Some(username), Some(display_name), Some(role)) = (username, display_name, role) {
-            out.push(UserRecord {
+        let key = username.as_ref().map(|u| u.as_str().to_string());
+        let record = match (username, display_name, role) {
+            (Some(username), Some(display_name), Some(role)) => Some(UserRecord {
                 row: row.number,
                 username: username.as_str().to_string(),
                 display_name,
@@ -385,10 +366,11 @@ pub fn users(sheet: &Sheet, layout: &Layout) -> Result<Vec<UserRecord>, Vec<Fiel
                 department_code,
                 email,
                 password,
-            });
-        }
-    }
-    finish(out, errors)
+            }),
+            _ => None,
+        };
+        (key, record)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -507,18 +489,10 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 pub fn projects(sheet: &Sheet, layout: &Layout) -> Result<Vec<ProjectRecord>, Vec<FieldError>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = HashMap::new();
-    for row in &sheet.rows {
-        let mut rc = RowCheck {
-            row: row.number,
-            errors: Vec::new(),
-        };
-        let code =
-            required(&mut rc, layout, row, "code").and_then(|v| rc.check(parse_code("code", v)));
-        let name = required(&mut rc, layout, row, "name")
-            .and_then(|v| rc.check(parse_text("name", v, 200)));
+    each_row(sheet, "code", |rc, row| {
+        let code = required(rc, layout, row, "code").and_then(|v| rc.check(parse_code("code", v)));
+        let name =
+            required(rc, layout, row, "name").and_then(|v| rc.check(parse_text("name", v, 200)));
         let lead_department_code = layout.get(row, "lead_department_code").map(|v| {
             if v.is_empty() {
                 None
@@ -526,12 +500,12 @@ pub fn projects(sheet: &Sheet, layout: &Layout) -> Result<Vec<ProjectRecord>, Ve
                 rc.check(parse_code("lead_department_code", v))
             }
         });
-        let park = optional(&mut rc, layout, row, "park", 100);
-        let chain_group = optional(&mut rc, layout, row, "chain_group", 100);
-        let enterprise = optional(&mut rc, layout, row, "enterprise", 200);
-        let contact_person = optional(&mut rc, layout, row, "contact_person", 100);
-        let contact_phone = optional(&mut rc, layout, row, "contact_phone", 40);
-        let agent = optional(&mut rc, layout, row, "agent", 100);
+        let park = optional(rc, layout, row, "park", 100);
+        let chain_group = optional(rc, layout, row, "chain_group", 100);
+        let enterprise = optional(rc, layout, row, "enterprise", 200);
+        let contact_person = optional(rc, layout, row, "contact_person", 100);
+        let contact_phone = optional(rc, layout, row, "contact_phone", 40);
+        let agent = optional(rc, layout, row, "agent", 100);
         let investment_wan = layout.get(row, "investment_wan").map(|v| {
             if v.is_empty() {
                 return None;
@@ -580,13 +554,10 @@ pub fn projects(sheet: &Sheet, layout: &Layout) -> Result<Vec<ProjectRecord>, Ve
         });
         let milestones = layout
             .get(row, "milestones")
-            .map(|v| parse_milestones(&mut rc, v));
-        if let Some(code) = &code {
-            check_unique(&mut seen, code, "code", row.number, &mut rc.errors);
-        }
-        errors.append(&mut rc.errors);
-        if let (Some(code), Some(name)) = (code, name) {
-            out.push(ProjectRecord {
+            .map(|v| parse_milestones(rc, v));
+        let key = code.clone();
+        let record = match (code, name) {
+            (Some(code), Some(name)) => Some(ProjectRecord {
                 row: row.number,
                 code,
                 name,
@@ -601,10 +572,11 @@ pub fn projects(sheet: &Sheet, layout: &Layout) -> Result<Vec<ProjectRecord>, Ve
                 stage,
                 observers,
                 milestones,
-            });
-        }
-    }
-    finish(out, errors)
+            }),
+            _ => None,
+        };
+        (key, record)
+    })
 }
 
 #[cfg(test)]

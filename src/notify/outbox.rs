@@ -311,8 +311,9 @@ pub fn inspection_alert(
                 ),
             ),
         };
-        let id = notifications::insert(
+        write(
             c,
+            user,
             &NewNotification {
                 user_id: user.id,
                 issue_id: None,
@@ -323,9 +324,6 @@ pub fn inspection_alert(
                 created_at: at,
             },
         )?;
-        if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
-            crate::db::deliveries::enqueue(c, id, Channel::Mail, email, at)?;
-        }
     }
     Ok(())
 }
@@ -346,8 +344,9 @@ pub fn notify(
         let (title, body) = render(notice, issue, Lang::from_locale(&user.locale));
         let data = json!({ "issue_id": issue.id, "number": issue.number, "status": issue.status })
             .to_string();
-        let id = notifications::insert(
+        write(
             c,
+            user,
             &NewNotification {
                 user_id: user.id,
                 issue_id: Some(issue.id),
@@ -358,10 +357,15 @@ pub fn notify(
                 created_at: at,
             },
         )?;
-        // By email too, for those who have an address and want it.
-        if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
-            crate::db::deliveries::enqueue(c, id, Channel::Mail, email, at)?;
-        }
+    }
+    Ok(())
+}
+
+/// One notification in the feed, and by email too for a user who has an address and wants it.
+fn write(c: &mut DbConn, user: &UserRow, n: &NewNotification<'_>) -> Result<(), AppError> {
+    let id = notifications::insert(c, n)?;
+    if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
+        crate::db::deliveries::enqueue(c, id, Channel::Mail, email, n.created_at)?;
     }
     Ok(())
 }

@@ -127,7 +127,7 @@ pub async fn import(
     if dry_run {
         return Ok(report);
     }
-    let (hashes, generated) = hash_new_passwords(db, hashing, &records).await?;
+    let (hashes, generated) = hash_new_passwords(hashing, &records, &checked.created_rows).await?;
     let written = db
         .write(move |c| apply(c, &records, &Pass::Write(&hashes)))
         .await?;
@@ -156,23 +156,19 @@ fn read(kind: Kind, bytes: &[u8]) -> Result<(Records, Vec<String>, usize), AppEr
     Ok((records, layout.ignored, sheet.rows.len()))
 }
 
-/// The hashes of the passwords of users not yet in the database (made up where the row has
-/// none), hashed on the hashing pool a batch at a time.
+/// The hashes of the passwords of the users the check found new (`creating`, by row; made up
+/// where the row has none), hashed on the hashing pool a batch at a time.
 async fn hash_new_passwords(
-    db: &Db,
     hashing: &HashingPool,
     records: &Arc<Records>,
+    creating: &std::collections::HashSet<usize>,
 ) -> Result<(HashMap<usize, String>, Vec<GeneratedPassword>), AppError> {
     let Records::Users(users) = records.as_ref() else {
         return Ok((HashMap::new(), Vec::new()));
     };
-    let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
-    let existing = db
-        .read(move |c| Ok(db::users::existing_usernames(c, &names)?))
-        .await?;
     let mut passwords = Vec::new();
     let mut generated = Vec::new();
-    for u in users.iter().filter(|u| !existing.contains(&u.username)) {
+    for u in users.iter().filter(|u| creating.contains(&u.row)) {
         let password = match &u.password {
             Some(p) => p.clone(),
             None => {

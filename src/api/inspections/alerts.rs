@@ -8,12 +8,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::api::extract::{Json, Precondition, etag};
-use crate::api::pagination::{Page, PageParams};
+use crate::api::pagination::{Page, PageParams, id_param};
 use crate::auth::AuthUser;
 use crate::db::{self, inspections::AlertRow};
 use crate::domain::inspection::Limits;
 use crate::domain::role::Role;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -64,15 +64,7 @@ pub async fn list(
     }
     let q = q.into_inner();
     let page = PageParams::parse(q.limit.as_deref(), q.cursor.as_deref(), None)?;
-    let project = q
-        .project_id
-        .as_deref()
-        .map(|v| {
-            v.parse::<i64>().map_err(|_| {
-                AppError::with_detail(ErrorCode::InvalidQuery, "project_id must be a whole number")
-            })
-        })
-        .transpose()?;
+    let project = id_param("project_id", q.project_id.as_deref())?;
     let rows = state
         .db
         .read(move |c| {

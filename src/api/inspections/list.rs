@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::api::extract::{etag, read_with_etag};
 use crate::api::inspections::present;
-use crate::api::pagination::{Page, PageParams};
+use crate::api::pagination::{Page, PageParams, id_param};
 use crate::auth::AuthUser;
 use crate::db::inspections::{self as db_inspections, Filter, Scope};
 use crate::domain::inspection::InspectionStatus;
@@ -31,14 +31,6 @@ pub struct ListInspections {
 
 fn bad(what: &str) -> AppError {
     AppError::with_detail(ErrorCode::InvalidQuery, what.to_string())
-}
-
-fn id(raw: Option<&str>, name: &str) -> Result<Option<i64>, AppError> {
-    raw.map(|v| {
-        v.parse::<i64>()
-            .map_err(|_| bad(&format!("{name} must be a whole number")))
-    })
-    .transpose()
 }
 
 fn date(raw: Option<&str>, name: &str) -> Result<Option<NaiveDate>, AppError> {
@@ -78,8 +70,8 @@ pub async fn list(
     };
     let filter = Filter {
         scope,
-        project_id: id(q.project_id.as_deref(), "project_id")?,
-        department_id: id(q.department_id.as_deref(), "department_id")?,
+        project_id: id_param("project_id", q.project_id.as_deref())?,
+        department_id: id_param("department_id", q.department_id.as_deref())?,
         status,
         planned_from: date(q.from.as_deref(), "from")?,
         planned_until: date(q.to.as_deref(), "to")?,
@@ -108,9 +100,7 @@ pub async fn get(
     let (version, view) = state
         .db
         .read(move |c| {
-            let row = db_inspections::find(c, id)?
-                .filter(|_| true)
-                .ok_or_else(AppError::not_found)?;
+            let row = db_inspections::find(c, id)?.ok_or_else(AppError::not_found)?;
             if !may_read(c, &actor, &row)? {
                 return Err(AppError::not_found());
             }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::issues::view::IssueView;
 use crate::api::issues::{Reader, present, scope};
-use crate::api::pagination::{Page, PageParams, SyncPage};
+use crate::api::pagination::{Page, PageParams, SyncPage, id_param};
 use crate::auth::AuthUser;
 use crate::db::{self, issues::IssueFilter};
 use crate::domain::issue::Status;
@@ -26,15 +26,6 @@ pub struct ListIssues {
     pub updated_since: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
-}
-
-fn id_param(name: &str, v: Option<&str>) -> Result<Option<i64>, AppError> {
-    v.map(|s| {
-        s.parse::<i64>().map_err(|_| {
-            AppError::with_detail(ErrorCode::InvalidQuery, format!("{name} must be a number"))
-        })
-    })
-    .transpose()
 }
 
 fn flag(name: &str, v: Option<&str>) -> Result<Option<bool>, AppError> {
