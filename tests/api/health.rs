@@ -12,6 +12,7 @@ on_both_databases!(
     healthz_and_readyz_answer_when_all_is_well,
     metrics_count_requests_by_route_and_status,
     metrics_show_the_pool_the_sla_worker_and_the_outbox,
+    a_request_waits_for_a_connection_no_longer_than_the_checkout_timeout_and_is_counted,
     made_up_methods_get_405_with_allow_and_cannot_grow_the_metrics,
     three_instances_starting_at_once_on_an_empty_database_all_come_up,
     answers_are_gzipped_for_clients_that_accept_it,
@@ -370,4 +371,40 @@ async fn a_statement_past_the_postgresql_timeout_is_cancelled_and_answers_unavai
     diesel::sql_query("SELECT pg_sleep(0.3)")
         .execute(&mut own)
         .unwrap();
+}
+
+async fn a_request_waits_for_a_connection_no_longer_than_the_checkout_timeout_and_is_counted(
+    db: Db,
+) {
+    let database = TestDatabase::new(db);
+    let options = observer_desk::db::DbOptions {
+        pool_size: 1,
+        checkout_timeout: std::time::Duration::from_millis(200),
+        statement_timeout: None,
+    };
+    let db = observer_desk::db::Db::connect_with(&database.url, options).unwrap();
+    db.migrate().unwrap();
+    // The only connection is busy for a second.
+    let (held, release) = std::sync::mpsc::channel::<()>();
+    let busy = {
+        let db = db.clone();
+        actix_web::rt::spawn(async move {
+            db.read(move |_| {
+                let _ = release.recv_timeout(std::time::Duration::from_secs(5));
+                Ok(())
+            })
+            .await
+        })
+    };
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let e = db.read(|_| Ok(())).await.unwrap_err();
+    assert_eq!(e.code, observer_desk::error::ErrorCode::DatabaseUnavailable);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let report = db.pool_report();
+    assert_eq!((report.size, report.in_use, report.timeouts), (1, 1, 1));
+    held.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    db.read(|_| Ok(())).await.unwrap();
+    assert_eq!(db.pool_report().in_use, 0);
 }
