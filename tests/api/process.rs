@@ -213,7 +213,10 @@ impl Drop for Running {
 }
 
 /// Connections on `port` the server has not read yet: those waiting in the listening socket's
-/// queue, and accepted ones whose request bytes still wait in the socket.
+/// queue, accepted ones whose request bytes still wait in the socket, and client sockets
+/// whose bytes the server's side has not acknowledged yet (on a loaded machine, loopback
+/// traffic can wait in the kernel's backlog after the client's write returned, and then
+/// shows on neither of the server's sockets).
 fn not_yet_read_by_the_server(port: u16) -> u64 {
     let mut unread = 0;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
@@ -222,20 +225,31 @@ fn not_yet_read_by_the_server(port: u16) -> u64 {
         };
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state), Some(queues)) = (f.get(1), f.get(3), f.get(4)) else {
+            let (Some(local), Some(remote), Some(state), Some(queues)) =
+                (f.get(1), f.get(2), f.get(3), f.get(4))
+            else {
                 continue;
             };
-            let ours = local
-                .rsplit(':')
-                .next()
-                .and_then(|p| u16::from_str_radix(p, 16).ok())
-                == Some(port);
-            let rx = u64::from_str_radix(queues.split(':').nth(1).unwrap_or("0"), 16).unwrap_or(0);
+            let port_of = |a: &str| {
+                a.rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+            };
+            let (ours, theirs) = (port_of(local) == Some(port), port_of(remote) == Some(port));
+            let queue = |i: usize| {
+                u64::from_str_radix(queues.split(':').nth(i).unwrap_or("0"), 16).unwrap_or(0)
+            };
+            let (tx, rx) = (queue(0), queue(1));
             match *state {
                 // Listening: the receive queue counts connections waiting to be accepted.
                 "0A" if ours => unread += rx,
                 // Established on the server's side: bytes received and not yet read.
                 "01" if ours && rx > 0 => unread += 1,
+                // The client's side: bytes sent that the server's side has not acknowledged.
+                "01" if theirs && tx > 0 => unread += 1,
+                // A handshake not yet complete on either side.
+                "02" if theirs => unread += 1,
+                "03" if ours => unread += 1,
                 _ => {}
             }
         }
