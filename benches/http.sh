@@ -10,6 +10,7 @@
 #   SOAK=600 bash benches/http.sh     # and a 10-minute soak at half the read rate
 #                                     # (on SQLite; SOAK_DATABASE=PostgreSQL for the other)
 #   DATABASES=sqlite bash benches/http.sh
+#   BIN=/tmp/observer-desk-before bash benches/http.sh   # a binary built from another commit
 #
 # Not a timed test and not part of `cargo test`.
 set -euo pipefail
@@ -25,8 +26,11 @@ BASE="http://127.0.0.1:$PORT"
 PASSWORD=bench-demo-password
 [ -x "$OHA" ] || { echo "oha not found: cargo install oha --locked" >&2; exit 1; }
 
-cargo build --release --quiet
-BIN=target/release/observer-desk
+# BIN=path/to/observer-desk measures a build made elsewhere (another commit, side by side).
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=target/release/observer-desk
+fi
 WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"; }

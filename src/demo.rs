@@ -691,7 +691,7 @@ fn demo_issue(
     };
     // Filed over the last twelve days, so the demo has fresh and overdue issues alike.
     let at = std::cell::Cell::new(now - TimeDelta::days(12) + TimeDelta::hours(7 * i as i64));
-    let issue = filing::file(
+    let (issue, _) = filing::file(
         c,
         &crate::workflow::sla::Calendars::default(),
         reporter.id,

@@ -275,15 +275,25 @@ pub fn read_with_etag(
     tag: String,
     body: &impl serde::Serialize,
 ) -> actix_web::HttpResponse {
+    respond_with_etag(req, tag, |mut ok| ok.json(body))
+}
+
+/// 200 with `ETag` and the body `answer` puts in it, or 304 (no body) when the client
+/// already holds this version.
+pub fn respond_with_etag(
+    req: &HttpRequest,
+    tag: String,
+    answer: impl FnOnce(actix_web::HttpResponseBuilder) -> actix_web::HttpResponse,
+) -> actix_web::HttpResponse {
     use actix_web::http::header::ETAG;
     if not_modified(req, &tag) {
         return actix_web::HttpResponse::NotModified()
             .insert_header((ETAG, tag))
             .finish();
     }
-    actix_web::HttpResponse::Ok()
-        .insert_header((ETAG, tag))
-        .json(body)
+    let mut ok = actix_web::HttpResponse::Ok();
+    ok.insert_header((ETAG, tag));
+    answer(ok)
 }
 
 /// The entity tag of an object at a version.

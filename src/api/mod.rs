@@ -8,6 +8,7 @@ pub mod client;
 pub mod dashboard;
 pub mod departments;
 pub mod devices;
+pub mod encoded;
 pub mod extract;
 pub mod health;
 pub mod idempotency;

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::deliveries;
+use super::{DbConn, native};
 use crate::domain::delivery::Channel;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -32,7 +32,7 @@ pub fn enqueue(
     target: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::insert_into(deliveries::table)
+    native!(conn, c => diesel::insert_into(deliveries::table)
         .values((
             deliveries::notification_id.eq(notification_id),
             deliveries::channel.eq(channel),
@@ -42,7 +42,7 @@ pub fn enqueue(
             deliveries::next_attempt_at.eq(now),
             deliveries::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 

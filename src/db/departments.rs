@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::departments;
+use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = departments)]
@@ -48,11 +48,11 @@ pub fn insert(conn: &mut DbConn, new: &NewDepartment<'_>) -> QueryResult<Departm
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<DepartmentRow>> {
-    departments::table
+    native!(conn, c => departments::table
         .find(id)
         .select(DepartmentRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<DepartmentRow>> {

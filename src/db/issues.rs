@@ -10,7 +10,8 @@ use super::schema::{
     project_observers, visibility_changes,
 };
 use super::sla::ClockRow;
-use super::{DbConn, MultiBackend, native};
+use super::stamp::{MaybeStamp, Stamp};
+use super::{DbConn, native};
 use crate::domain::issue::Status;
 use crate::domain::lifecycle::EventKind;
 
@@ -32,10 +33,15 @@ pub struct IssueRow {
     pub status: Status,
     pub department_id: Option<i64>,
     pub assignee_id: Option<i64>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub ack_due_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub resolve_due_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub acknowledged_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub resolved_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub closed_at: Option<NaiveDateTime>,
     pub overdue: bool,
     pub escalation_level: i32,
@@ -43,7 +49,9 @@ pub struct IssueRow {
     pub reopen_count: i32,
     pub extension_requested_minutes: Option<i64>,
     pub version: i64,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -63,6 +71,9 @@ pub struct NewIssue {
     pub private: bool,
     pub status: Status,
     pub department_id: Option<i64>,
+    /// Its deadlines when it is filed straight to a department.
+    pub ack_due_at: Option<NaiveDateTime>,
+    pub resolve_due_at: Option<NaiveDateTime>,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -102,76 +113,106 @@ pub enum Scope {
     Nothing,
 }
 
-/// Issues with their clocks (an issue not yet routed has none).
-type Boxed<'a> = diesel::helper_types::IntoBoxed<
-    'a,
-    diesel::helper_types::LeftJoin<issues::table, issue_clocks::table>,
-    MultiBackend,
->;
-
-fn scoped<'a>(scope: Scope) -> Boxed<'a> {
-    let q = issues::table.left_join(issue_clocks::table).into_boxed();
-    match scope {
-        Scope::All => q,
-        Scope::Observer(user) => q.filter(
-            issues::reporter_id
-                .eq(user)
-                .or(issues::private.eq(false).and(
-                    issues::project_id.eq_any(
-                        project_observers::table
-                            .filter(project_observers::user_id.eq(user))
-                            .select(project_observers::project_id),
-                    ),
-                )),
-        ),
-        Scope::Department(d) => q.filter(
-            issues::id.eq_any(
-                issue_departments::table
-                    .filter(issue_departments::department_id.eq(d))
-                    .select(issue_departments::issue_id),
+/// Issues with their clocks (an issue not yet routed has none) that `$scope` lets the
+/// caller see, as a boxed query for the backend the caller runs it on (see [`list`]).
+macro_rules! scoped {
+    ($scope:expr) => {{
+        let q = issues::table.left_join(issue_clocks::table).into_boxed();
+        match $scope {
+            Scope::All => q,
+            Scope::Observer(user) => q.filter(
+                issues::reporter_id
+                    .eq(user)
+                    .or(issues::private.eq(false).and(
+                        issues::project_id.eq_any(
+                            project_observers::table
+                                .filter(project_observers::user_id.eq(user))
+                                .select(project_observers::project_id),
+                        ),
+                    )),
             ),
-        ),
-        Scope::Nothing => q.filter(issues::id.lt(0_i64)),
-    }
+            Scope::Department(d) => q.filter(
+                issues::id.eq_any(
+                    issue_departments::table
+                        .filter(issue_departments::department_id.eq(d))
+                        .select(issue_departments::issue_id),
+                ),
+            ),
+            Scope::Nothing => q.filter(issues::id.lt(0_i64)),
+        }
+    }};
 }
 
-/// One issue, if the scope lets the caller see it. The same rules as [`scoped`], written
-/// out per scope so that each is one statement prepared once (a boxed query is built again
-/// on every call).
+/// The row of `$from` for the issue `$id`, narrowed by a scope's condition when there is
+/// one: a statement of its own type, so prepared once.
+macro_rules! one_of {
+    ($conn:expr, $id:expr, $from:expr, $select:expr $(, $visible:expr)?) => {
+        native!($conn, c => $from
+            .filter(issues::id.eq($id))
+            $(.filter($visible))?
+            .select($select)
+            .get_result(c)
+            .optional())
+    };
+}
+
+/// One row of `$from`, by the issue's id, if the scope lets the caller see the issue. The
+/// same rules as [`scoped!`], written out per scope so that each is one statement prepared
+/// once (a boxed query is built again on every call).
+macro_rules! visible_one {
+    ($conn:expr, $scope:expr, $id:expr, $from:expr, $select:expr) => {
+        match $scope {
+            Scope::All => one_of!($conn, $id, $from, $select),
+            Scope::Observer(user) => one_of!(
+                $conn,
+                $id,
+                $from,
+                $select,
+                issues::reporter_id
+                    .eq(user)
+                    .or(issues::private.eq(false).and(
+                        issues::project_id.eq_any(
+                            project_observers::table
+                                .filter(project_observers::user_id.eq(user))
+                                .select(project_observers::project_id),
+                        ),
+                    ))
+            ),
+            Scope::Department(d) => one_of!(
+                $conn,
+                $id,
+                $from,
+                $select,
+                issues::id.eq_any(
+                    issue_departments::table
+                        .filter(issue_departments::department_id.eq(d))
+                        .select(issue_departments::issue_id),
+                )
+            ),
+            Scope::Nothing => Ok(None),
+        }
+    };
+}
+
+/// One issue, if the scope lets the caller see it.
 pub fn find_visible(conn: &mut DbConn, scope: Scope, id: i64) -> QueryResult<Option<IssueRow>> {
-    // The issue by its id, narrowed by the scope's condition when there is one.
-    macro_rules! one {
-        ($($visible:expr)?) => {
-            native!(conn, c => issues::table
-                .filter(issues::id.eq(id))
-                $(.filter($visible))?
-                .select(IssueRow::as_select())
-                .get_result(c)
-                .optional())
-        };
-    }
-    match scope {
-        Scope::All => one!(),
-        Scope::Observer(user) => one!(
-            issues::reporter_id
-                .eq(user)
-                .or(issues::private.eq(false).and(
-                    issues::project_id.eq_any(
-                        project_observers::table
-                            .filter(project_observers::user_id.eq(user))
-                            .select(project_observers::project_id),
-                    ),
-                ))
-        ),
-        Scope::Department(d) => one!(
-            issues::id.eq_any(
-                issue_departments::table
-                    .filter(issue_departments::department_id.eq(d))
-                    .select(issue_departments::issue_id),
-            )
-        ),
-        Scope::Nothing => Ok(None),
-    }
+    visible_one!(conn, scope, id, issues::table, IssueRow::as_select())
+}
+
+/// One issue with its clocks (none before it reached a department), if the scope lets the
+/// caller see it: one statement.
+pub fn find_visible_with_clock(
+    conn: &mut DbConn,
+    scope: Scope,
+    id: i64,
+) -> QueryResult<Option<(IssueRow, Option<ClockRow>)>> {
+    visible_one!(
+        conn,
+        scope,
+        id,
+        issues::table.left_join(issue_clocks::table),
+        (IssueRow::as_select(), Option::<ClockRow>::as_select())
+    )
 }
 
 /// Takes the issue's row lock for the rest of the write transaction, so that what the
@@ -223,60 +264,64 @@ pub fn list(
     scope: Scope,
     f: &IssueFilter,
 ) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
-    let mut q = scoped(scope).select((IssueRow::as_select(), Option::<ClockRow>::as_select()));
-    if let Some(s) = &f.status {
-        q = q.filter(issues::status.eq(*s));
-    }
-    if let Some(d) = f.department_id {
-        q = q.filter(issues::department_id.eq(d));
-    }
-    if let Some(p) = f.project_id {
-        q = q.filter(issues::project_id.eq(p));
-    }
-    if let Some(r) = f.reporter_id {
-        q = q.filter(issues::reporter_id.eq(r));
-    }
-    if let Some(o) = f.overdue {
-        q = q.filter(issues::overdue.eq(o));
-    }
-    match f.extension_pending {
-        Some(true) => q = q.filter(issues::extension_requested_minutes.is_not_null()),
-        Some(false) => q = q.filter(issues::extension_requested_minutes.is_null()),
-        None => {}
-    }
-    match f.escalated {
-        Some(true) => q = q.filter(issues::escalation_level.gt(0)),
-        Some(false) => q = q.filter(issues::escalation_level.eq(0)),
-        None => {}
-    }
-    if let Some(r) = f.returned {
-        let returned = issue_events::table
-            .filter(issue_events::kind.eq(EventKind::Return))
-            .select(issue_events::issue_id);
-        q = if r {
-            q.filter(issues::id.eq_any(returned))
-        } else {
-            q.filter(issues::id.ne_all(returned))
-        };
-    }
-    if let Some(since) = f.updated_since {
-        let viewer = f.viewer_id.unwrap_or(-1);
-        q = q.filter(
-            issues::updated_at
-                .ge(since)
-                .or(issues::id.nullable().eq_any(
-                    visibility_changes::table
-                        .filter(visibility_changes::user_id.eq(viewer))
-                        .filter(visibility_changes::visible.eq(true))
-                        .filter(visibility_changes::at.ge(since))
-                        .select(visibility_changes::issue_id),
-                )),
-        );
-    }
-    if let Some(before) = f.before_id {
-        q = q.filter(issues::id.lt(before));
-    }
-    q.order(issues::id.desc()).limit(f.limit).load(conn)
+    // Built on the backend's own connection: a filter's statement is still built per call
+    // (the filters vary), but not translated through the two-backend connection as well.
+    native!(conn, c => {
+        let mut q = scoped!(scope).select((IssueRow::as_select(), Option::<ClockRow>::as_select()));
+        if let Some(s) = &f.status {
+            q = q.filter(issues::status.eq(*s));
+        }
+        if let Some(d) = f.department_id {
+            q = q.filter(issues::department_id.eq(d));
+        }
+        if let Some(p) = f.project_id {
+            q = q.filter(issues::project_id.eq(p));
+        }
+        if let Some(r) = f.reporter_id {
+            q = q.filter(issues::reporter_id.eq(r));
+        }
+        if let Some(o) = f.overdue {
+            q = q.filter(issues::overdue.eq(o));
+        }
+        match f.extension_pending {
+            Some(true) => q = q.filter(issues::extension_requested_minutes.is_not_null()),
+            Some(false) => q = q.filter(issues::extension_requested_minutes.is_null()),
+            None => {}
+        }
+        match f.escalated {
+            Some(true) => q = q.filter(issues::escalation_level.gt(0)),
+            Some(false) => q = q.filter(issues::escalation_level.eq(0)),
+            None => {}
+        }
+        if let Some(r) = f.returned {
+            let returned = issue_events::table
+                .filter(issue_events::kind.eq(EventKind::Return))
+                .select(issue_events::issue_id);
+            q = if r {
+                q.filter(issues::id.eq_any(returned))
+            } else {
+                q.filter(issues::id.ne_all(returned))
+            };
+        }
+        if let Some(since) = f.updated_since {
+            let viewer = f.viewer_id.unwrap_or(-1);
+            q = q.filter(
+                issues::updated_at
+                    .ge(since)
+                    .or(issues::id.nullable().eq_any(
+                        visibility_changes::table
+                            .filter(visibility_changes::user_id.eq(viewer))
+                            .filter(visibility_changes::visible.eq(true))
+                            .filter(visibility_changes::at.ge(since))
+                            .select(visibility_changes::issue_id),
+                    )),
+            );
+        }
+        if let Some(before) = f.before_id {
+            q = q.filter(issues::id.lt(before));
+        }
+        q.order(issues::id.desc()).limit(f.limit).load(c)
+    })
 }
 
 /// The next number in a year's sequence, inside the caller's write transaction: no two
@@ -333,44 +378,41 @@ fn next_from_sequence(pg: &mut diesel::PgConnection, year: i32) -> QueryResult<i
 }
 
 fn next_from_counter(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    let bumped = diesel::update(issue_counters::table.find(year))
-        .set(issue_counters::last.eq(issue_counters::last + 1))
-        .execute(conn)?;
-    if bumped == 0 {
-        let inserted = conn.transaction(|c| {
-            diesel::insert_into(issue_counters::table)
-                .values((
-                    issue_counters::year.eq(year),
-                    issue_counters::last.eq(1_i64),
-                ))
-                .execute(c)
-        });
-        match inserted {
-            Ok(_) => return Ok(1),
-            // Another transaction created the year's row first: take the next from it.
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                diesel::update(issue_counters::table.find(year))
-                    .set(issue_counters::last.eq(issue_counters::last + 1))
-                    .execute(conn)?;
-            }
-            Err(e) => return Err(e),
-        }
+    // The year's counter, bumped and read in one statement.
+    let bump = |conn: &mut DbConn| {
+        native!(conn, c => diesel::update(issue_counters::table.find(year))
+            .set(issue_counters::last.eq(issue_counters::last + 1))
+            .returning(issue_counters::last)
+            .get_result::<i64>(c)
+            .optional())
+    };
+    if let Some(n) = bump(conn)? {
+        return Ok(n);
     }
-    issue_counters::table
-        .find(year)
-        .select(issue_counters::last)
-        .first(conn)
+    let inserted = conn.transaction(|c| {
+        diesel::insert_into(issue_counters::table)
+            .values((
+                issue_counters::year.eq(year),
+                issue_counters::last.eq(1_i64),
+            ))
+            .execute(c)
+    });
+    match inserted {
+        Ok(_) => Ok(1),
+        // Another transaction created the year's row first: take the next from it.
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            bump(conn)?.ok_or(diesel::result::Error::NotFound)
+        }
+        Err(e) => Err(e),
+    }
 }
 
+/// Inserts an issue and hands back its row, in one statement.
 pub fn insert(conn: &mut DbConn, new: &NewIssue) -> QueryResult<IssueRow> {
-    let id: i64 = diesel::insert_into(issues::table)
+    native!(conn, c => diesel::insert_into(issues::table)
         .values(new)
-        .returning(issues::id)
-        .get_result(conn)?;
-    issues::table
-        .find(id)
-        .select(IssueRow::as_select())
-        .first(conn)
+        .returning(IssueRow::as_returning())
+        .get_result(c))
 }
 
 /// Compare-and-set: applies only at `expected_version`; 0 rows means another change won.
@@ -423,14 +465,34 @@ pub fn remember_department(
     .get_result(conn)?;
     if !known {
         let filed = filed_at(conn, issue_id)?;
-        diesel::insert_into(issue_departments::table)
-            .values((
-                issue_departments::issue_id.eq(issue_id),
-                issue_departments::department_id.eq(department_id),
-                issue_departments::issue_created_at.eq(filed),
-            ))
-            .execute(conn)?;
+        insert_department(conn, issue_id, filed, department_id)?;
     }
+    Ok(())
+}
+
+/// The first department a just-filed issue reached (`issue` as inserted): no earlier row
+/// to look for.
+pub fn remember_first_department(
+    conn: &mut DbConn,
+    issue: &IssueRow,
+    department_id: i64,
+) -> QueryResult<()> {
+    insert_department(conn, issue.id, Some(issue.created_at), department_id)
+}
+
+fn insert_department(
+    conn: &mut DbConn,
+    issue_id: i64,
+    filed: Option<NaiveDateTime>,
+    department_id: i64,
+) -> QueryResult<()> {
+    native!(conn, c => diesel::insert_into(issue_departments::table)
+        .values((
+            issue_departments::issue_id.eq(issue_id),
+            issue_departments::department_id.eq(department_id),
+            issue_departments::issue_created_at.eq(filed),
+        ))
+        .execute(c))?;
     Ok(())
 }
 
@@ -490,18 +552,57 @@ pub fn add_event_for(
     department_id: Option<i64>,
 ) -> QueryResult<()> {
     let filed = filed_at(conn, issue_id)?;
-    diesel::insert_into(issue_events::table)
+    let event = Event {
+        kind,
+        actor_id,
+        at,
+        data,
+        internal,
+    };
+    insert_event(conn, issue_id, filed, department_id, &event)
+}
+
+/// An event of an issue, as [`add_event`] records it.
+pub struct Event<'a> {
+    pub kind: EventKind,
+    pub actor_id: Option<i64>,
+    pub at: NaiveDateTime,
+    pub data: &'a serde_json::Value,
+    pub internal: bool,
+}
+
+/// An event of an issue whose row the caller holds as it is after the change the event
+/// records (addressed to its department): nothing to look up first.
+pub fn add_event_on(conn: &mut DbConn, issue: &IssueRow, event: &Event<'_>) -> QueryResult<()> {
+    insert_event(
+        conn,
+        issue.id,
+        Some(issue.created_at),
+        issue.department_id,
+        event,
+    )
+}
+
+fn insert_event(
+    conn: &mut DbConn,
+    issue_id: i64,
+    filed: Option<NaiveDateTime>,
+    department_id: Option<i64>,
+    e: &Event<'_>,
+) -> QueryResult<()> {
+    let data = e.data.to_string();
+    native!(conn, c => diesel::insert_into(issue_events::table)
         .values((
             issue_events::issue_id.eq(issue_id),
-            issue_events::kind.eq(kind),
-            issue_events::actor_id.eq(actor_id),
-            issue_events::at.eq(at),
-            issue_events::data.eq(data.to_string()),
-            issue_events::internal.eq(internal),
+            issue_events::kind.eq(e.kind),
+            issue_events::actor_id.eq(e.actor_id),
+            issue_events::at.eq(e.at),
+            issue_events::data.eq(&data),
+            issue_events::internal.eq(e.internal),
             issue_events::department_id.eq(department_id),
             issue_events::issue_created_at.eq(filed),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 

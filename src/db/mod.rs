@@ -18,6 +18,7 @@ pub mod reports;
 pub mod routing_rules;
 pub mod schema;
 pub mod sla;
+pub mod stamp;
 pub mod text;
 pub mod users;
 pub mod visibility;

@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{notifications, users};
 use super::users::UserRow;
+use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
@@ -35,10 +35,10 @@ pub struct NewNotification<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, n: &NewNotification<'_>) -> QueryResult<i64> {
-    diesel::insert_into(notifications::table)
+    native!(conn, c => diesel::insert_into(notifications::table)
         .values((n, notifications::updated_at.eq(n.created_at)))
         .returning(notifications::id)
-        .get_result(conn)
+        .get_result(c))
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<NotificationRow>> {
@@ -130,12 +130,12 @@ pub fn department_users(
 ) -> QueryResult<Vec<UserRow>> {
     // The roles are picked here rather than bound as a list, so that the statement is the
     // same for every call and prepared once; a department has tens of users, not thousands.
-    let mut found: Vec<UserRow> = users::table
+    let mut found: Vec<UserRow> = native!(conn, c => users::table
         .filter(users::department_id.eq(department_id))
         .filter(users::active.eq(true))
         .select(UserRow::as_select())
         .order(users::id.asc())
-        .load(conn)?;
+        .load(c))?;
     found.retain(|u| roles.contains(&u.role.as_str()));
     Ok(found)
 }

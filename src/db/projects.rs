@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{project_observers, projects};
+use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = projects)]
@@ -69,11 +69,11 @@ pub fn insert(conn: &mut DbConn, new: &NewProject) -> QueryResult<ProjectRow> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ProjectRow>> {
-    projects::table
+    native!(conn, c => projects::table
         .find(id)
         .select(ProjectRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<ProjectRow>> {
@@ -176,10 +176,10 @@ pub fn set_observers(conn: &mut DbConn, project_id: i64, user_ids: &[i64]) -> Qu
 }
 
 pub fn is_follower(conn: &mut DbConn, project_id: i64, user_id: i64) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
+    native!(conn, c => diesel::select(diesel::dsl::exists(
         project_observers::table
             .filter(project_observers::project_id.eq(project_id))
             .filter(project_observers::user_id.eq(user_id)),
     ))
-    .get_result(conn)
+    .get_result(c))
 }

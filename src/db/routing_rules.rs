@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::routing_rules;
+use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = routing_rules)]
@@ -43,11 +43,11 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<RoutingRuleRow>> {
 
 /// The rules that could apply to an issue of this category.
 pub fn for_category(conn: &mut DbConn, category: &str) -> QueryResult<Vec<RoutingRuleRow>> {
-    routing_rules::table
+    native!(conn, c => routing_rules::table
         .filter(routing_rules::category.eq(category))
         .select(RoutingRuleRow::as_select())
         .order(routing_rules::id.asc())
-        .load(conn)
+        .load(c))
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{business_calendars, issue_clocks, sla_policies, sla_timers};
+use super::stamp::MaybeStamp;
 use super::{DbConn, native};
 use crate::domain::issue::Status;
 use crate::domain::sla::TimerKind;
@@ -28,11 +29,11 @@ pub fn policies(conn: &mut DbConn) -> QueryResult<Vec<PolicyRow>> {
 }
 
 pub fn policy(conn: &mut DbConn, category: &str, priority: &str) -> QueryResult<Option<PolicyRow>> {
-    sla_policies::table
+    native!(conn, c => sla_policies::table
         .find((category, priority))
         .select(PolicyRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Writes a policy, inside the caller's write transaction.
@@ -60,12 +61,12 @@ pub fn calendars(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
 pub type CalendarStamp = (i64, Option<NaiveDateTime>);
 
 pub fn calendar_stamp(conn: &mut DbConn) -> QueryResult<CalendarStamp> {
-    business_calendars::table
+    native!(conn, c => business_calendars::table
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::max(business_calendars::updated_at),
         ))
-        .first(conn)
+        .first(c))
 }
 
 pub fn store_calendar(
@@ -115,6 +116,37 @@ pub fn schedule(
             sla_timers::due_at.eq(due_at),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Several timers of one issue: one statement on PostgreSQL (a round trip saved per timer),
+/// one prepared insert each on SQLite (in process, and without multi-row inserts here).
+pub fn schedule_all<const N: usize>(
+    conn: &mut DbConn,
+    issue_id: i64,
+    timers: &[(TimerKind, NaiveDateTime); N],
+) -> QueryResult<()> {
+    let rows = timers.map(|(kind, due_at)| {
+        (
+            sla_timers::issue_id.eq(issue_id),
+            sla_timers::kind.eq(kind),
+            sla_timers::due_at.eq(due_at),
+        )
+    });
+    match conn {
+        DbConn::Pg(pg) => {
+            diesel::insert_into(sla_timers::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        DbConn::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(sla_timers::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -202,10 +234,14 @@ pub struct ClockRow {
     pub resolve_seconds: i64,
     pub warn_percent: i32,
     pub auto_close_days: f64,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub ack_started_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub resolve_started_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub resolve_paused_at: Option<NaiveDateTime>,
     pub resolve_paused_seconds: i64,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub auto_close_at: Option<NaiveDateTime>,
 }
 
@@ -215,6 +251,14 @@ pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> 
         .select(ClockRow::as_select())
         .get_result(c)
         .optional())
+}
+
+/// The clock of an issue that has none yet.
+pub fn insert_clock(conn: &mut DbConn, row: &ClockRow) -> QueryResult<()> {
+    native!(conn, c => diesel::insert_into(issue_clocks::table)
+        .values(row)
+        .execute(c))?;
+    Ok(())
 }
 
 pub fn save_clock(conn: &mut DbConn, row: &ClockRow) -> QueryResult<()> {

@@ -4,6 +4,7 @@
 use chrono::{Datelike, FixedOffset, NaiveDateTime};
 use serde_json::json;
 
+use crate::db::sla::ClockRow;
 use crate::db::{self, DbConn, issues};
 use crate::domain::issue::{Category, Priority, Status, issue_number};
 use crate::domain::lifecycle::EventKind;
@@ -37,14 +38,15 @@ pub struct Filing {
     pub match_days: i64,
 }
 
-/// Files an issue for `reporter` (an observer who must follow the project) at `now`.
+/// Files an issue for `reporter` (an observer who must follow the project) at `now`: its
+/// row, and its clocks when it went straight to a department.
 pub fn file(
     c: &mut DbConn,
     calendars: &sla::Calendars,
     reporter: i64,
     b: Filing,
     now: NaiveDateTime,
-) -> Result<issues::IssueRow, AppError> {
+) -> Result<(issues::IssueRow, Option<ClockRow>), AppError> {
     let (project, milestone) = place(c, reporter, &b)?;
     let visit = visit_of(c, &b, now)?;
     let matched = match visit {
@@ -71,6 +73,16 @@ pub fn file(
         Decision::Unassigned => Status::Unassigned,
         _ => Status::Assigned,
     };
+    // The clocks are worked out first, so that the issue is inserted with its deadlines
+    // and the notices (the department's webhook among them) carry them.
+    let started = match decision.department_id() {
+        Some(_) => {
+            let cal = calendars.fresh(c)?;
+            let (category, priority) = (b.category.as_str(), b.priority.as_str());
+            Some(sla::plan_start(c, &cal, category, priority, now)?)
+        }
+        None => None,
+    };
     let row = issues::insert(
         c,
         &issues::NewIssue {
@@ -87,6 +99,8 @@ pub fn file(
             private: b.private,
             status,
             department_id: decision.department_id(),
+            ack_due_at: started.as_ref().map(|s| s.ack_due),
+            resolve_due_at: started.as_ref().map(|s| s.resolve_due),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -96,19 +110,12 @@ pub fn file(
     if let Some(v) = visit {
         inspections::record_visit(c, &row, v, matched.as_ref(), now)?;
     }
-    // The clocks first, so that the notices (the department's webhook among them) carry
-    // the deadlines.
-    let row = if row.department_id.is_some() {
-        let mut changes = issues::IssueChanges::default();
-        let cal = calendars.fresh(c)?;
-        sla::start(c, &cal, &row, now, &mut changes)?;
-        issues::set_fields(c, row.id, &changes)?;
-        issues::find(c, row.id)?.ok_or_else(AppError::not_found)?
-    } else {
-        row
+    let clock = match started {
+        Some(s) => Some(s.record_new(c, row.id)?),
+        None => None,
     };
     crate::notify::outbox::after_filing(c, &row)?;
-    Ok(row)
+    Ok((row, clock))
 }
 
 /// The visit an `inspection_disturbance` issue reports (today when no day is given); other
@@ -227,26 +234,24 @@ fn record_filing(
     reporter: i64,
     decision: Decision,
 ) -> Result<(), AppError> {
-    issues::add_event(
-        c,
-        row.id,
-        EventKind::Filed,
-        Some(reporter),
-        row.created_at,
-        &json!({ "number": row.number, "category": row.category, "priority": row.priority, "status": row.status }),
-        false,
-    )?;
-    issues::add_event(
-        c,
-        row.id,
-        EventKind::Routed,
-        None,
-        row.created_at,
-        &json!(decision),
-        false,
-    )?;
+    // `row` is the issue as inserted: the events are addressed to its department.
+    let filed = json!({ "number": row.number, "category": row.category, "priority": row.priority, "status": row.status });
+    let routed = json!(decision);
+    for (kind, actor_id, data) in [
+        (EventKind::Filed, Some(reporter), &filed),
+        (EventKind::Routed, None, &routed),
+    ] {
+        let event = issues::Event {
+            kind,
+            actor_id,
+            at: row.created_at,
+            data,
+            internal: false,
+        };
+        issues::add_event_on(c, row, &event)?;
+    }
     if let Some(d) = decision.department_id() {
-        issues::remember_department(c, row.id, d)?;
+        issues::remember_first_department(c, row, d)?;
     }
     Ok(())
 }

@@ -171,19 +171,27 @@ fn warn_after(seconds: i64, percent: i32) -> i64 {
     seconds * i64::from(percent.clamp(1, 100)) / 100
 }
 
-/// Starts both clocks of an issue that has just reached a department (filed, dispatched
-/// or transferred): a fresh acknowledge and resolve deadline, warnings included.
-pub fn start(
+/// Both clocks of an issue as they start at `now`, worked out but not stored: the clock
+/// row, the four timers and the two deadlines.
+#[derive(Debug, Clone)]
+pub struct Started {
+    clock: ClockRow,
+    timers: [(TimerKind, NaiveDateTime); 4],
+    pub ack_due: NaiveDateTime,
+    pub resolve_due: NaiveDateTime,
+}
+
+/// The clocks an issue of this category and priority starts at `now`, by its policy.
+pub fn plan_start(
     c: &mut DbConn,
     cal: &Calendar,
-    issue: &IssueRow,
+    category: &str,
+    priority: &str,
     now: NaiveDateTime,
-    changes: &mut IssueChanges,
-) -> Result<(), AppError> {
-    let p = policy(c, &issue.category, &issue.priority)?;
-    store::forget(c, issue.id, ALL)?;
+) -> Result<Started, AppError> {
+    let p = policy(c, category, priority)?;
     let clock = ClockRow {
-        issue_id: issue.id,
+        issue_id: 0,
         ack_seconds: p.ack_seconds,
         resolve_seconds: p.resolve_seconds,
         warn_percent: p.warn_percent,
@@ -194,18 +202,60 @@ pub fn start(
         resolve_paused_seconds: 0,
         auto_close_at: None,
     };
-    store::save_clock(c, &clock)?;
-    let ack_due = add(cal, now, clock.ack_seconds)?;
-    store::schedule(
+    let warn = |seconds| add(cal, now, warn_after(seconds, p.warn_percent));
+    let ack_due = add(cal, now, p.ack_seconds)?;
+    let resolve_due = add(cal, now, p.resolve_seconds)?;
+    Ok(Started {
+        timers: [
+            (TimerKind::AckWarn, warn(p.ack_seconds)?),
+            (TimerKind::AckBreach, ack_due),
+            (TimerKind::ResolveWarn, warn(p.resolve_seconds)?),
+            (TimerKind::ResolveBreach, resolve_due),
+        ],
+        clock,
+        ack_due,
+        resolve_due,
+    })
+}
+
+impl Started {
+    /// Stores the clocks of an issue just filed, which has none yet: one row and one
+    /// statement for the timers.
+    pub fn record_new(self, c: &mut DbConn, issue_id: i64) -> Result<ClockRow, AppError> {
+        let clock = ClockRow {
+            issue_id,
+            ..self.clock
+        };
+        store::insert_clock(c, &clock)?;
+        store::schedule_all(c, issue_id, &self.timers)?;
+        Ok(clock)
+    }
+}
+
+/// Starts both clocks of an issue that has just reached a department by a dispatch or a
+/// transfer: a fresh acknowledge and resolve deadline, warnings included, whatever ran
+/// before forgotten.
+pub fn start(
+    c: &mut DbConn,
+    cal: &Calendar,
+    issue: &IssueRow,
+    now: NaiveDateTime,
+    changes: &mut IssueChanges,
+) -> Result<(), AppError> {
+    let started = plan_start(c, cal, &issue.category, &issue.priority, now)?;
+    store::forget(c, issue.id, ALL)?;
+    store::save_clock(
         c,
-        issue.id,
-        TimerKind::AckWarn,
-        add(cal, now, warn_after(clock.ack_seconds, clock.warn_percent))?,
+        &ClockRow {
+            issue_id: issue.id,
+            ..started.clock
+        },
     )?;
-    store::schedule(c, issue.id, TimerKind::AckBreach, ack_due)?;
-    changes.ack_due_at = Some(Some(ack_due));
+    store::schedule_all(c, issue.id, &started.timers)?;
+    changes.ack_due_at = Some(Some(started.ack_due));
+    changes.resolve_due_at = Some(Some(started.resolve_due));
     changes.overdue = Some(false);
-    schedule_resolve(c, cal, &clock, &[], changes)
+    Ok(())
 }
 
 /// (Re)schedules the resolve clock from its start, its policy and its paused time. Kinds

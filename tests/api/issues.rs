@@ -24,7 +24,117 @@ on_both_databases!(
     reopen_extension_escalation_and_chase_leave_their_marks,
     the_timeline_refuses_updates_and_deletes,
     observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue,
+    an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it,
 );
+
+/// A JSON body as the client reads it, without what moves with the clock: the working
+/// seconds left and the read time of a page.
+fn settled(bytes: &[u8]) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("remaining_seconds");
+                m.remove("next_updated_since");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    strip(&mut v);
+    v
+}
+
+async fn an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it(db: Db) {
+    use std::io::Read;
+    let c = County::new(db).await;
+    for n in 0..3 {
+        c.file(&format!("压缩 {n}")).await;
+    }
+    let id = c.file("压缩").await;
+    let gunzip = |bytes: &[u8]| {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    };
+    for path in [
+        format!("/api/v1/issues/{id}"),
+        "/api/v1/issues?limit=50".to_string(),
+    ] {
+        let plain = c.app.get(&path, &c.staff_a).await;
+        let zipped = c
+            .app
+            .send(
+                "GET",
+                &path,
+                Some(&c.staff_a),
+                &[("Accept-Encoding", "br;q=1.0, gzip;q=0.8")],
+                None,
+            )
+            .await;
+        assert_eq!(zipped.status, 200, "{path}");
+        assert_eq!(zipped.header("content-encoding").as_deref(), Some("gzip"));
+        assert_eq!(
+            zipped.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        assert!(
+            zipped
+                .header("vary")
+                .unwrap_or_default()
+                .to_lowercase()
+                .contains("accept-encoding")
+        );
+        assert!(plain.header("content-encoding").is_none(), "{path}");
+        assert_eq!(
+            settled(&gunzip(&zipped.bytes)),
+            settled(&plain.bytes),
+            "{path}"
+        );
+        // A client that refuses gzip gets JSON as it is.
+        let refused = c
+            .app
+            .send(
+                "GET",
+                &path,
+                Some(&c.staff_a),
+                &[("Accept-Encoding", "gzip;q=0")],
+                None,
+            )
+            .await;
+        assert!(refused.header("content-encoding").is_none(), "{path}");
+        assert_eq!(settled(&refused.bytes), settled(&plain.bytes), "{path}");
+    }
+    // The single read keeps its entity tag, and a matching one still gets 304 with no body.
+    let path = format!("/api/v1/issues/{id}");
+    let zipped = c
+        .app
+        .send(
+            "GET",
+            &path,
+            Some(&c.obs1),
+            &[("Accept-Encoding", "gzip")],
+            None,
+        )
+        .await;
+    let tag = zipped.header("etag").expect("etag");
+    assert_eq!(Some(tag.clone()), c.issue(&c.obs1, id).await.header("etag"));
+    let again = c
+        .app
+        .send(
+            "GET",
+            &path,
+            Some(&c.obs1),
+            &[("Accept-Encoding", "gzip"), ("If-None-Match", &tag)],
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    assert!(again.bytes.is_empty());
+}
 
 async fn observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue(db: Db) {
     let c = County::new(db).await;

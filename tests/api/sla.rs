@@ -23,7 +23,72 @@ on_both_databases!(
     a_state_the_service_does_not_know_is_an_error_never_a_default,
     the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red,
     an_extension_must_be_asked_for_before_the_resolve_deadline,
+    filing_and_dispatch_start_four_timers_at_the_deadlines_the_issue_shows,
 );
+
+/// What an issue's stored timers are, by kind, oldest kind name first.
+async fn timers_of(c: &County, id: i64) -> Vec<(String, NaiveDateTime, bool)> {
+    let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
+    store
+        .read(move |conn| {
+            use diesel::prelude::*;
+            use observer_desk::db::schema::sla_timers;
+            Ok(sla_timers::table
+                .filter(sla_timers::issue_id.eq(id))
+                .select((
+                    sla_timers::kind,
+                    sla_timers::due_at,
+                    sla_timers::fired_at.is_null(),
+                ))
+                .order(sla_timers::kind.asc())
+                .load::<(String, NaiveDateTime, bool)>(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn filing_and_dispatch_start_four_timers_at_the_deadlines_the_issue_shows(db: Db) {
+    let c = County::new(db).await;
+    // Filed straight to department A: the answer to the filing already carries the clocks.
+    let filed = c
+        .file_as(&c.obs1, json!({ "project_id": c.project_p, "category": "approval_delay", "title": "straight in", "description": "d" }))
+        .await;
+    let answer = filed.assert_status(201).clone();
+    let id = answer["id"].as_i64().unwrap();
+    let read = c.issue(&c.obs1, id).await.body;
+    for field in ["ack_due_at", "resolve_due_at", "version", "status"] {
+        assert_eq!(answer[field], read[field], "{field}");
+    }
+    for clock in ["acknowledge", "resolve"] {
+        assert_eq!(answer["sla"][clock]["due_at"], read["sla"][clock]["due_at"]);
+        assert_eq!(answer["sla"][clock]["state"], "running");
+    }
+    // Unrouted, then dispatched by a supervisor: the other way a clock starts.
+    let queued = c.file_as(&c.obs1, json!({ "project_id": c.project_q, "category": "other", "title": "queued", "description": "d" })).await;
+    let queued = queued.assert_status(201)["id"].as_i64().unwrap();
+    assert!(timers_of(&c, queued).await.is_empty());
+    c.step(
+        &c.sup,
+        queued,
+        json!({ "action": "dispatch", "department_id": c.dept_b }),
+    )
+    .await;
+    for id in [id, queued] {
+        let issue = c.issue(&c.sup, id).await.body;
+        let timers = timers_of(&c, id).await;
+        let kinds: Vec<&str> = timers.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["ack_breach", "ack_warn", "resolve_breach", "resolve_warn"]
+        );
+        assert!(timers.iter().all(|t| t.2), "none has fired yet");
+        let due = |kind: &str| timers.iter().find(|t| t.0 == kind).unwrap().1;
+        assert_eq!(due("ack_breach"), parse(&issue["ack_due_at"]));
+        assert_eq!(due("resolve_breach"), parse(&issue["resolve_due_at"]));
+        assert!(due("ack_warn") < due("ack_breach"));
+        assert!(due("resolve_warn") < due("resolve_breach"));
+    }
+}
 
 async fn an_extension_must_be_asked_for_before_the_resolve_deadline(db: Db) {
     let c = fast_county(db).await;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::Fields;
 use crate::api::extract::{Json, etag};
 use crate::api::idempotency::{Answer, Once};
-use crate::api::issues::{Reader, present_one};
+use crate::api::issues::{Reader, present_with_clock};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::issue::{Category, Priority};
@@ -134,10 +134,10 @@ fn file(
         }),
         match_days,
     };
-    let row = filing::file(c, calendars, reporter, filing, now)?;
+    let (row, clock) = filing::file(c, calendars, reporter, filing, now)?;
     let version = row.version;
     // Only observers file, so the answer is an observer's view.
-    let view = present_one(c, calendars, row, Reader::Public)?;
+    let view = present_with_clock(c, calendars, row, clock, Reader::Public)?;
     tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
     Ok(Answer::json(StatusCode::CREATED, &view)?
         .header(header::LOCATION, format!("/api/v1/issues/{}", view.id))

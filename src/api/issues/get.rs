@@ -2,8 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::api::extract::{etag, read_with_etag};
-use crate::api::issues::{Reader, present_one, scope};
+use crate::api::encoded::{Coding, Encoded};
+use crate::api::extract::{etag, respond_with_etag};
+use crate::api::issues::{Reader, present_with_clock, scope};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::AppError;
@@ -19,12 +20,19 @@ pub async fn get(
     let scope = scope(&auth.actor());
     let reader = Reader::of(&auth);
     let app = state.clone();
+    let coding = Coding::of(&req);
     let (version, view) = state
         .db
         .read(move |c| {
-            let row = db::issues::find_visible(c, scope, id)?.ok_or_else(AppError::not_found)?;
-            Ok((row.version, present_one(c, &app.calendars, row, reader)?))
+            let (row, clock) = db::issues::find_visible_with_clock(c, scope, id)?
+                .ok_or_else(AppError::not_found)?;
+            let version = row.version;
+            let view = present_with_clock(c, &app.calendars, row, clock, reader)?;
+            // Serialized and compressed here, on the thread that read it.
+            Ok((version, Encoded::json(&view, coding)?))
         })
         .await?;
-    Ok(read_with_etag(&req, etag(version), &view))
+    Ok(respond_with_etag(&req, etag(version), |ok| {
+        view.respond(ok)
+    }))
 }

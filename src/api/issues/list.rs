@@ -1,8 +1,9 @@
 //! `GET /api/v1/issues`: newest first, filtered in SQL by what the caller may see.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use crate::api::encoded::{Coding, Encoded};
 use crate::api::issues::view::IssueView;
 use crate::api::issues::{Reader, present, scope};
 use crate::api::pagination::{Page, PageParams, SyncPage, id_param};
@@ -43,6 +44,7 @@ fn flag(name: &str, v: Option<&str>) -> Result<Option<bool>, AppError> {
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: HttpRequest,
     q: web::Query<ListIssues>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
@@ -92,7 +94,8 @@ pub async fn list(
     let first_page = page.after_id.is_none();
     let read_at = db::now();
     let app = state.clone();
-    let (views, changes) = state
+    let coding = Coding::of(&req);
+    let page = state
         .db
         .read(move |c| {
             // On the first page of a sync: what left the caller's view since.
@@ -101,19 +104,24 @@ pub async fn list(
                 _ => None,
             };
             let rows = db::issues::list(c, scope, &filter)?;
-            Ok((present(c, &app.calendars, rows, reader)?, changes))
+            let views = present(c, &app.calendars, rows, reader)?;
+            let page = SyncPage::new(Page::from_rows(views, &page, |v| v.id, |v| v), read_at);
+            let (removed_ids, resync) = match changes {
+                Some(ch) => (Some(ch.left), Some(ch.resync)),
+                None => (None, None),
+            };
+            // Serialized and compressed here, on the thread that read it.
+            Encoded::json(
+                &IssuePage {
+                    page,
+                    removed_ids,
+                    resync,
+                },
+                coding,
+            )
         })
         .await?;
-    let page = SyncPage::new(Page::from_rows(views, &page, |v| v.id, |v| v), read_at);
-    let (removed_ids, resync) = match changes {
-        Some(ch) => (Some(ch.left), Some(ch.resync)),
-        None => (None, None),
-    };
-    Ok(HttpResponse::Ok().json(IssuePage {
-        page,
-        removed_ids,
-        resync,
-    }))
+    Ok(page.respond(HttpResponse::Ok()))
 }
 
 /// A page of issues; with `updated_since`, the first page also says which issues left the

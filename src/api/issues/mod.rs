@@ -83,6 +83,17 @@ pub(crate) fn present_one(
     reader: Reader,
 ) -> Result<IssueView, AppError> {
     let clock = db::sla::clock(c, row.id)?;
+    present_with_clock(c, calendars, row, clock, reader)
+}
+
+/// One issue whose clock the caller already holds.
+pub(crate) fn present_with_clock(
+    c: &mut DbConn,
+    calendars: &Calendars,
+    row: IssueRow,
+    clock: Option<ClockRow>,
+    reader: Reader,
+) -> Result<IssueView, AppError> {
     present(c, calendars, vec![(row, clock)], reader)?
         .pop()
         .ok_or_else(|| AppError::internal("presented nothing"))

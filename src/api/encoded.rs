@@ -1,0 +1,152 @@
+//! JSON answers of the busiest reads, serialized and gzipped on the blocking thread that ran
+//! their query, so that such a read costs one hand-off to the blocking pool. (The general
+//! `Compress` middleware hands every body of 1 KiB or more to the blocking pool a second
+//! time, and builds a new compressor for each answer; it leaves an answer that is already
+//! encoded alone.) Each blocking thread keeps one compressor and resets it between answers.
+
+use std::cell::RefCell;
+
+use actix_web::http::header::{self, AcceptEncoding, Encoding, Header};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+
+use crate::error::AppError;
+
+/// Answers smaller than this go out as they are: the gzip frame would eat the saving.
+const SMALLEST_GZIPPED: usize = 256;
+
+/// How the client wants the answer: gzipped when its `Accept-Encoding` prefers gzip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coding {
+    gzip: bool,
+}
+
+impl Coding {
+    pub fn of(req: &HttpRequest) -> Self {
+        let gzip = AcceptEncoding::parse(req).ok().is_some_and(|accept| {
+            accept.negotiate([Encoding::identity(), Encoding::gzip()].iter())
+                == Some(Encoding::gzip())
+        });
+        Coding { gzip }
+    }
+}
+
+/// A JSON body, gzipped or not.
+#[derive(Debug)]
+pub struct Encoded {
+    bytes: Vec<u8>,
+    gzip: bool,
+}
+
+impl Encoded {
+    /// Serializes `value`, gzipped when the client asked for it and it is worth it.
+    pub fn json(value: &impl serde::Serialize, coding: Coding) -> Result<Self, AppError> {
+        let json = serde_json::to_vec(value).map_err(AppError::internal)?;
+        if !coding.gzip || json.len() < SMALLEST_GZIPPED {
+            return Ok(Encoded {
+                bytes: json,
+                gzip: false,
+            });
+        }
+        let bytes = gzip(&json).map_err(AppError::internal)?;
+        Ok(Encoded { bytes, gzip: true })
+    }
+
+    /// The answer: `builder`'s status and headers with this body.
+    pub fn respond(self, mut builder: HttpResponseBuilder) -> HttpResponse {
+        builder.insert_header(header::ContentType::json());
+        // A cache between us and the client must not hand a gzipped body to one that did
+        // not ask for it.
+        builder.insert_header((header::VARY, "accept-encoding"));
+        if self.gzip {
+            builder.insert_header(header::ContentEncoding::Gzip);
+        }
+        builder.body(self.bytes)
+    }
+}
+
+thread_local! {
+    static DEFLATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
+}
+
+/// `input` in a gzip member (RFC 1952): header, raw deflate at the fast level, CRC-32 and
+/// length.
+fn gzip(input: &[u8]) -> Result<Vec<u8>, flate2::CompressError> {
+    // ID1 ID2, deflate, no flags, no time, no extra flags, unknown OS.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut out = Vec::with_capacity(input.len() / 4 + 64);
+    out.extend_from_slice(&HEADER);
+    DEFLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let deflate = slot.get_or_insert_with(|| Compress::new(Compression::fast(), false));
+        deflate.reset();
+        loop {
+            let read = usize::try_from(deflate.total_in()).unwrap_or(input.len());
+            let rest = input.get(read..).unwrap_or_default();
+            if deflate.compress_vec(rest, &mut out, FlushCompress::Finish)? == Status::StreamEnd {
+                return Ok(());
+            }
+            out.reserve(out.capacity().max(1024));
+        }
+    })?;
+    let mut crc = Crc::new();
+    crc.update(input);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // ISIZE: the length modulo 2^32, as the format defines it.
+    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn gunzip(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_gzipped_answer_unpacks_to_the_json_and_the_compressor_is_reused_cleanly() {
+        let big: Vec<String> = (0..5000).map(|i| format!("问题 {i}")).collect();
+        let small = vec!["一二"; 100];
+        // Big enough that the output has to grow, then a second answer on the same thread.
+        for value in [serde_json::json!(big), serde_json::json!(small)] {
+            let encoded = Encoded::json(&value, Coding { gzip: true }).unwrap();
+            assert!(encoded.gzip);
+            assert_eq!(gunzip(&encoded.bytes), serde_json::to_vec(&value).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_small_answer_or_a_client_that_did_not_ask_gets_plain_json() {
+        let tiny = Encoded::json(&serde_json::json!({"id": 1}), Coding { gzip: true }).unwrap();
+        assert!(!tiny.gzip);
+        let big = serde_json::json!(vec!["x"; 1000]);
+        let plain = Encoded::json(&big, Coding { gzip: false }).unwrap();
+        assert!(!plain.gzip);
+        assert_eq!(plain.bytes, serde_json::to_vec(&big).unwrap());
+    }
+
+    #[test]
+    fn the_client_gets_gzip_only_when_it_accepts_it() {
+        let coding = |accept: Option<&str>| {
+            let mut req = actix_web::test::TestRequest::default();
+            if let Some(a) = accept {
+                req = req.insert_header((header::ACCEPT_ENCODING, a));
+            }
+            Coding::of(&req.to_http_request()).gzip
+        };
+        assert!(coding(Some("gzip")));
+        assert!(coding(Some("gzip, deflate, br")));
+        assert!(coding(Some("br;q=1, gzip;q=0.5")));
+        assert!(!coding(None));
+        assert!(!coding(Some("gzip;q=0")));
+        assert!(!coding(Some("br")));
+        assert!(!coding(Some("identity")));
+    }
+}
