@@ -135,8 +135,14 @@ run() { # $1: database label, $2: URL
     fi
     local obs clerk issue
     obs=$(login observer01)
-    clerk=$(login xzsp.staff)
     issue=$(curl -sf "$BASE/api/v1/issues?limit=1" -H "Authorization: Bearer $obs" | json 'd["items"][0]["id"]')
+    # The clerk of the department the seeded issues went to: a full page of 50.
+    local department code clerk
+    department=$(curl -sf "$BASE/api/v1/issues/$issue" -H "Authorization: Bearer $obs" | json 'd["department_id"]')
+    code=$(curl -sf "$BASE/api/v1/departments/$department" -H "Authorization: Bearer $obs" | json 'd["code"].lower()')
+    clerk=$(login "$code.staff")
+    [ "$(curl -sf "$BASE/api/v1/issues?limit=50" -H "Authorization: Bearer $clerk" | json 'len(d["items"])')" = 50 ] ||
+        { echo "$code.staff does not see a full page of 50 issues" >&2; exit 1; }
     local body
     body=$(curl -sf "$BASE/api/v1/projects?limit=1" -H "Authorization: Bearer $obs" |
         json '"{\"project_id\":%d,\"category\":\"other\",\"title\":\"压测\",\"description\":\"x\"}" % d["items"][0]["id"]')

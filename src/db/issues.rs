@@ -113,36 +113,6 @@ pub enum Scope {
     Nothing,
 }
 
-/// Issues with their clocks (an issue not yet routed has none) that `$scope` lets the
-/// caller see, as a boxed query for the backend the caller runs it on (see [`list`]).
-macro_rules! scoped {
-    ($scope:expr) => {{
-        let q = issues::table.left_join(issue_clocks::table).into_boxed();
-        match $scope {
-            Scope::All => q,
-            Scope::Observer(user) => q.filter(
-                issues::reporter_id
-                    .eq(user)
-                    .or(issues::private.eq(false).and(
-                        issues::project_id.eq_any(
-                            project_observers::table
-                                .filter(project_observers::user_id.eq(user))
-                                .select(project_observers::project_id),
-                        ),
-                    )),
-            ),
-            Scope::Department(d) => q.filter(
-                issues::id.eq_any(
-                    issue_departments::table
-                        .filter(issue_departments::department_id.eq(d))
-                        .select(issue_departments::issue_id),
-                ),
-            ),
-            Scope::Nothing => q.filter(issues::id.lt(0_i64)),
-        }
-    }};
-}
-
 /// The row of `$from` for the issue `$id`, narrowed by a scope's condition when there is
 /// one: a statement of its own type, so prepared once.
 macro_rules! one_of {
@@ -157,7 +127,7 @@ macro_rules! one_of {
 }
 
 /// One row of `$from`, by the issue's id, if the scope lets the caller see the issue. The
-/// same rules as [`scoped!`], written out per scope so that each is one statement prepared
+/// same rules as [`list`], written out per scope so that each is one statement prepared
 /// once (a boxed query is built again on every call).
 macro_rules! visible_one {
     ($conn:expr, $scope:expr, $id:expr, $from:expr, $select:expr) => {
@@ -258,16 +228,12 @@ pub struct IssueFilter {
     pub limit: i64,
 }
 
-/// A page of the issues `scope` lets the caller see, each with its clocks (one statement).
-pub fn list(
-    conn: &mut DbConn,
-    scope: Scope,
-    f: &IssueFilter,
-) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
-    // Built on the backend's own connection: a filter's statement is still built per call
-    // (the filters vary), but not translated through the two-backend connection as well.
-    native!(conn, c => {
-        let mut q = scoped!(scope).select((IssueRow::as_select(), Option::<ClockRow>::as_select()));
+/// The filters of a page of issues and its cursor, on a boxed query `$q` whose rows come in
+/// the order of `$id` (see [`list`]).
+macro_rules! page {
+    ($c:ident, $q:expr, $id:expr, $f:expr) => {{
+        let f = $f;
+        let mut q = $q;
         if let Some(s) = &f.status {
             q = q.filter(issues::status.eq(*s));
         }
@@ -318,9 +284,64 @@ pub fn list(
             );
         }
         if let Some(before) = f.before_id {
-            q = q.filter(issues::id.lt(before));
+            q = q.filter($id.lt(before));
         }
-        q.order(issues::id.desc()).limit(f.limit).load(c)
+        q.order($id.desc()).limit(f.limit).load($c)
+    }};
+}
+
+/// A page of the issues `scope` lets the caller see, each with its clocks (one statement),
+/// newest first. An observer sees their own issues and the non-private issues of projects
+/// they follow; a department every issue ever routed to it, read from the department's
+/// index newest first, so that a page stops after its rows however many the department
+/// had. Built on the backend's own connection: a filter's statement is still built per call
+/// (the filters vary), but not translated through the two-backend connection as well.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    f: &IssueFilter,
+) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+    native!(conn, c => match scope {
+        Scope::All => page!(
+            c,
+            issues::table
+                .left_join(issue_clocks::table)
+                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .into_boxed(),
+            issues::id,
+            f
+        ),
+        Scope::Observer(user) => page!(
+            c,
+            issues::table
+                .left_join(issue_clocks::table)
+                .filter(
+                    issues::reporter_id
+                        .eq(user)
+                        .or(issues::private.eq(false).and(
+                            issues::project_id.eq_any(
+                                project_observers::table
+                                    .filter(project_observers::user_id.eq(user))
+                                    .select(project_observers::project_id),
+                            ),
+                        )),
+                )
+                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .into_boxed(),
+            issues::id,
+            f
+        ),
+        Scope::Department(d) => page!(
+            c,
+            issue_departments::table
+                .inner_join(issues::table.left_join(issue_clocks::table))
+                .filter(issue_departments::department_id.eq(d))
+                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .into_boxed(),
+            issue_departments::issue_id,
+            f
+        ),
+        Scope::Nothing => Ok(Vec::new()),
     })
 }
 

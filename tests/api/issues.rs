@@ -25,7 +25,62 @@ on_both_databases!(
     the_timeline_refuses_updates_and_deletes,
     observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue,
     an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it,
+    a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_time,
 );
+
+/// Every id a caller's list shows, following the cursor `limit` at a time.
+async fn listed(c: &County, token: &str, query: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cur) => format!("/api/v1/issues?{query}&cursor={cur}"),
+            None => format!("/api/v1/issues?{query}"),
+        };
+        let page = c.app.get(&path, token).await;
+        for item in page.assert_status(200)["items"].as_array().unwrap() {
+            ids.push(item["id"].as_i64().unwrap());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return ids,
+        }
+    }
+}
+
+async fn a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_time(db: Db) {
+    let c = County::new(db).await;
+    let mut filed = Vec::new();
+    for n in 0..5 {
+        filed.push(c.file(&format!("A 的问题 {n}")).await);
+    }
+    // One moves on to B; A still lists it, and B lists only it.
+    c.step(
+        &c.sup,
+        filed[1],
+        json!({ "action": "transfer", "department_id": c.dept_b }),
+    )
+    .await;
+    let newest_first: Vec<i64> = filed.iter().rev().copied().collect();
+    assert_eq!(listed(&c, &c.staff_a, "limit=2").await, newest_first);
+    assert_eq!(listed(&c, &c.staff_b, "limit=2").await, vec![filed[1]]);
+    // Filters narrow a department's list as they narrow anyone's.
+    assert_eq!(
+        listed(
+            &c,
+            &c.staff_a,
+            &format!("limit=2&department_id={}", c.dept_b)
+        )
+        .await,
+        vec![filed[1]]
+    );
+    c.step(&c.staff_a, filed[3], json!({ "action": "acknowledge" }))
+        .await;
+    assert_eq!(
+        listed(&c, &c.staff_a, "limit=2&status=in_progress").await,
+        vec![filed[3]]
+    );
+}
 
 /// A JSON body as the client reads it, without what moves with the clock: the working
 /// seconds left and the read time of a page.

@@ -1,0 +1,2 @@
+CREATE INDEX issue_departments_department_id ON issue_departments (department_id);
+DROP INDEX issue_departments_department_issue;
