@@ -12,9 +12,6 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 
 use crate::error::AppError;
 
-/// Answers smaller than this go out as they are: the gzip frame would eat the saving.
-const SMALLEST_GZIPPED: usize = 256;
-
 /// How the client wants the answer: gzipped when its `Accept-Encoding` prefers gzip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Coding {
@@ -39,10 +36,11 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    /// Serializes `value`, gzipped when the client asked for it and it is worth it.
+    /// Serializes `value`, gzipped when the client asked for it. Small answers too: one left
+    /// plain would be gzipped by the `Compress` middleware after all, with a second `Vary`.
     pub fn json(value: &impl serde::Serialize, coding: Coding) -> Result<Self, AppError> {
         let json = serde_json::to_vec(value).map_err(AppError::internal)?;
-        if !coding.gzip || json.len() < SMALLEST_GZIPPED {
+        if !coding.gzip {
             return Ok(Encoded {
                 bytes: json,
                 gzip: false,
@@ -123,9 +121,11 @@ mod tests {
     }
 
     #[test]
-    fn a_small_answer_or_a_client_that_did_not_ask_gets_plain_json() {
-        let tiny = Encoded::json(&serde_json::json!({"id": 1}), Coding { gzip: true }).unwrap();
-        assert!(!tiny.gzip);
+    fn a_client_that_did_not_ask_gets_plain_json_and_one_that_did_gets_gzip_however_small() {
+        let tiny = serde_json::json!({"id": 1});
+        let zipped = Encoded::json(&tiny, Coding { gzip: true }).unwrap();
+        assert!(zipped.gzip);
+        assert_eq!(gunzip(&zipped.bytes), serde_json::to_vec(&tiny).unwrap());
         let big = serde_json::json!(vec!["x"; 1000]);
         let plain = Encoded::json(&big, Coding { gzip: false }).unwrap();
         assert!(!plain.gzip);

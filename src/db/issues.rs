@@ -113,6 +113,22 @@ pub enum Scope {
     Nothing,
 }
 
+/// What an observer sees: their own issues, and the non-private issues of projects they
+/// follow. One rule for the single read and the list.
+macro_rules! observer_sees {
+    ($user:expr) => {
+        issues::reporter_id
+            .eq($user)
+            .or(issues::private.eq(false).and(
+                issues::project_id.eq_any(
+                    project_observers::table
+                        .filter(project_observers::user_id.eq($user))
+                        .select(project_observers::project_id),
+                ),
+            ))
+    };
+}
+
 /// The row of `$from` for the issue `$id`, narrowed by a scope's condition when there is
 /// one: a statement of its own type, so prepared once.
 macro_rules! one_of {
@@ -133,21 +149,7 @@ macro_rules! visible_one {
     ($conn:expr, $scope:expr, $id:expr, $from:expr, $select:expr) => {
         match $scope {
             Scope::All => one_of!($conn, $id, $from, $select),
-            Scope::Observer(user) => one_of!(
-                $conn,
-                $id,
-                $from,
-                $select,
-                issues::reporter_id
-                    .eq(user)
-                    .or(issues::private.eq(false).and(
-                        issues::project_id.eq_any(
-                            project_observers::table
-                                .filter(project_observers::user_id.eq(user))
-                                .select(project_observers::project_id),
-                        ),
-                    ))
-            ),
+            Scope::Observer(user) => one_of!($conn, $id, $from, $select, observer_sees!(user)),
             Scope::Department(d) => one_of!(
                 $conn,
                 $id,
@@ -315,17 +317,7 @@ pub fn list(
             c,
             issues::table
                 .left_join(issue_clocks::table)
-                .filter(
-                    issues::reporter_id
-                        .eq(user)
-                        .or(issues::private.eq(false).and(
-                            issues::project_id.eq_any(
-                                project_observers::table
-                                    .filter(project_observers::user_id.eq(user))
-                                    .select(project_observers::project_id),
-                            ),
-                        )),
-                )
+                .filter(observer_sees!(user))
                 .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
                 .into_boxed(),
             issues::id,

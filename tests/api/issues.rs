@@ -118,6 +118,8 @@ async fn an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it(db
     for path in [
         format!("/api/v1/issues/{id}"),
         "/api/v1/issues?limit=50".to_string(),
+        // An empty page: a small answer, gzipped all the same and said once.
+        "/api/v1/issues?status=closed".to_string(),
     ] {
         let plain = c.app.get(&path, &c.staff_a).await;
         let zipped = c
@@ -142,6 +144,11 @@ async fn an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it(db
                 .unwrap_or_default()
                 .to_lowercase()
                 .contains("accept-encoding")
+        );
+        assert_eq!(
+            zipped.headers.get_all("vary").count(),
+            1,
+            "{path}: one Vary"
         );
         assert!(plain.header("content-encoding").is_none(), "{path}");
         assert_eq!(
