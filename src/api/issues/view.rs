@@ -3,7 +3,6 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::api::time::rfc3339;
 use crate::db::issues::{CommentRow, EventRow, IssueRow};
 use crate::db::sla::ClockRow;
 use crate::domain::calendar::Calendar;
@@ -31,11 +30,16 @@ pub struct IssueView {
     pub status: Status,
     pub department_id: Option<i64>,
     pub assignee_id: Option<i64>,
-    pub ack_due_at: Option<String>,
-    pub resolve_due_at: Option<String>,
-    pub acknowledged_at: Option<String>,
-    pub resolved_at: Option<String>,
-    pub closed_at: Option<String>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub ack_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub resolve_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub acknowledged_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub resolved_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub closed_at: Option<NaiveDateTime>,
     pub overdue: bool,
     /// Internal: shown to department users and supervisors, absent for observers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,7 +70,8 @@ pub struct IssueView {
 /// One SLA clock: its deadline, its state, and the working time left (negative: overdue by).
 #[derive(Debug, Serialize)]
 pub struct ClockView {
-    pub due_at: String,
+    #[serde(serialize_with = "crate::api::time::serialize")]
+    pub due_at: NaiveDateTime,
     /// `running`, `paused`, `met` or `breached`.
     pub state: &'static str,
     /// Working seconds to the deadline while it runs or is paused; negative once breached.
@@ -77,7 +82,8 @@ pub struct ClockView {
 pub struct SlaView {
     pub acknowledge: Option<ClockView>,
     pub resolve: Option<ClockView>,
-    pub auto_close_at: Option<String>,
+    #[serde(serialize_with = "crate::api::time::serialize_opt")]
+    pub auto_close_at: Option<NaiveDateTime>,
 }
 
 impl SlaView {
@@ -94,14 +100,14 @@ impl SlaView {
             Some(Status::Assigned | Status::InProgress | Status::AwaitingInfo)
         );
         let finished = |at: NaiveDateTime, due: NaiveDateTime| ClockView {
-            due_at: rfc3339(&due),
+            due_at: due,
             state: if at <= due { "met" } else { "breached" },
             remaining_seconds: None,
         };
         let running = |due: NaiveDateTime, from: NaiveDateTime, paused: bool| {
             let left = cal.between(from, due);
             ClockView {
-                due_at: rfc3339(&due),
+                due_at: due,
                 state: if left <= 0 && from >= due {
                     "breached"
                 } else if paused {
@@ -127,7 +133,7 @@ impl SlaView {
             _ => None,
         };
         let auto_close_at = match status {
-            Some(Status::Resolved) => clock.and_then(|c| c.auto_close_at).as_ref().map(rfc3339),
+            Some(Status::Resolved) => clock.and_then(|c| c.auto_close_at),
             _ => None,
         };
         SlaView {
@@ -136,10 +142,6 @@ impl SlaView {
             auto_close_at,
         }
     }
-}
-
-fn ts(t: Option<NaiveDateTime>) -> Option<String> {
-    t.as_ref().map(rfc3339)
 }
 
 impl From<IssueRow> for IssueView {
@@ -162,11 +164,11 @@ impl From<IssueRow> for IssueView {
             status: i.status,
             department_id: i.department_id,
             assignee_id: i.assignee_id,
-            ack_due_at: ts(i.ack_due_at),
-            resolve_due_at: ts(i.resolve_due_at),
-            acknowledged_at: ts(i.acknowledged_at),
-            resolved_at: ts(i.resolved_at),
-            closed_at: ts(i.closed_at),
+            ack_due_at: i.ack_due_at,
+            resolve_due_at: i.resolve_due_at,
+            acknowledged_at: i.acknowledged_at,
+            resolved_at: i.resolved_at,
+            closed_at: i.closed_at,
             overdue: i.overdue,
             escalation_level: Some(i.escalation_level),
             rating: i.rating,
