@@ -1,5 +1,5 @@
-//! JSON answers of the busiest reads, serialized and gzipped on the blocking thread that ran
-//! their query, so that such a read costs one hand-off to the blocking pool. (The general
+//! JSON answers of the busiest reads, serialized and gzipped on the reader thread that ran
+//! their query, so that such a read costs one hand-off off the server's worker. (The general
 //! `Compress` middleware hands every body of 1 KiB or more to the blocking pool a second
 //! time, and builds a new compressor for each answer; it leaves an answer that is already
 //! encoded alone.) Each blocking thread keeps one compressor and resets it between answers.

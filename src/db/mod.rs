@@ -13,6 +13,7 @@ pub mod login_throttle;
 pub mod milestones;
 pub mod notifications;
 pub mod projects;
+pub mod readers;
 pub mod refresh_tokens;
 pub mod reports;
 pub mod routing_rules;
@@ -160,6 +161,8 @@ pub type Pool = r2d2::Pool<Manager>;
 #[derive(Clone)]
 pub struct Db {
     read: Pool,
+    /// The threads that run reads (one per connection of `read` at most).
+    readers: readers::Readers,
     write: Writes,
     backend: Backend,
     manager: Manager,
@@ -277,6 +280,7 @@ impl Db {
                 let pool = build(pool_size)?;
                 Db {
                     read: pool.clone(),
+                    readers: readers::Readers::new(readers_for(pool_size)),
                     write: Writes::Pool(pool),
                     backend,
                     manager,
@@ -290,6 +294,7 @@ impl Db {
                 let read = build(pool_size)?;
                 Db {
                     read,
+                    readers: readers::Readers::new(readers_for(pool_size)),
                     write: Writes::Writer(write),
                     backend,
                     manager,
@@ -349,18 +354,26 @@ impl Db {
         pending_migrations(&mut conn)
     }
 
-    /// Runs `f` with a read connection on the blocking pool.
+    /// Runs `f` with a read connection on a reader thread (`readers`).
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.read.clone();
-        run_blocking(move || {
-            let mut conn = pool.get().map_err(AppError::db_unavailable)?;
-            f(&mut conn)
-        })
-        .await
+        let queued = std::time::Instant::now();
+        self.readers
+            .run(move || {
+                // The checkout timeout counts from the request, including any wait for a
+                // reader (at least a moment, so that a timeout is counted where pools count it).
+                let left = pool
+                    .connection_timeout()
+                    .saturating_sub(queued.elapsed())
+                    .max(Duration::from_millis(1));
+                let mut conn = pool.get_timeout(left).map_err(AppError::db_unavailable)?;
+                f(&mut conn)
+            })
+            .await
     }
 
     /// Runs `f` in a write transaction, off the server's workers: what it wrote is durable
@@ -415,6 +428,13 @@ macro_rules! native {
     };
 }
 pub(crate) use native;
+
+/// Reader threads for a pool of `pool_size` connections: more than the connections, so that
+/// a read that waits for one gives up after the checkout timeout as it would waiting
+/// anywhere else, instead of queueing for a reader behind reads that hold every connection.
+fn readers_for(pool_size: u32) -> usize {
+    (pool_size as usize * 4).max(64)
+}
 
 /// Runs blocking work on the runtime's blocking pool (never on a worker of the server),
 /// inside the caller's tracing span.
