@@ -204,7 +204,6 @@ impl Readers {
 mod tests {
     use super::*;
     use std::sync::Barrier;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -229,31 +228,49 @@ mod tests {
         });
     }
 
+    /// `n` reads that each wait until all `n` run: they finish only side by side.
+    async fn reads_that_meet(readers: &Readers, n: usize) -> Vec<Result<(), AppError>> {
+        let barrier = Arc::new(Barrier::new(n));
+        let reads = (0..n).map(|_| {
+            let (readers, barrier) = (readers.clone(), barrier.clone());
+            tokio::spawn(async move {
+                readers
+                    .run(move || {
+                        barrier.wait();
+                        Ok(())
+                    })
+                    .await
+            })
+        });
+        futures_util::future::join_all(reads)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| Err(AppError::internal(e))))
+            .collect()
+    }
+
     #[test]
     fn reads_that_wait_run_side_by_side_up_to_the_limit() {
         runtime().block_on(async {
-            // Four reads that each wait for the other three: they finish only if all four
-            // run at once.
             let readers = Readers::new(4);
-            let barrier = Arc::new(Barrier::new(4));
-            let reads = (0..4).map(|_| {
-                let (readers, barrier) = (readers.clone(), barrier.clone());
-                tokio::spawn(async move {
-                    readers
-                        .run(move || {
-                            barrier.wait();
-                            Ok(())
-                        })
-                        .await
-                })
+            let all = tokio::time::timeout(Duration::from_secs(10), reads_that_meet(&readers, 4))
+                .await
+                .expect("the four reads ran side by side");
+            assert!(all.iter().all(Result::is_ok));
+        });
+    }
+
+    #[test]
+    fn a_burst_of_quick_reads_is_worked_off_by_a_few_threads_not_one_per_read() {
+        runtime().block_on(async {
+            let readers = Readers::new(64);
+            let reads = (0..2_000u64).map(|i| {
+                let readers = readers.clone();
+                tokio::spawn(async move { readers.run(move || Ok(i)).await })
             });
-            let all = tokio::time::timeout(
-                Duration::from_secs(10),
-                futures_util::future::join_all(reads),
-            )
-            .await
-            .expect("the four reads ran side by side");
-            assert!(all.into_iter().all(|r| matches!(r, Ok(Ok(())))));
+            futures_util::future::join_all(reads).await;
+            // A pool that woke a thread per read would have started all 64.
+            assert!(readers.threads() <= 16, "{} threads", readers.threads());
         });
     }
 
@@ -269,34 +286,18 @@ mod tests {
 
     #[test]
     fn the_threads_end_when_the_last_handle_goes() {
-        let ended = Arc::new(AtomicUsize::new(0));
         let shared = runtime().block_on(async {
             let readers = Readers::new(3);
-            let barrier = Arc::new(Barrier::new(3));
-            let reads = (0..3).map(|_| {
-                let (readers, barrier) = (readers.clone(), barrier.clone());
-                tokio::spawn(async move {
-                    readers
-                        .run(move || {
-                            barrier.wait();
-                            Ok(())
-                        })
-                        .await
-                })
-            });
-            futures_util::future::join_all(reads).await;
+            assert!(reads_that_meet(&readers, 3).await.iter().all(Result::is_ok));
             assert_eq!(readers.threads(), 3);
             let shared = readers.shared.clone();
             drop(readers);
             shared
         });
-        for _ in 0..500 {
-            if shared.lock().threads == 0 {
-                ended.fetch_add(1, Ordering::SeqCst);
-                break;
-            }
+        let ended = (0..500).any(|_| {
             std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(ended.load(Ordering::SeqCst), 1, "every reader thread ended");
+            shared.lock().threads == 0
+        });
+        assert!(ended, "every reader thread ended");
     }
 }
