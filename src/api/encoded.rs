@@ -2,7 +2,8 @@
 //! their query, so that such a read costs one hand-off off the server's worker. (The general
 //! `Compress` middleware hands every body of 1 KiB or more to the blocking pool a second
 //! time, and builds a new compressor for each answer; it leaves an answer that is already
-//! encoded alone.) Each blocking thread keeps one compressor and resets it between answers.
+//! encoded alone.) Each blocking thread keeps one compressor, reset between answers, and one
+//! buffer for the JSON it compresses.
 
 use std::cell::RefCell;
 
@@ -39,15 +40,25 @@ impl Encoded {
     /// Serializes `value`, gzipped when the client asked for it. Small answers too: one left
     /// plain would be gzipped by the `Compress` middleware after all, with a second `Vary`.
     pub fn json(value: &impl serde::Serialize, coding: Coding) -> Result<Self, AppError> {
-        let json = serde_json::to_vec(value).map_err(AppError::internal)?;
         if !coding.gzip {
-            return Ok(Encoded {
-                bytes: json,
-                gzip: false,
-            });
+            let bytes = serde_json::to_vec(value).map_err(AppError::internal)?;
+            return Ok(Encoded { bytes, gzip: false });
         }
-        let bytes = gzip(&json).map_err(AppError::internal)?;
-        Ok(Encoded { bytes, gzip: true })
+        // The JSON is only the compressor's input: written into this thread's buffer, which
+        // keeps its size between answers instead of growing from nothing each time.
+        JSON.with(|cell| {
+            let mut json = cell.borrow_mut();
+            json.clear();
+            serde_json::to_writer(&mut *json, value).map_err(AppError::internal)?;
+            let bytes = gzip(&json).map_err(AppError::internal);
+            if json.capacity() > KEPT_JSON_BYTES {
+                *json = Vec::new();
+            }
+            Ok(Encoded {
+                bytes: bytes?,
+                gzip: true,
+            })
+        })
     }
 
     /// The answer: `builder`'s status and headers with this body.
@@ -63,8 +74,13 @@ impl Encoded {
     }
 }
 
+/// The most a thread keeps of a buffer between answers: a page of 50 issues is about 40 KB;
+/// a bigger answer's buffer is let go after it.
+const KEPT_JSON_BYTES: usize = 256 * 1024;
+
 thread_local! {
     static DEFLATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
+    static JSON: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `input` in a gzip member (RFC 1952): header, raw deflate at the fast level, CRC-32 and
@@ -111,13 +127,21 @@ mod tests {
     #[test]
     fn a_gzipped_answer_unpacks_to_the_json_and_the_compressor_is_reused_cleanly() {
         let big: Vec<String> = (0..5000).map(|i| format!("问题 {i}")).collect();
+        let huge: Vec<String> = (0..40_000).map(|i| format!("问题 {i}")).collect();
         let small = vec!["一二"; 100];
-        // Big enough that the output has to grow, then a second answer on the same thread.
-        for value in [serde_json::json!(big), serde_json::json!(small)] {
-            let encoded = Encoded::json(&value, Coding { gzip: true }).unwrap();
+        // Big enough that the output has to grow, then answers after it on the same thread:
+        // a smaller one in the kept buffer, one too big to keep, and a small one again.
+        let values = [big, huge].map(|v| serde_json::json!(v));
+        for value in [&values[0], &serde_json::json!(small), &values[1]] {
+            let encoded = Encoded::json(value, Coding { gzip: true }).unwrap();
             assert!(encoded.gzip);
-            assert_eq!(gunzip(&encoded.bytes), serde_json::to_vec(&value).unwrap());
+            assert_eq!(gunzip(&encoded.bytes), serde_json::to_vec(value).unwrap());
+            let kept = JSON.with(|cell| cell.borrow().capacity());
+            assert!(kept <= KEPT_JSON_BYTES, "a thread kept {kept} bytes");
         }
+        let small = serde_json::json!(small);
+        let encoded = Encoded::json(&small, Coding { gzip: true }).unwrap();
+        assert_eq!(gunzip(&encoded.bytes), serde_json::to_vec(&small).unwrap());
     }
 
     #[test]

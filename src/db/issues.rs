@@ -55,8 +55,11 @@ pub struct IssueRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// `None` is written as NULL, not `DEFAULT`: one statement text whatever is missing, so
+/// PostgreSQL gets it prepared once (diesel does not cache a statement with `DEFAULT`).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = issues)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewIssue {
     pub number: String,
     pub project_id: i64,
@@ -230,6 +233,35 @@ pub struct IssueFilter {
     pub limit: i64,
 }
 
+impl IssueFilter {
+    /// Nothing narrows the page but its cursor.
+    fn is_plain(&self) -> bool {
+        let IssueFilter {
+            status,
+            department_id,
+            project_id,
+            reporter_id,
+            overdue,
+            extension_pending,
+            escalated,
+            returned,
+            updated_since,
+            viewer_id: _,
+            before_id: _,
+            limit: _,
+        } = self;
+        status.is_none()
+            && department_id.is_none()
+            && project_id.is_none()
+            && reporter_id.is_none()
+            && overdue.is_none()
+            && extension_pending.is_none()
+            && escalated.is_none()
+            && returned.is_none()
+            && updated_since.is_none()
+    }
+}
+
 /// The filters of a page of issues and its cursor, on a boxed query `$q` whose rows come in
 /// the order of `$id` (see [`list`]).
 macro_rules! page {
@@ -303,6 +335,9 @@ pub fn list(
     scope: Scope,
     f: &IssueFilter,
 ) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+    if f.is_plain() {
+        return plain_page(conn, scope, f.before_id.unwrap_or(i64::MAX), f.limit);
+    }
     native!(conn, c => match scope {
         Scope::All => page!(
             c,
@@ -337,6 +372,45 @@ pub fn list(
     })
 }
 
+/// A page with no filter but its cursor, the page every list opens on: the same rows as
+/// [`list`] gives, in statements of their own type, so that each is prepared once per
+/// connection and reused (a boxed query is parsed and planned again on every call). The
+/// first page asks for ids below `i64::MAX`, so the first and the next pages share a
+/// statement.
+fn plain_page(
+    conn: &mut DbConn,
+    scope: Scope,
+    before: i64,
+    limit: i64,
+) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+    native!(conn, c => match scope {
+        Scope::All => issues::table
+            .left_join(issue_clocks::table)
+            .filter(issues::id.lt(before))
+            .order(issues::id.desc())
+            .limit(limit)
+            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+            .load(c),
+        Scope::Observer(user) => issues::table
+            .left_join(issue_clocks::table)
+            .filter(observer_sees!(user))
+            .filter(issues::id.lt(before))
+            .order(issues::id.desc())
+            .limit(limit)
+            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+            .load(c),
+        Scope::Department(d) => issue_departments::table
+            .inner_join(issues::table.left_join(issue_clocks::table))
+            .filter(issue_departments::department_id.eq(d))
+            .filter(issue_departments::issue_id.lt(before))
+            .order(issue_departments::issue_id.desc())
+            .limit(limit)
+            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+            .load(c),
+        Scope::Nothing => Ok(Vec::new()),
+    })
+}
+
 /// The next number in a year's sequence, inside the caller's write transaction: no two
 /// issues get one number, and numbers rise in the order issues are filed.
 ///
@@ -351,10 +425,19 @@ pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
     next_from_counter(conn, year)
 }
 
-#[derive(QueryableByName)]
-struct Drawn {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    n: Option<i64>,
+mod sequences {
+    use diesel::sql_types::{Nullable, Oid, Text};
+
+    // PostgreSQL's own functions, as typed expressions so that the draw is a statement diesel
+    // prepares once per connection (a raw SQL string is parsed again on every filing).
+    diesel::define_sql_function! {
+        /// The sequence of this name, or null while there is none.
+        fn to_regclass(name: Text) -> Nullable<Oid>;
+    }
+    diesel::define_sql_function! {
+        /// The sequence's next value; null for a null sequence.
+        fn nextval(sequence: Nullable<Oid>) -> Nullable<BigInt>;
+    }
 }
 
 fn next_from_sequence(pg: &mut diesel::PgConnection, year: i32) -> QueryResult<i64> {
@@ -362,10 +445,8 @@ fn next_from_sequence(pg: &mut diesel::PgConnection, year: i32) -> QueryResult<i
     let name = format!("issue_number_{}", year.max(0));
     // `to_regclass` is null while the year has no sequence, and so is `nextval(null)`.
     let draw = |pg: &mut diesel::PgConnection| {
-        diesel::sql_query("SELECT nextval(to_regclass($1)) AS n")
-            .bind::<Text, _>(&name)
-            .get_result::<Drawn>(pg)
-            .map(|d| d.n)
+        diesel::select(sequences::nextval(sequences::to_regclass(&name)))
+            .get_result::<Option<i64>>(pg)
     };
     if let Some(n) = draw(pg)? {
         return Ok(n);

@@ -22,8 +22,10 @@ pub struct NotificationRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// `None` is written as NULL (see [`crate::db::issues::NewIssue`]).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = notifications)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewNotification<'a> {
     pub user_id: i64,
     pub issue_id: Option<i64>,

@@ -227,7 +227,7 @@ pub fn claim(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool
 /// An issue's clocks.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = issue_clocks)]
-#[diesel(treat_none_as_null = true)]
+#[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ClockRow {
     pub issue_id: i64,
     pub ack_seconds: i64,

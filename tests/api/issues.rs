@@ -26,6 +26,7 @@ on_both_databases!(
     observers_never_see_an_escalation_or_an_extension_request_in_any_view_of_an_issue,
     an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it,
     a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_time,
+    a_list_without_filters_shows_what_the_status_filters_show_together_to_every_caller,
 );
 
 /// Every id a caller's list shows, following the cursor `limit` at a time.
@@ -80,6 +81,75 @@ async fn a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_tim
         listed(&c, &c.staff_a, "limit=2&status=in_progress").await,
         vec![filed[3]]
     );
+}
+
+async fn a_list_without_filters_shows_what_the_status_filters_show_together_to_every_caller(
+    db: Db,
+) {
+    // The page a list opens on has statements of its own; a filtered page is built per call.
+    // Both must apply the same rule of who sees what.
+    let c = County::new(db).await;
+    let mut filed = Vec::new();
+    for n in 0..4 {
+        filed.push(c.file(&format!("P 的问题 {n}")).await);
+    }
+    c.step(
+        &c.sup,
+        filed[1],
+        json!({ "action": "transfer", "department_id": c.dept_b }),
+    )
+    .await;
+    c.step(&c.staff_a, filed[2], json!({ "action": "acknowledge" }))
+        .await;
+    let private = c.file_as(&c.obs2, json!({ "project_id": c.project_p, "category": "other", "title": "私密", "description": "d", "private": true })).await;
+    let private = private.assert_status(201)["id"].as_i64().unwrap();
+    let on_q = c.file_as(&c.obs1, json!({ "project_id": c.project_q, "category": "other", "title": "q", "description": "d" })).await;
+    let on_q = on_q.assert_status(201)["id"].as_i64().unwrap();
+    let statuses = [
+        "submitted",
+        "unassigned",
+        "assigned",
+        "in_progress",
+        "awaiting_info",
+        "resolved",
+        "closed",
+        "withdrawn",
+    ];
+    let callers = [
+        ("obs1", &c.obs1),
+        ("obs2", &c.obs2),
+        ("obs3", &c.obs3),
+        ("staff_a", &c.staff_a),
+        ("staff_b", &c.staff_b),
+        ("sup", &c.sup),
+    ];
+    let mut seen = std::collections::BTreeMap::new();
+    for (name, token) in callers {
+        let plain = listed(&c, token, "limit=2").await;
+        let mut filtered = Vec::new();
+        for status in statuses {
+            filtered.extend(listed(&c, token, &format!("limit=2&status={status}")).await);
+        }
+        filtered.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(plain, filtered, "{name}");
+        seen.insert(name, plain);
+    }
+    // And the rule itself, so that the two cannot agree on a wrong answer.
+    let newest_first = |ids: &[i64]| {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    };
+    let on_p: Vec<i64> = filed.clone();
+    assert_eq!(seen["obs1"], newest_first(&[&on_p[..], &[on_q]].concat()));
+    assert_eq!(
+        seen["obs2"],
+        newest_first(&[&on_p[..], &[private]].concat())
+    );
+    assert_eq!(seen["obs3"], Vec::<i64>::new());
+    assert_eq!(seen["staff_b"], vec![filed[1]]);
+    assert!(seen["staff_a"].contains(&filed[1]) && !seen["staff_a"].contains(&on_q));
+    assert_eq!(seen["sup"].len(), 6);
 }
 
 /// A JSON body as the client reads it, without what moves with the clock: the working
