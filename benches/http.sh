@@ -130,8 +130,10 @@ run() { # $1: database label, $2: URL
     seed
     # A maintained database, whatever the cluster's autovacuum setting: the seeding left
     # statistics out of date and a dead row version per filing (inserted, then updated).
+    # Then a checkpoint, so that the one the seeding's WAL calls for does not run during
+    # the measurements (and make every first change to a page write it whole to the WAL).
     if [ -n "${PG_DB:-}" ] && [ "$1" = PostgreSQL ]; then
-        psql "${PG_ADMIN%/*}/$PG_DB" -qc "VACUUM ANALYZE" > /dev/null
+        psql "${PG_ADMIN%/*}/$PG_DB" -qc "VACUUM ANALYZE" -c "CHECKPOINT" > /dev/null
     fi
     local obs clerk issue
     obs=$(login observer01)
