@@ -383,30 +383,29 @@ fn plain_page(
     before: i64,
     limit: i64,
 ) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+    // `$q`'s rows before the cursor, newest first by `$id`, with their clocks.
+    macro_rules! newest {
+        ($c:ident, $q:expr, $id:expr) => {
+            $q.filter($id.lt(before))
+                .order($id.desc())
+                .limit(limit)
+                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .load($c)
+        };
+    }
+    let with_clocks = || issues::table.left_join(issue_clocks::table);
     native!(conn, c => match scope {
-        Scope::All => issues::table
-            .left_join(issue_clocks::table)
-            .filter(issues::id.lt(before))
-            .order(issues::id.desc())
-            .limit(limit)
-            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
-            .load(c),
-        Scope::Observer(user) => issues::table
-            .left_join(issue_clocks::table)
-            .filter(observer_sees!(user))
-            .filter(issues::id.lt(before))
-            .order(issues::id.desc())
-            .limit(limit)
-            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
-            .load(c),
-        Scope::Department(d) => issue_departments::table
-            .inner_join(issues::table.left_join(issue_clocks::table))
-            .filter(issue_departments::department_id.eq(d))
-            .filter(issue_departments::issue_id.lt(before))
-            .order(issue_departments::issue_id.desc())
-            .limit(limit)
-            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
-            .load(c),
+        Scope::All => newest!(c, with_clocks(), issues::id),
+        Scope::Observer(user) => {
+            newest!(c, with_clocks().filter(observer_sees!(user)), issues::id)
+        }
+        Scope::Department(d) => newest!(
+            c,
+            issue_departments::table
+                .inner_join(with_clocks())
+                .filter(issue_departments::department_id.eq(d)),
+            issue_departments::issue_id
+        ),
         Scope::Nothing => Ok(Vec::new()),
     })
 }

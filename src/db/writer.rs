@@ -270,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bundled_sqlite_plans_without_peeking_at_bound_values() {
+    fn the_bundled_sqlite_plans_without_peeking_at_bound_values_and_locks_no_call() {
         #[derive(QueryableByName)]
         struct Option_ {
             #[diesel(sql_type = Text)]
@@ -288,7 +288,7 @@ mod tests {
             .into_iter()
             .map(|o| o.compile_options)
             .collect();
-        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0", "THREADSAFE=2"] {
             assert!(
                 options.iter().any(|o| o == wanted),
                 "SQLite was built without {wanted} (see .cargo/config.toml): {options:?}"

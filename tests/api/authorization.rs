@@ -14,21 +14,6 @@ on_both_databases!(
     who_sees_and_manages_projects_milestones_and_rules,
 );
 
-/// (name, token) of every kind of caller in the county.
-fn callers(c: &County) -> Vec<(&'static str, &str)> {
-    vec![
-        ("obs1 (reporter)", &c.obs1),
-        ("obs2 (follows the project)", &c.obs2),
-        ("obs3 (follows nothing)", &c.obs3),
-        ("staff A (routed)", &c.staff_a),
-        ("head A (routed)", &c.head_a),
-        ("staff B (not routed)", &c.staff_b),
-        ("head B (not routed)", &c.head_b),
-        ("supervisor", &c.sup),
-        ("admin", &c.admin),
-    ]
-}
-
 async fn who_sees_which_issue_on_every_read_and_write_route(db: Db) {
     let c = County::new(db).await;
     let open = c.file("open issue").await;
@@ -44,7 +29,7 @@ async fn who_sees_which_issue_on_every_read_and_write_route(db: Db) {
     let sees_private = [true, false, false, true, true, false, false, true, true];
     let mut cells = 0;
     for (issue, expected) in [(open, sees_open), (private, sees_private)] {
-        for ((who, token), visible) in callers(&c).into_iter().zip(expected) {
+        for ((who, token), visible) in c.callers().into_iter().zip(expected) {
             let want = if visible { 200 } else { 404 };
             for path in [
                 format!("/api/v1/issues/{issue}"),
@@ -91,7 +76,7 @@ async fn who_sees_which_issue_on_every_read_and_write_route(db: Db) {
         }
     }
     // An issue that does not exist is 404 for everyone, like one that may not be seen.
-    for (who, token) in callers(&c) {
+    for (who, token) in c.callers() {
         assert_eq!(c.issue(token, 999_999).await.status, 404, "{who}");
     }
     assert_eq!(cells, 2 * 9 * 6);
@@ -210,7 +195,7 @@ async fn who_sees_and_manages_projects_milestones_and_rules(db: Db) {
     let ms = format!("/api/v1/projects/{}/milestones", c.project_p);
     //                 obs1  obs2  obs3   stA   hdA   stB   hdB   sup   admin
     let sees_p = [true, true, false, true, true, true, true, true, true];
-    for ((who, token), visible) in callers(&c).into_iter().zip(sees_p) {
+    for ((who, token), visible) in c.callers().into_iter().zip(sees_p) {
         let want = if visible { 200 } else { 404 };
         assert_eq!(c.app.get(&p, token).await.status, want, "{who} GET project");
         assert_eq!(

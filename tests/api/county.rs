@@ -31,6 +31,21 @@ pub struct County {
 }
 
 impl County {
+    /// (name, token) of every kind of caller in the county.
+    pub fn callers(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("obs1 (reporter)", &self.obs1),
+            ("obs2 (follows the project)", &self.obs2),
+            ("obs3 (follows nothing)", &self.obs3),
+            ("staff A (routed)", &self.staff_a),
+            ("head A (routed)", &self.head_a),
+            ("staff B (not routed)", &self.staff_b),
+            ("head B (not routed)", &self.head_b),
+            ("supervisor", &self.sup),
+            ("admin", &self.admin),
+        ]
+    }
+
     pub async fn new(db: Db) -> County {
         County::new_with(db, |_| {}).await
     }
