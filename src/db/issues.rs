@@ -396,7 +396,14 @@ fn plain_page(
     let with_clocks = || issues::table.left_join(issue_clocks::table);
     match scope {
         Scope::All => native!(conn, c => newest!(c, with_clocks(), issues::id)),
-        Scope::Observer(user) => observer_page(conn, user, before, limit),
+        Scope::Observer(user) => match observer_page(conn, user, before, limit)? {
+            Some(rows) => Ok(rows),
+            None => native!(conn, c => newest!(
+                c,
+                with_clocks().filter(observer_sees!(user)),
+                issues::id
+            )),
+        },
         Scope::Department(d) => native!(conn, c => newest!(
             c,
             issue_departments::table
@@ -408,64 +415,77 @@ fn plain_page(
     }
 }
 
-/// An observer's page with no filter but its cursor. What they see is the union of their own
-/// issues and each followed project's non-private issues, so the page is the newest `limit`
-/// of the newest `limit` of each: every source is read from its index newest first and stops
-/// after a page, and only the page's rows are read in full. (One statement over the rule
-/// reads either every issue the observer can see, to sort them, or every issue, newest
-/// first, for the few they can see; which of the two depends on the database.) The rows are
-/// read under the rule again, so that an issue that left the observer's view meanwhile is
-/// not shown; should that leave the page short, it is read again.
+/// An issue and its SLA clocks, as a page lists them.
+type WithClock = (IssueRow, Option<ClockRow>);
+
+/// Followed projects past which an observer's page is one statement over the rule again
+/// (the page below costs a statement per followed project).
+const MERGED_PROJECTS: usize = 16;
+
+/// An observer's page with no filter but its cursor, for an observer who follows at most
+/// [`MERGED_PROJECTS`] projects (`None` for one who follows more). What they see is the union
+/// of their own issues and each followed project's non-private issues, so the page is the
+/// newest `limit` of the newest `limit` of each: every source is read from its index newest
+/// first and stops after a page, and only the page's rows are read in full. (One statement
+/// over the rule reads either every issue the observer can see, to sort them, or every issue,
+/// newest first, for the few they can see; which of the two depends on the database.) The
+/// rows are read under the rule again, so that an issue that left the observer's view
+/// meanwhile is not shown; should that leave the page short, it is read again.
 fn observer_page(
     conn: &mut DbConn,
     user: i64,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+) -> QueryResult<Option<Vec<WithClock>>> {
+    let most = i64::try_from(MERGED_PROJECTS).unwrap_or(i64::MAX);
     native!(conn, c => {
-    let mut rows = Vec::new();
-    for _ in 0..3 {
-        let followed: Vec<i64> = project_observers::table
-            .filter(project_observers::user_id.eq(user))
-            .select(project_observers::project_id)
-            .load(c)?;
-        let mut ids: Vec<i64> = issues::table
-            .filter(issues::reporter_id.eq(user))
-            .filter(issues::id.lt(before))
-            .order(issues::id.desc())
-            .limit(limit)
-            .select(issues::id)
-            .load(c)?;
-        for project in followed {
-            ids.extend(
-                issues::table
-                    .filter(issues::project_id.eq(project))
-                    .filter(issues::private.eq(false))
-                    .filter(issues::id.lt(before))
-                    .order(issues::id.desc())
-                    .limit(limit)
-                    .select(issues::id)
-                    .load::<i64>(c)?,
-            );
+        let mut rows = Vec::new();
+        for _ in 0..3 {
+            let followed: Vec<i64> = project_observers::table
+                .filter(project_observers::user_id.eq(user))
+                .select(project_observers::project_id)
+                .limit(most + 1)
+                .load(c)?;
+            if followed.len() > MERGED_PROJECTS {
+                return Ok(None);
+            }
+            let mut ids: Vec<i64> = issues::table
+                .filter(issues::reporter_id.eq(user))
+                .filter(issues::id.lt(before))
+                .order(issues::id.desc())
+                .limit(limit)
+                .select(issues::id)
+                .load(c)?;
+            for project in followed {
+                ids.extend(
+                    issues::table
+                        .filter(issues::project_id.eq(project))
+                        .filter(issues::private.eq(false))
+                        .filter(issues::id.lt(before))
+                        .order(issues::id.desc())
+                        .limit(limit)
+                        .select(issues::id)
+                        .load::<i64>(c)?,
+                );
+            }
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+            ids.truncate(usize::try_from(limit).unwrap_or(0));
+            if ids.is_empty() {
+                return Ok(Some(Vec::new()));
+            }
+            rows = issues::table
+                .left_join(issue_clocks::table)
+                .filter(issues::id.eq_any(&ids))
+                .filter(observer_sees!(user))
+                .order(issues::id.desc())
+                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .load(c)?;
+            if rows.len() == ids.len() {
+                break;
+            }
         }
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-        ids.dedup();
-        ids.truncate(usize::try_from(limit).unwrap_or(0));
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        rows = issues::table
-            .left_join(issue_clocks::table)
-            .filter(issues::id.eq_any(&ids))
-            .filter(observer_sees!(user))
-            .order(issues::id.desc())
-            .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
-            .load(c)?;
-        if rows.len() == ids.len() {
-            break;
-        }
-    }
-    Ok(rows)
+        Ok(Some(rows))
     })
 }
 

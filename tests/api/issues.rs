@@ -28,6 +28,7 @@ on_both_databases!(
     an_issue_and_a_page_of_issues_are_gzipped_for_clients_that_accept_it,
     a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_time,
     a_list_without_filters_shows_what_the_status_filters_show_together_to_every_caller,
+    an_observer_pages_through_their_own_and_their_projects_issues_however_many_they_follow,
 );
 
 /// Every id a caller's list shows, following the cursor `limit` at a time.
@@ -138,6 +139,63 @@ async fn a_list_without_filters_shows_what_the_status_filters_show_together_to_e
         everything,
     ];
     assert_eq!(seen, expected);
+}
+
+async fn an_observer_pages_through_their_own_and_their_projects_issues_however_many_they_follow(
+    db: Db,
+) {
+    // An observer's page merges their own issues with each followed project's; past a number
+    // of projects it is one statement again. Both sides of that line, a page of two at a time.
+    let c = County::new(db).await;
+    for projects in [3, 20] {
+        let me = format!("many{projects}");
+        let partner = format!("partner{projects}");
+        let my_id = c.app.create_user(&c.admin, &me, "observer", None).await;
+        let partner_id = c
+            .app
+            .create_user(&c.admin, &partner, "observer", None)
+            .await;
+        let mine = c.app.token(&me, crate::helpers::PASSWORD).await;
+        let theirs = c.app.token(&partner, crate::helpers::PASSWORD).await;
+        let mut followed = Vec::new();
+        for n in 0..projects {
+            let body = json!({ "code": format!("F{projects}-{n}"), "name": format!("项目 {n}"), "observer_ids": [my_id, partner_id] });
+            let p = c.app.post("/api/v1/projects", Some(&c.sup), body).await;
+            followed.push(p.assert_status(201)["id"].as_i64().unwrap());
+        }
+        let mut expected = Vec::new();
+        // Spread over the first, a middle and the last project, each observer's issues
+        // interleaved, a private one of each.
+        for (k, project) in [followed[0], followed[projects / 2], followed[projects - 1]]
+            .into_iter()
+            .enumerate()
+        {
+            for (token, own) in [(&theirs, false), (&mine, true), (&theirs, false)] {
+                let private = k == 1;
+                let body = json!({ "project_id": project, "category": "other", "title": format!("第{k}项"), "description": "d", "private": private });
+                let r = c.file_as(token, body).await;
+                let id = r.assert_status(201)["id"].as_i64().unwrap();
+                if own || !private {
+                    expected.push(id);
+                }
+            }
+        }
+        // A project the observer does not follow: nothing of it.
+        c.file_as(&c.obs1, json!({ "project_id": c.project_q, "category": "other", "title": "q", "description": "d" }))
+            .await
+            .assert_status(201);
+        expected.reverse();
+        assert_eq!(
+            listed(&c, &mine, "limit=2").await,
+            expected,
+            "{projects} projects"
+        );
+        assert_eq!(
+            listed(&c, &mine, "limit=50").await,
+            expected,
+            "{projects} projects"
+        );
+    }
 }
 
 /// A JSON body as the client reads it, without what moves with the clock: the working
