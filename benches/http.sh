@@ -145,6 +145,12 @@ run() { # $1: database label, $2: URL
     clerk=$(login "$code.staff")
     [ "$(curl -sf "$BASE/api/v1/issues?limit=50" -H "Authorization: Bearer $clerk" | json 'len(d["items"])')" = 50 ] ||
         { echo "$code.staff does not see a full page of 50 issues" >&2; exit 1; }
+    # An observer's own list: the one who filed every seeded issue, and one who follows a
+    # project with few of them.
+    local quiet
+    quiet=$(login observer02)
+    [ "$(curl -sf "$BASE/api/v1/issues?limit=50" -H "Authorization: Bearer $quiet" | json 'len(d["items"])')" -lt 50 ] ||
+        { echo "observer02 sees the seeded issues" >&2; exit 1; }
     local body
     body=$(curl -sf "$BASE/api/v1/projects?limit=1" -H "Authorization: Bearer $obs" |
         json '"{\"project_id\":%d,\"category\":\"other\",\"title\":\"压测\",\"description\":\"x\"}" % d["items"][0]["id"]')
@@ -154,6 +160,8 @@ run() { # $1: database label, $2: URL
         measure "GET /healthz" "$BASE/healthz"
         measure "$get" -H "Authorization: Bearer $obs" "$BASE/api/v1/issues/$issue"
         measure "GET /api/v1/issues?limit=50 (clerk)" -H "Authorization: Bearer $clerk" "$BASE/api/v1/issues?limit=50"
+        measure "GET /api/v1/issues?limit=50 (observer who filed them all)" -H "Authorization: Bearer $obs" "$BASE/api/v1/issues?limit=50"
+        measure "GET /api/v1/issues?limit=50 (observer of a quiet project)" -H "Authorization: Bearer $quiet" "$BASE/api/v1/issues?limit=50"
         measure "$post" -m POST -H "Authorization: Bearer $obs" \
             -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues"
     } > "$rows"
