@@ -117,7 +117,8 @@ pub enum Scope {
 }
 
 /// What an observer sees: their own issues, and the non-private issues of projects they
-/// follow. One rule for the single read and the list.
+/// follow. One rule for the single read and the list (whose [`observer_page`] reads the
+/// rule's two parts source by source: a change here is a change there).
 macro_rules! observer_sees {
     ($user:expr) => {
         issues::reporter_id
@@ -324,17 +325,23 @@ macro_rules! page {
     }};
 }
 
-/// A page of the issues `scope` lets the caller see, each with its clocks (one statement),
-/// newest first. An observer sees their own issues and the non-private issues of projects
-/// they follow; a department every issue ever routed to it, read from the department's
-/// index newest first, so that a page stops after its rows however many the department
-/// had. Built on the backend's own connection: a filter's statement is still built per call
-/// (the filters vary), but not translated through the two-backend connection as well.
+/// A page of the issues `scope` lets the caller see, each with its clocks, newest first. An
+/// observer sees their own issues and the non-private issues of projects they follow, read
+/// source by source ([`observer_page`]); a department every issue ever routed to it, read
+/// from the department's index newest first, so that a page stops after its rows however
+/// many the department had. Built on the backend's own connection: a filter's statement is
+/// still built per call (the filters vary), but not translated through the two-backend
+/// connection as well.
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
     f: &IssueFilter,
 ) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+    if let Scope::Observer(user) = scope
+        && let Some(rows) = observer_page(conn, user, f)?
+    {
+        return Ok(rows);
+    }
     if f.is_plain() {
         return plain_page(conn, scope, f.before_id.unwrap_or(i64::MAX), f.limit);
     }
@@ -394,25 +401,20 @@ fn plain_page(
         };
     }
     let with_clocks = || issues::table.left_join(issue_clocks::table);
-    match scope {
-        Scope::All => native!(conn, c => newest!(c, with_clocks(), issues::id)),
-        Scope::Observer(user) => match observer_page(conn, user, before, limit)? {
-            Some(rows) => Ok(rows),
-            None => native!(conn, c => newest!(
-                c,
-                with_clocks().filter(observer_sees!(user)),
-                issues::id
-            )),
-        },
-        Scope::Department(d) => native!(conn, c => newest!(
+    native!(conn, c => match scope {
+        Scope::All => newest!(c, with_clocks(), issues::id),
+        Scope::Observer(user) => {
+            newest!(c, with_clocks().filter(observer_sees!(user)), issues::id)
+        }
+        Scope::Department(d) => newest!(
             c,
             issue_departments::table
                 .inner_join(with_clocks())
                 .filter(issue_departments::department_id.eq(d)),
             issue_departments::issue_id
-        )),
+        ),
         Scope::Nothing => Ok(Vec::new()),
-    }
+    })
 }
 
 /// An issue and its SLA clocks, as a page lists them.
@@ -420,57 +422,60 @@ type WithClock = (IssueRow, Option<ClockRow>);
 
 /// Followed projects past which an observer's page is one statement over the rule again
 /// (the page below costs a statement per followed project).
-const MERGED_PROJECTS: usize = 16;
+const MERGED_PROJECTS: i64 = 16;
 
-/// An observer's page with no filter but its cursor, for an observer who follows at most
-/// [`MERGED_PROJECTS`] projects (`None` for one who follows more). What they see is the union
-/// of their own issues and each followed project's non-private issues, so the page is the
-/// newest `limit` of the newest `limit` of each: every source is read from its index newest
-/// first and stops after a page, and only the page's rows are read in full. (One statement
-/// over the rule reads either every issue the observer can see, to sort them, or every issue,
-/// newest first, for the few they can see; which of the two depends on the database.) The
-/// rows are read under the rule again, so that an issue that left the observer's view
-/// meanwhile is not shown; should that leave the page short, it is read again.
+/// A page of what an observer sees, for an observer who follows at most
+/// [`MERGED_PROJECTS`] projects (`None` for one who follows more). What they see is the
+/// union of their own issues and each followed project's non-private issues (the rule of
+/// `observer_sees!`, taken apart), so the page is the newest of the newest of each: every
+/// source, narrowed by the page's filters, is read from its index (`(reporter_id, id)`,
+/// `(project_id, id)`) newest first and stops after a page, and only the page's rows are
+/// read in full. (One statement over the rule reads either every issue the observer can
+/// see, to sort them, or every issue, newest first, for the few they can see; which of the
+/// two depends on the database.) The rows are read under the rule again, so that an issue
+/// that left the observer's view meanwhile is not shown; should that leave the page short,
+/// it is read again.
 fn observer_page(
     conn: &mut DbConn,
     user: i64,
-    before: i64,
-    limit: i64,
+    f: &IssueFilter,
 ) -> QueryResult<Option<Vec<WithClock>>> {
-    let most = i64::try_from(MERGED_PROJECTS).unwrap_or(i64::MAX);
     native!(conn, c => {
         let mut rows = Vec::new();
         for _ in 0..3 {
             let followed: Vec<i64> = project_observers::table
                 .filter(project_observers::user_id.eq(user))
                 .select(project_observers::project_id)
-                .limit(most + 1)
+                .limit(MERGED_PROJECTS + 1)
                 .load(c)?;
-            if followed.len() > MERGED_PROJECTS {
+            if i64::try_from(followed.len()).unwrap_or(i64::MAX) > MERGED_PROJECTS {
                 return Ok(None);
             }
-            let mut ids: Vec<i64> = issues::table
-                .filter(issues::reporter_id.eq(user))
-                .filter(issues::id.lt(before))
-                .order(issues::id.desc())
-                .limit(limit)
-                .select(issues::id)
-                .load(c)?;
+            let mut ids: Vec<i64> = page!(
+                c,
+                issues::table
+                    .filter(issues::reporter_id.eq(user))
+                    .select(issues::id)
+                    .into_boxed(),
+                issues::id,
+                f
+            )?;
             for project in followed {
-                ids.extend(
+                let newest: Vec<i64> = page!(
+                    c,
                     issues::table
                         .filter(issues::project_id.eq(project))
                         .filter(issues::private.eq(false))
-                        .filter(issues::id.lt(before))
-                        .order(issues::id.desc())
-                        .limit(limit)
                         .select(issues::id)
-                        .load::<i64>(c)?,
-                );
+                        .into_boxed(),
+                    issues::id,
+                    f
+                )?;
+                ids.extend(newest);
             }
             ids.sort_unstable_by(|a, b| b.cmp(a));
             ids.dedup();
-            ids.truncate(usize::try_from(limit).unwrap_or(0));
+            ids.truncate(usize::try_from(f.limit).unwrap_or(0));
             if ids.is_empty() {
                 return Ok(Some(Vec::new()));
             }

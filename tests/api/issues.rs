@@ -163,6 +163,9 @@ async fn an_observer_pages_through_their_own_and_their_projects_issues_however_m
             let p = c.app.post("/api/v1/projects", Some(&c.sup), body).await;
             followed.push(p.assert_status(201)["id"].as_i64().unwrap());
         }
+        let since = (chrono::Utc::now() - chrono::Duration::seconds(5))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
         let mut expected = Vec::new();
         // Spread over the first, a middle and the last project, each observer's issues
         // interleaved, a private one of each.
@@ -195,6 +198,15 @@ async fn an_observer_pages_through_their_own_and_their_projects_issues_however_m
             expected,
             "{projects} projects"
         );
+        // A filter narrows each source: a sync, a status that holds them all, one that
+        // holds none.
+        let synced = listed(&c, &mine, &format!("limit=2&updated_since={since}")).await;
+        assert_eq!(synced, expected, "{projects} projects, synced");
+        let status = c.issue(&mine, expected[0]).await.body["status"].clone();
+        let status = status.as_str().unwrap();
+        let all = listed(&c, &mine, &format!("limit=2&status={status}")).await;
+        assert_eq!(all, expected, "{projects} projects, {status}");
+        assert!(listed(&c, &mine, "limit=2&status=closed").await.is_empty());
     }
 }
 
