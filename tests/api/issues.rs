@@ -29,6 +29,7 @@ on_both_databases!(
     a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_time,
     a_list_without_filters_shows_what_the_status_filters_show_together_to_every_caller,
     an_observer_pages_through_their_own_and_their_projects_issues_however_many_they_follow,
+    every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does,
 );
 
 /// Every id a caller's list shows, following the cursor `limit` at a time.
@@ -207,6 +208,70 @@ async fn an_observer_pages_through_their_own_and_their_projects_issues_however_m
         let all = listed(&c, &mine, &format!("limit=2&status={status}")).await;
         assert_eq!(all, expected, "{projects} projects, {status}");
         assert!(listed(&c, &mine, "limit=2&status=closed").await.is_empty());
+    }
+}
+
+async fn every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does(db: Db) {
+    let c = County::new(db).await;
+    // Clocks in every state: running, paused (awaiting information), met and waiting to
+    // close on its own (resolved), and none at all (withdrawn before anyone took it).
+    let running = c.file("时钟在走").await;
+    let paused = c.file("等待补充材料").await;
+    c.step(&c.staff_a, paused, json!({ "action": "acknowledge" }))
+        .await;
+    c.step(
+        &c.staff_a,
+        paused,
+        json!({ "action": "request_info", "comment": "请补充材料" }),
+    )
+    .await;
+    let resolved = c.file("已办结").await;
+    c.step(&c.staff_a, resolved, json!({ "action": "acknowledge" }))
+        .await;
+    c.step(
+        &c.staff_a,
+        resolved,
+        json!({ "action": "resolve", "comment": "已办结" }),
+    )
+    .await;
+    let withdrawn = c.file("撤回").await;
+    c.step(&c.obs1, withdrawn, json!({ "action": "withdraw" }))
+        .await;
+    let filed = [running, paused, resolved, withdrawn];
+    for (who, token) in [
+        ("staff A", &c.staff_a),
+        ("supervisor", &c.sup),
+        ("reporter", &c.obs1),
+    ] {
+        for query in ["limit=50", "limit=2", "limit=50&project_id=0"] {
+            let query = query.replace("project_id=0", &format!("project_id={}", c.project_p));
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let path = match &cursor {
+                    Some(cur) => format!("/api/v1/issues?{query}&cursor={cur}"),
+                    None => format!("/api/v1/issues?{query}"),
+                };
+                let page = c.app.get(&path, token).await;
+                page.assert_status(200);
+                for item in page.body["items"].as_array().unwrap() {
+                    let id = item["id"].as_i64().unwrap();
+                    let own = c.issue(token, id).await;
+                    assert_eq!(
+                        settled(&serde_json::to_vec(item).unwrap()),
+                        settled(&own.bytes),
+                        "{who}, {query}: issue {id}"
+                    );
+                    seen.push(id);
+                }
+                match page.body["next_cursor"].as_str() {
+                    Some(next) => cursor = Some(next.to_string()),
+                    None => break,
+                }
+            }
+            let newest_first: Vec<i64> = filed.iter().rev().copied().collect();
+            assert_eq!(seen, newest_first, "{who}, {query}");
+        }
     }
 }
 
