@@ -274,10 +274,22 @@ impl Calendar {
         })
     }
 
-    /// Working seconds of the local day `d` between the local instants `lo` and `hi`.
+    /// Working seconds of the local day `d` between the local instants `lo` and `hi`. The
+    /// intervals are compared as offsets from the day's midnight, so that the day's
+    /// instants are not built (every page of issues asks this twice per running clock).
     fn within_day(&self, d: NaiveDate, lo: NaiveDateTime, hi: NaiveDateTime) -> Duration {
-        self.day_intervals(d)
-            .map(|(s, e)| (e.min(hi) - s.max(lo)).max(Duration::zero()))
+        let rules = self.rules(d);
+        if !rules.is_working_day(d) {
+            return Duration::zero();
+        }
+        let midnight = d.and_time(NaiveTime::MIN);
+        let (lo, hi) = (lo - midnight, hi - midnight);
+        rules
+            .intervals
+            .iter()
+            .map(|&(s, e)| {
+                (Duration::seconds(e).min(hi) - Duration::seconds(s).max(lo)).max(Duration::zero())
+            })
             .fold(Duration::zero(), |a, b| a + b)
     }
 
