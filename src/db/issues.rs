@@ -9,7 +9,7 @@ use super::schema::{
     issue_clocks, issue_comments, issue_counters, issue_departments, issue_events, issues,
     project_observers, visibility_changes,
 };
-use super::sla::ClockRow;
+use super::sla::ClockMarks;
 use super::stamp::{MaybeStamp, Stamp};
 use super::{DbConn, native};
 use crate::domain::issue::Status;
@@ -181,13 +181,13 @@ pub fn find_visible_with_clock(
     conn: &mut DbConn,
     scope: Scope,
     id: i64,
-) -> QueryResult<Option<(IssueRow, Option<ClockRow>)>> {
+) -> QueryResult<Option<(IssueRow, Option<ClockMarks>)>> {
     visible_one!(
         conn,
         scope,
         id,
         issues::table.left_join(issue_clocks::table),
-        (IssueRow::as_select(), Option::<ClockRow>::as_select())
+        (IssueRow::as_select(), Option::<ClockMarks>::as_select())
     )
 }
 
@@ -336,7 +336,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: Scope,
     f: &IssueFilter,
-) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+) -> QueryResult<Vec<(IssueRow, Option<ClockMarks>)>> {
     if let Scope::Observer(user) = scope
         && let Some(rows) = observer_page(conn, user, f)?
     {
@@ -350,7 +350,7 @@ pub fn list(
             c,
             issues::table
                 .left_join(issue_clocks::table)
-                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
                 .into_boxed(),
             issues::id,
             f
@@ -360,7 +360,7 @@ pub fn list(
             issues::table
                 .left_join(issue_clocks::table)
                 .filter(observer_sees!(user))
-                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
                 .into_boxed(),
             issues::id,
             f
@@ -370,7 +370,7 @@ pub fn list(
             issue_departments::table
                 .inner_join(issues::table.left_join(issue_clocks::table))
                 .filter(issue_departments::department_id.eq(d))
-                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
                 .into_boxed(),
             issue_departments::issue_id,
             f
@@ -389,14 +389,14 @@ fn plain_page(
     scope: Scope,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<(IssueRow, Option<ClockRow>)>> {
+) -> QueryResult<Vec<(IssueRow, Option<ClockMarks>)>> {
     // `$q`'s rows before the cursor, newest first by `$id`, with their clocks.
     macro_rules! newest {
         ($c:ident, $q:expr, $id:expr) => {
             $q.filter($id.lt(before))
                 .order($id.desc())
                 .limit(limit)
-                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
                 .load($c)
         };
     }
@@ -445,12 +445,12 @@ fn department_page_pg(
         .left_join(issue_clocks::table)
         .filter(issues::id.eq_any(array(newest)))
         .order(issues::id.desc())
-        .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+        .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
         .load(pg)
 }
 
 /// An issue and its SLA clocks, as a page lists them.
-type WithClock = (IssueRow, Option<ClockRow>);
+type WithClock = (IssueRow, Option<ClockMarks>);
 
 /// Followed projects past which an observer's page is one statement over the rule again
 /// (the page below costs a statement per followed project).
@@ -516,7 +516,7 @@ fn observer_page(
                 .filter(issues::id.eq_any(&ids))
                 .filter(observer_sees!(user))
                 .order(issues::id.desc())
-                .select((IssueRow::as_select(), Option::<ClockRow>::as_select()))
+                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
                 .load(c)?;
             if rows.len() == ids.len() {
                 break;

@@ -245,6 +245,38 @@ pub struct ClockRow {
     pub auto_close_at: Option<NaiveDateTime>,
 }
 
+/// What an issue's view shows of its clocks beyond the issue's own deadlines: since when the
+/// resolve clock is paused, and when a resolved issue closes by itself. Pages read only
+/// these columns of the clocks (a page of 50 issues decoded 350 more values for nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = issue_clocks)]
+pub struct ClockMarks {
+    pub issue_id: i64,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub resolve_paused_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub auto_close_at: Option<NaiveDateTime>,
+}
+
+impl From<&ClockRow> for ClockMarks {
+    fn from(c: &ClockRow) -> Self {
+        ClockMarks {
+            issue_id: c.issue_id,
+            resolve_paused_at: c.resolve_paused_at,
+            auto_close_at: c.auto_close_at,
+        }
+    }
+}
+
+/// The view's marks of an issue's clocks, if it has clocks.
+pub fn marks(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockMarks>> {
+    native!(conn, c => issue_clocks::table
+        .find(issue_id)
+        .select(ClockMarks::as_select())
+        .get_result(c)
+        .optional())
+}
+
 pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> {
     native!(conn, c => issue_clocks::table
         .find(issue_id)

@@ -12,6 +12,7 @@ use crate::api::idempotency::{Answer, Once};
 use crate::api::issues::{Reader, present_with_clock};
 use crate::auth::AuthUser;
 use crate::db;
+use crate::db::sla::ClockMarks;
 use crate::domain::issue::{Category, Priority};
 use crate::domain::role::Role;
 use crate::domain::user::{parse_paragraph, parse_text};
@@ -137,6 +138,7 @@ fn file(
     let (row, clock) = filing::file(c, calendars, reporter, filing, now)?;
     let version = row.version;
     // Only observers file, so the answer is an observer's view.
+    let clock = clock.as_ref().map(ClockMarks::from);
     let view = present_with_clock(c, calendars, row, clock, Reader::Public)?;
     tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
     Ok(Answer::json(StatusCode::CREATED, &view)?

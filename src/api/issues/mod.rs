@@ -11,7 +11,7 @@ pub mod view;
 
 pub(crate) use crate::workflow::access::{scope, sees_internal};
 
-use crate::db::{self, DbConn, issues::IssueRow, sla::ClockRow};
+use crate::db::{self, DbConn, issues::IssueRow, sla::ClockMarks};
 use crate::error::AppError;
 use crate::workflow::sla::Calendars;
 use view::{IssueView, SlaView};
@@ -40,7 +40,7 @@ impl Reader {
 pub(crate) fn present(
     c: &mut DbConn,
     calendars: &Calendars,
-    rows: Vec<(IssueRow, Option<ClockRow>)>,
+    rows: Vec<(IssueRow, Option<ClockMarks>)>,
     reader: Reader,
 ) -> Result<Vec<IssueView>, AppError> {
     let cal = calendars.current(c)?;
@@ -82,7 +82,7 @@ pub(crate) fn present_one(
     row: IssueRow,
     reader: Reader,
 ) -> Result<IssueView, AppError> {
-    let clock = db::sla::clock(c, row.id)?;
+    let clock = db::sla::marks(c, row.id)?;
     present_with_clock(c, calendars, row, clock, reader)
 }
 
@@ -91,7 +91,7 @@ pub(crate) fn present_with_clock(
     c: &mut DbConn,
     calendars: &Calendars,
     row: IssueRow,
-    clock: Option<ClockRow>,
+    clock: Option<ClockMarks>,
     reader: Reader,
 ) -> Result<IssueView, AppError> {
     present(c, calendars, vec![(row, clock)], reader)?

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::db::issues::{CommentRow, EventRow, IssueRow};
-use crate::db::sla::ClockRow;
+use crate::db::sla::ClockMarks;
 use crate::domain::calendar::Calendar;
 use crate::domain::issue::Status;
 
@@ -90,7 +90,7 @@ impl SlaView {
     /// The clocks of an issue at `now`, walked on `cal`.
     pub fn new(
         i: &IssueRow,
-        clock: Option<&ClockRow>,
+        clock: Option<&ClockMarks>,
         cal: &Calendar,
         now: NaiveDateTime,
     ) -> SlaView {
