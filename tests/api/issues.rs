@@ -32,9 +32,9 @@ on_both_databases!(
     every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does,
 );
 
-/// Every id a caller's list shows, following the cursor `limit` at a time.
-async fn listed(c: &County, token: &str, query: &str) -> Vec<i64> {
-    let mut ids = Vec::new();
+/// Every item a caller's list shows, following the cursor `limit` at a time.
+async fn listed_items(c: &County, token: &str, query: &str) -> Vec<serde_json::Value> {
+    let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let path = match &cursor {
@@ -42,14 +42,18 @@ async fn listed(c: &County, token: &str, query: &str) -> Vec<i64> {
             None => format!("/api/v1/issues?{query}"),
         };
         let page = c.app.get(&path, token).await;
-        for item in page.assert_status(200)["items"].as_array().unwrap() {
-            ids.push(item["id"].as_i64().unwrap());
-        }
+        items.extend(page.assert_status(200)["items"].as_array().unwrap().clone());
         match page.body["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
-            None => return ids,
+            None => return items,
         }
     }
+}
+
+/// Every id a caller's list shows, following the cursor `limit` at a time.
+async fn listed(c: &County, token: &str, query: &str) -> Vec<i64> {
+    let items = listed_items(c, token, query).await;
+    items.iter().map(|i| i["id"].as_i64().unwrap()).collect()
 }
 
 async fn a_department_lists_every_issue_it_ever_had_newest_first_a_page_at_a_time(db: Db) {
@@ -246,28 +250,15 @@ async fn every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does(db
         for query in ["limit=50", "limit=2", "limit=50&project_id=0"] {
             let query = query.replace("project_id=0", &format!("project_id={}", c.project_p));
             let mut seen = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let path = match &cursor {
-                    Some(cur) => format!("/api/v1/issues?{query}&cursor={cur}"),
-                    None => format!("/api/v1/issues?{query}"),
-                };
-                let page = c.app.get(&path, token).await;
-                page.assert_status(200);
-                for item in page.body["items"].as_array().unwrap() {
-                    let id = item["id"].as_i64().unwrap();
-                    let own = c.issue(token, id).await;
-                    assert_eq!(
-                        settled(&serde_json::to_vec(item).unwrap()),
-                        settled(&own.bytes),
-                        "{who}, {query}: issue {id}"
-                    );
-                    seen.push(id);
-                }
-                match page.body["next_cursor"].as_str() {
-                    Some(next) => cursor = Some(next.to_string()),
-                    None => break,
-                }
+            for item in listed_items(&c, token, &query).await {
+                let id = item["id"].as_i64().unwrap();
+                let own = c.issue(token, id).await;
+                assert_eq!(
+                    settled(&serde_json::to_vec(&item).unwrap()),
+                    settled(&own.bytes),
+                    "{who}, {query}: issue {id}"
+                );
+                seen.push(id);
             }
             let newest_first: Vec<i64> = filed.iter().rev().copied().collect();
             assert_eq!(seen, newest_first, "{who}, {query}");
