@@ -187,21 +187,28 @@ impl Running {
         self.lines.try_iter().collect()
     }
 
+    /// SIGTERM, sent by the system call itself (a `kill` process could fail to start on a
+    /// loaded machine, and the server would never hear it).
     fn terminate(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .expect("the server's pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM)
+            .expect("SIGTERM sent to the server");
     }
 
+    /// The server's exit, within its own shutdown timeout (30 s) and some slack for a
+    /// loaded machine.
     fn wait(&mut self) -> std::process::ExitStatus {
-        for _ in 0..600 {
+        for _ in 0..900 {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
-        panic!("observer-desk did not stop within 30 s of SIGTERM");
+        panic!("observer-desk did not stop within 45 s of SIGTERM");
     }
 }
 
@@ -291,7 +298,7 @@ async fn post_json(address: &str, path: &str, body: serde_json::Value) -> (u16, 
         .post(format!("{address}{path}"))
         .send_json(&body)
         .await
-        .expect("request answered");
+        .unwrap_or_else(|e| panic!("{path}: no answer: {e}"));
     let bytes = res.body().await.expect("body");
     (
         res.status().as_u16(),
@@ -315,23 +322,37 @@ async fn the_first_start_prints_a_generated_admin_password_once(db: Db) {
         json!({ "username": "admin", "password": password }),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 200, "the first start's login: {body}");
     assert_eq!(body["user"]["role"], "admin");
     first.terminate();
-    assert!(first.wait().success());
+    let stopped = first.wait();
+    assert!(
+        stopped.success(),
+        "the first start ended with {stopped:?}; it printed {:?}",
+        first.output_so_far()
+    );
 
     // The second start finds the admin and prints no password.
     let mut second = Running::start(&database, &[]);
-    assert!(!second.output_so_far().join("\n").contains("password"));
-    let (status, _) = post_json(
+    let printed = second.output_so_far();
+    assert!(
+        !printed.iter().any(|l| l.contains("with password: ")),
+        "the second start printed a password: {printed:?}"
+    );
+    let (status, body) = post_json(
         &second.address,
         "/api/v1/auth/login",
         json!({ "username": "admin", "password": password }),
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "the second start's login: {body}");
     second.terminate();
-    assert!(second.wait().success());
+    let stopped = second.wait();
+    assert!(
+        stopped.success(),
+        "the second start ended with {stopped:?}; it printed {:?}",
+        second.output_so_far()
+    );
 }
 
 async fn sigterm_lets_in_flight_requests_finish_and_loses_nothing(db: Db) {
