@@ -181,7 +181,7 @@ pub fn find_visible_with_clock(
     conn: &mut DbConn,
     scope: Scope,
     id: i64,
-) -> QueryResult<Option<(IssueRow, Option<ClockMarks>)>> {
+) -> QueryResult<Option<WithClock>> {
     visible_one!(
         conn,
         scope,
@@ -332,11 +332,7 @@ macro_rules! page {
 /// many the department had. Built on the backend's own connection: a filter's statement is
 /// still built per call (the filters vary), but not translated through the two-backend
 /// connection as well.
-pub fn list(
-    conn: &mut DbConn,
-    scope: Scope,
-    f: &IssueFilter,
-) -> QueryResult<Vec<(IssueRow, Option<ClockMarks>)>> {
+pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<WithClock>> {
     if let Scope::Observer(user) = scope
         && let Some(rows) = observer_page(conn, user, f)?
     {
@@ -389,7 +385,7 @@ fn plain_page(
     scope: Scope,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<(IssueRow, Option<ClockMarks>)>> {
+) -> QueryResult<Vec<WithClock>> {
     // `$q`'s rows before the cursor, newest first by `$id`, with their clocks.
     macro_rules! newest {
         ($c:ident, $q:expr, $id:expr) => {
@@ -450,7 +446,7 @@ fn department_page_pg(
 }
 
 /// An issue and its SLA clocks, as a page lists them.
-type WithClock = (IssueRow, Option<ClockMarks>);
+pub type WithClock = (IssueRow, Option<ClockMarks>);
 
 /// Followed projects past which an observer's page is one statement over the rule again
 /// (the page below costs a statement per followed project).
