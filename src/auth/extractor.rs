@@ -91,18 +91,14 @@ impl FromRequest for AuthUser {
 /// session ended, or the password changed since the token was issued.
 async fn load(state: &AppState, key: &CallerKey) -> Result<AuthUser, AppError> {
     let (user_id, session) = (key.user_id, key.session.clone());
-    let (row, open) = state
+    let found = state
         .db
-        .read(move |conn| {
-            Ok((
-                db::users::find(conn, user_id)?,
-                crate::auth::sessions::is_open(conn, &session)?,
-            ))
-        })
+        .read(move |conn| Ok(db::users::find_in_session(conn, user_id, &session)?))
         .await?;
     // A token of a session that ended (logout, reuse detected) is void.
-    let row = row
-        .filter(|u| u.active && open)
+    let row = found
+        .filter(|(u, open)| u.active && *open)
+        .map(|(u, _)| u)
         .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
     // A token issued before the last password change is void.
     if key.password_stamp != row.password_changed_at.and_utc().timestamp_micros() {

@@ -131,13 +131,7 @@ pub fn rotate(
     Ok(Rotation::ReuseDetected)
 }
 
-/// Whether a session (a refresh-token family) is still open: not logged out or revoked.
-pub fn is_open(conn: &mut DbConn, session: &str) -> Result<bool, AppError> {
-    Ok(refresh_tokens::family_is_open(conn, session)?)
-}
-
-/// Ends the session the token belongs to. Unknown tokens are ignored.
-/// Ends the session of a refresh token; returns whose it was, if it was known.
+/// Ends the session of a refresh token (unknown tokens are ignored); returns whose it was, if it was known.
 pub fn end(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Option<i64>, AppError> {
     if let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? {
         refresh_tokens::revoke_family(conn, &row.family_id, now)?;

@@ -788,6 +788,32 @@ pub fn add_event_on(conn: &mut DbConn, issue: &IssueRow, event: &Event<'_>) -> Q
     )
 }
 
+/// Several events of an issue at once, as [`add_event_on`] writes each: one statement of its
+/// own type for each count, so prepared once.
+pub fn add_events_on<const N: usize>(
+    conn: &mut DbConn,
+    issue: &IssueRow,
+    events: [&Event<'_>; N],
+) -> QueryResult<()> {
+    // Owned values: a batch's statement type is its cache key, so it may borrow nothing.
+    let values = events.map(|e| {
+        (
+            issue_events::issue_id.eq(issue.id),
+            issue_events::kind.eq(e.kind),
+            issue_events::actor_id.eq(e.actor_id),
+            issue_events::at.eq(e.at),
+            issue_events::data.eq(e.data.to_string()),
+            issue_events::internal.eq(e.internal),
+            issue_events::department_id.eq(issue.department_id),
+            issue_events::issue_created_at.eq(Some(issue.created_at)),
+        )
+    });
+    native!(conn, c => diesel::insert_into(issue_events::table)
+        .values(values)
+        .execute(c))?;
+    Ok(())
+}
+
 fn insert_event(
     conn: &mut DbConn,
     issue_id: i64,

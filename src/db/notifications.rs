@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{notifications, users};
+use super::schema::{departments, notifications, users};
 use super::users::UserRow;
 use super::{DbConn, native};
 
@@ -42,6 +42,28 @@ pub fn insert(conn: &mut DbConn, n: &NewNotification<'_>) -> QueryResult<i64> {
         .returning(notifications::id)
         .get_result(c))
 }
+
+/// Several notifications, a statement per [`INSERT_CHUNK`] of them (a department's users
+/// or the supervisors: one statement): the id each one was given, with its user.
+pub fn insert_all(conn: &mut DbConn, rows: &[NewNotification<'_>]) -> QueryResult<Vec<(i64, i64)>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|n| (n, notifications::updated_at.eq(n.created_at)))
+            .collect();
+        let written: Vec<(i64, i64)> = native!(conn, c => diesel::insert_into(notifications::table)
+            .values(values)
+            .returning((notifications::id, notifications::user_id))
+            .get_results(c))?;
+        ids.extend(written);
+    }
+    Ok(ids)
+}
+
+/// Rows per insert: eight parameters each, well inside either database's limit on the
+/// parameters of one statement (32,766 for SQLite, 65,535 for PostgreSQL).
+const INSERT_CHUNK: usize = 500;
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<NotificationRow>> {
     notifications::table
@@ -140,6 +162,35 @@ pub fn department_users(
         .load(c))?;
     found.retain(|u| roles.contains(&u.role.as_str()));
     Ok(found)
+}
+
+/// Who hears of a department's issues: its webhook address, and its active users of
+/// `roles` (as [`department_users`] picks them), in one statement. `None` when no
+/// department has this id.
+pub fn department_audience(
+    conn: &mut DbConn,
+    department_id: i64,
+    roles: &[&str],
+) -> QueryResult<Option<(Option<String>, Vec<UserRow>)>> {
+    let rows: Vec<(Option<String>, Option<UserRow>)> = native!(conn, c => departments::table
+        .left_join(
+            users::table.on(users::department_id
+                .eq(departments::id.nullable())
+                .and(users::active.eq(true))),
+        )
+        .filter(departments::id.eq(department_id))
+        .select((departments::webhook_url, Option::<UserRow>::as_select()))
+        .order(users::id.asc())
+        .load(c))?;
+    let Some(webhook) = rows.first().map(|(url, _)| url.clone()) else {
+        return Ok(None);
+    };
+    let users = rows
+        .into_iter()
+        .filter_map(|(_, user)| user)
+        .filter(|u| roles.contains(&u.role.as_str()))
+        .collect();
+    Ok(Some((webhook, users)))
 }
 
 pub fn supervisors(conn: &mut DbConn) -> QueryResult<Vec<UserRow>> {

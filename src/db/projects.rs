@@ -76,6 +76,26 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ProjectRow>> {
         .optional())
 }
 
+/// A project, and whether `user_id` follows it: one statement.
+pub fn find_followed(
+    conn: &mut DbConn,
+    id: i64,
+    user_id: i64,
+) -> QueryResult<Option<(ProjectRow, bool)>> {
+    native!(conn, c => projects::table
+        .find(id)
+        .select((
+            ProjectRow::as_select(),
+            diesel::dsl::exists(
+                project_observers::table
+                    .filter(project_observers::project_id.eq(projects::id))
+                    .filter(project_observers::user_id.eq(user_id)),
+            ),
+        ))
+        .get_result(c)
+        .optional())
+}
+
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<ProjectRow>> {
     projects::table
         .filter(projects::code.eq(code))

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::schema::refresh_tokens;
-use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
@@ -53,17 +53,6 @@ pub fn mark_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
     )
     .set(refresh_tokens::used_at.eq(now))
     .execute(conn)
-}
-
-/// Whether any token of the family is unrevoked (revocation always takes the whole family).
-pub fn family_is_open(conn: &mut DbConn, family_id: &str) -> QueryResult<bool> {
-    use diesel::dsl::exists;
-    native!(conn, c => diesel::select(exists(
-        refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    ))
-    .get_result(c))
 }
 
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> QueryResult<usize> {

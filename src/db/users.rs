@@ -72,6 +72,29 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
         .optional())
 }
 
+/// A user, and whether the session `family_id` is still open: not logged out or revoked,
+/// i.e. any of its refresh tokens unrevoked (revocation always takes the whole family).
+/// What a token's caller is checked against, in one statement.
+pub fn find_in_session(
+    conn: &mut DbConn,
+    id: i64,
+    family_id: &str,
+) -> QueryResult<Option<(UserRow, bool)>> {
+    use super::schema::refresh_tokens;
+    native!(conn, c => users::table
+        .find(id)
+        .select((
+            UserRow::as_select(),
+            diesel::dsl::exists(
+                refresh_tokens::table
+                    .filter(refresh_tokens::family_id.eq(family_id))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            ),
+        ))
+        .get_result(c)
+        .optional())
+}
+
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::username.eq(username))

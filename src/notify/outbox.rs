@@ -287,8 +287,11 @@ pub fn inspection_alert(
         "threshold": alert.threshold,
     })
     .to_string();
-    for user in notifications::supervisors(c)?.iter().filter(|u| u.active) {
-        let (title, body) = match Lang::from_locale(&user.locale) {
+    let supervisors = notifications::supervisors(c)?;
+    let to: Vec<&UserRow> = supervisors.iter().filter(|u| u.active).collect();
+    let texts: Vec<(String, String)> = to
+        .iter()
+        .map(|user| match Lang::from_locale(&user.locale) {
             Lang::Zh => {
                 let period = match alert.period.as_str() {
                     "day" => "当日",
@@ -310,22 +313,9 @@ pub fn inspection_alert(
                     alert.inspections, alert.period, alert.period_start, alert.threshold
                 ),
             ),
-        };
-        write(
-            c,
-            user,
-            &NewNotification {
-                user_id: user.id,
-                issue_id: None,
-                kind: "inspection_alert",
-                title: &title,
-                body: &body,
-                data: &data,
-                created_at: at,
-            },
-        )?;
-    }
-    Ok(())
+        })
+        .collect();
+    write_all(c, &to, &texts, None, "inspection_alert", &data, at)
 }
 
 /// Tells each recipient (once each, whatever the list repeats).
@@ -337,35 +327,54 @@ pub fn notify(
 ) -> Result<(), AppError> {
     let at = now();
     let mut told = std::collections::BTreeSet::new();
-    for user in recipients.iter().filter(|u| u.active) {
-        if !told.insert(user.id) {
-            continue;
-        }
-        let (title, body) = render(notice, issue, Lang::from_locale(&user.locale));
-        let data = json!({ "issue_id": issue.id, "number": issue.number, "status": issue.status })
-            .to_string();
-        write(
-            c,
-            user,
-            &NewNotification {
-                user_id: user.id,
-                issue_id: Some(issue.id),
-                kind: notice.kind(),
-                title: &title,
-                body: &body,
-                data: &data,
-                created_at: at,
-            },
-        )?;
-    }
-    Ok(())
+    let to: Vec<&UserRow> = recipients
+        .iter()
+        .filter(|u| u.active && told.insert(u.id))
+        .collect();
+    let data =
+        json!({ "issue_id": issue.id, "number": issue.number, "status": issue.status }).to_string();
+    let texts: Vec<(String, String)> = to
+        .iter()
+        .map(|user| render(notice, issue, Lang::from_locale(&user.locale)))
+        .collect();
+    write_all(c, &to, &texts, Some(issue.id), notice.kind(), &data, at)
 }
 
-/// One notification in the feed, and by email too for a user who has an address and wants it.
-fn write(c: &mut DbConn, user: &UserRow, n: &NewNotification<'_>) -> Result<(), AppError> {
-    let id = notifications::insert(c, n)?;
-    if let Some(email) = user.email.as_deref().filter(|_| user.notify_email) {
-        crate::db::deliveries::enqueue(c, id, Channel::Mail, email, n.created_at)?;
+/// A notification for each of `to` with its (title, body) from `texts`, written together,
+/// and an email for each recipient who has an address and wants it.
+fn write_all(
+    c: &mut DbConn,
+    to: &[&UserRow],
+    texts: &[(String, String)],
+    issue_id: Option<i64>,
+    kind: &str,
+    data: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    let rows: Vec<NewNotification<'_>> = to
+        .iter()
+        .zip(texts)
+        .map(|(user, (title, body))| NewNotification {
+            user_id: user.id,
+            issue_id,
+            kind,
+            title,
+            body,
+            data,
+            created_at: at,
+        })
+        .collect();
+    let ids = notifications::insert_all(c, &rows)?;
+    for user in to {
+        let Some(email) = user.email.as_deref().filter(|_| user.notify_email) else {
+            continue;
+        };
+        let id = ids
+            .iter()
+            .find(|(_, u)| *u == user.id)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| AppError::internal("a notification was not written"))?;
+        crate::db::deliveries::enqueue(c, id, Channel::Mail, email, at)?;
     }
     Ok(())
 }
@@ -382,13 +391,6 @@ pub fn heads_and_supervisors(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<Use
 
 fn user(c: &mut DbConn, id: i64) -> Result<Vec<UserRow>, AppError> {
     Ok(crate::db::users::find(c, id)?.into_iter().collect())
-}
-
-fn department_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, AppError> {
-    Ok(match department_id {
-        Some(d) => notifications::department_users(c, d, &["department_staff", "department_head"])?,
-        None => Vec::new(),
-    })
 }
 
 fn heads_of(c: &mut DbConn, department_id: Option<i64>) -> Result<Vec<UserRow>, AppError> {
@@ -523,9 +525,12 @@ pub fn tell_department(
     let Some(id) = department_id else {
         return Ok(());
     };
-    let to = department_of(c, Some(id))?;
+    let roles = ["department_staff", "department_head"];
+    let Some((webhook, to)) = notifications::department_audience(c, id, &roles)? else {
+        return Ok(());
+    };
     notify(c, &to, notice, issue)?;
-    if let Some(url) = crate::db::departments::find(c, id)?.and_then(|d| d.webhook_url) {
+    if let Some(url) = webhook {
         let at = now();
         let stamp = |t: Option<NaiveDateTime>| t.as_ref().map(crate::text::rfc3339);
         let payload = json!({

@@ -171,9 +171,9 @@ fn place(
     ),
     AppError,
 > {
-    let project = db::projects::find(c, b.project_id)?
+    let (project, follows) = db::projects::find_followed(c, b.project_id, reporter)?
         .ok_or_else(|| AppError::field("project_id", "unknown", "no project has this id"))?;
-    if !db::projects::is_follower(c, project.id, reporter)? {
+    if !follows {
         return Err(AppError::field(
             "project_id",
             "not_followed",
@@ -237,19 +237,21 @@ fn record_filing(
     // `row` is the issue as inserted: the events are addressed to its department.
     let filed = json!({ "number": row.number, "category": row.category, "priority": row.priority, "status": row.status });
     let routed = json!(decision);
-    for (kind, actor_id, data) in [
-        (EventKind::Filed, Some(reporter), &filed),
-        (EventKind::Routed, None, &routed),
-    ] {
-        let event = issues::Event {
-            kind,
-            actor_id,
-            at: row.created_at,
-            data,
-            internal: false,
-        };
-        issues::add_event_on(c, row, &event)?;
-    }
+    let event = |kind, actor_id, data| issues::Event {
+        kind,
+        actor_id,
+        at: row.created_at,
+        data,
+        internal: false,
+    };
+    issues::add_events_on(
+        c,
+        row,
+        [
+            &event(EventKind::Filed, Some(reporter), &filed),
+            &event(EventKind::Routed, None, &routed),
+        ],
+    )?;
     if let Some(d) = decision.department_id() {
         issues::remember_first_department(c, row, d)?;
     }
