@@ -22,10 +22,8 @@ pub struct NotificationRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// `None` is written as NULL (see [`crate::db::issues::NewIssue`]).
-#[derive(Debug, Insertable)]
-#[diesel(table_name = notifications)]
-#[diesel(treat_none_as_default_value = false)]
+/// A notification to write with [`insert_all`].
+#[derive(Debug)]
 pub struct NewNotification<'a> {
     pub user_id: i64,
     pub issue_id: Option<i64>,
@@ -36,34 +34,57 @@ pub struct NewNotification<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConn, n: &NewNotification<'_>) -> QueryResult<i64> {
-    native!(conn, c => diesel::insert_into(notifications::table)
-        .values((n, notifications::updated_at.eq(n.created_at)))
-        .returning(notifications::id)
-        .get_result(c))
-}
-
-/// Several notifications, a statement per [`INSERT_CHUNK`] of them (a department's users
-/// or the supervisors: one statement): the id each one was given, with its user.
+/// Several notifications, written in groups of 16, 8, 4, 2 or 1 rows (a department of
+/// three users: a group of two and one of one): each group size is a statement of its own
+/// type, prepared once per connection, where a list of any length would be a new statement
+/// to parse and plan on every call. The id each one was given, with its user.
 pub fn insert_all(conn: &mut DbConn, rows: &[NewNotification<'_>]) -> QueryResult<Vec<(i64, i64)>> {
     let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|n| (n, notifications::updated_at.eq(n.created_at)))
-            .collect();
-        let written: Vec<(i64, i64)> = native!(conn, c => diesel::insert_into(notifications::table)
-            .values(values)
-            .returning((notifications::id, notifications::user_id))
-            .get_results(c))?;
-        ids.extend(written);
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let size = [16, 8, 4, 2, 1]
+            .into_iter()
+            .find(|size| *size <= rest.len())
+            .unwrap_or(1);
+        let (group, after) = rest.split_at(size);
+        ids.extend(match size {
+            16 => insert_group::<16>(conn, group)?,
+            8 => insert_group::<8>(conn, group)?,
+            4 => insert_group::<4>(conn, group)?,
+            2 => insert_group::<2>(conn, group)?,
+            _ => insert_group::<1>(conn, group)?,
+        });
+        rest = after;
     }
     Ok(ids)
 }
 
-/// Rows per insert: eight parameters each, well inside either database's limit on the
-/// parameters of one statement (32,766 for SQLite, 65,535 for PostgreSQL).
-const INSERT_CHUNK: usize = 500;
+/// `N` notifications in one statement. The values are owned: a batch's statement type is
+/// its cache key, so it may borrow nothing.
+fn insert_group<const N: usize>(
+    conn: &mut DbConn,
+    rows: &[NewNotification<'_>],
+) -> QueryResult<Vec<(i64, i64)>> {
+    let group: &[NewNotification<'_>; N] = rows.try_into().map_err(|_| {
+        diesel::result::Error::QueryBuilderError("a group of the wrong size".into())
+    })?;
+    let values = group.each_ref().map(|n| {
+        (
+            notifications::user_id.eq(n.user_id),
+            notifications::issue_id.eq(n.issue_id),
+            notifications::kind.eq(n.kind.to_string()),
+            notifications::title.eq(n.title.to_string()),
+            notifications::body.eq(n.body.to_string()),
+            notifications::data.eq(n.data.to_string()),
+            notifications::created_at.eq(n.created_at),
+            notifications::updated_at.eq(n.created_at),
+        )
+    });
+    native!(conn, c => diesel::insert_into(notifications::table)
+        .values(values)
+        .returning((notifications::id, notifications::user_id))
+        .get_results(c))
+}
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<NotificationRow>> {
     notifications::table

@@ -10,7 +10,7 @@ use crate::on_both_databases;
 on_both_databases!(
     who_hears_what_along_the_closed_loop,
     a_refused_or_rolled_back_change_tells_nobody,
-    more_notices_than_one_statement_carries_are_all_written_each_to_its_user
+    notices_to_any_number_of_recipients_are_all_written_each_to_its_user
 );
 
 async fn feed(c: &County, token: &str) -> Vec<Value> {
@@ -209,59 +209,79 @@ async fn a_refused_or_rolled_back_change_tells_nobody(db: Db) {
     );
 }
 
-/// Notices are written a statement per batch of recipients: a list longer than a batch is
-/// written whole, each row to its own user, and reads back in the feed.
-async fn more_notices_than_one_statement_carries_are_all_written_each_to_its_user(db: Db) {
+/// Notices are written in groups of fixed sizes (16, 8, 4, 2, 1): a list of any length is
+/// written whole, each row to its own user with its own text, and reads back in the feed.
+async fn notices_to_any_number_of_recipients_are_all_written_each_to_its_user(db: Db) {
     use observer_desk::db::notifications::{NewNotification, insert_all};
     let c = County::new(db).await;
-    let me = |token: String| {
-        let app = &c.app;
-        async move {
-            app.get("/api/v1/me", &token).await.assert_status(200)["id"]
-                .as_i64()
-                .unwrap()
-        }
-    };
-    let (staff, head) = (c.staff_a_id, me(c.head_a.clone()).await);
+    let head = c.app.get("/api/v1/me", &c.head_a).await.assert_status(200)["id"]
+        .as_i64()
+        .unwrap();
+    let staff = c.staff_a_id;
     let store = observer_desk::db::Db::connect(c.app.database_url(), 1).unwrap();
     let at = chrono::Utc::now().naive_utc();
-    let written = store
-        .write(move |conn| {
-            let titles: Vec<String> = (0..1201).map(|i| format!("批量通知 {i}")).collect();
-            let rows: Vec<NewNotification<'_>> = titles
-                .iter()
-                .enumerate()
-                .map(|(i, title)| NewNotification {
-                    user_id: if i % 3 == 0 { head } else { staff },
-                    issue_id: None,
-                    kind: "inspection_alert",
-                    title,
-                    body: title,
-                    data: "{}",
-                    created_at: at,
-                })
-                .collect();
-            Ok(insert_all(conn, &rows)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(written.len(), 1201, "every row was written");
-    let ids: std::collections::BTreeSet<i64> = written.iter().map(|(id, _)| *id).collect();
-    assert_eq!(ids.len(), 1201, "each row has an id of its own");
-    let to_head = written.iter().filter(|(_, user)| *user == head).count();
-    let to_staff = written.iter().filter(|(_, user)| *user == staff).count();
-    assert_eq!(
-        (to_head, to_staff),
-        (401, 800),
-        "each row went to its own user"
-    );
-    // Each user's feed holds its own rows and no one else's.
+    let mut all = Vec::new();
+    for count in [0usize, 1, 3, 31, 1201] {
+        let written = store
+            .write(move |conn| {
+                let titles: Vec<String> = (0..count)
+                    .map(|i| format!("批量通知 {count}/{i}"))
+                    .collect();
+                let rows: Vec<NewNotification<'_>> = titles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, title)| NewNotification {
+                        user_id: if i % 3 == 0 { head } else { staff },
+                        issue_id: None,
+                        kind: "inspection_alert",
+                        title,
+                        body: title,
+                        data: "{}",
+                        created_at: at,
+                    })
+                    .collect();
+                Ok(insert_all(conn, &rows)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(written.len(), count, "every row of {count} was written");
+        let to_head = written.iter().filter(|(_, user)| *user == head).count();
+        assert_eq!(
+            to_head,
+            count.div_ceil(3),
+            "each of {count} rows went to its own user"
+        );
+        all.extend(written);
+    }
+    let ids: std::collections::BTreeSet<i64> = all.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), all.len(), "each row has an id of its own");
+    // Each user's feed holds its own rows, each with the text written for it.
     for (token, user) in [(&c.head_a, head), (&c.staff_a, staff)] {
-        for n in feed(&c, token).await {
+        let alerts: Vec<Value> = feed(&c, token)
+            .await
+            .into_iter()
+            .filter(|n| n["kind"] == "inspection_alert")
+            .collect();
+        assert_eq!(alerts.len(), 200, "a full page of user {user}'s alerts");
+        for n in alerts {
+            let id = n["id"].as_i64().unwrap();
             assert!(
-                written.contains(&(n["id"].as_i64().unwrap(), user))
-                    || n["kind"] != "inspection_alert",
+                all.contains(&(id, user)),
                 "a row in user {user}'s feed was written for someone else: {n}"
+            );
+            assert_eq!(n["title"], n["body"], "{n}");
+            let i: usize = n["title"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                i % 3 == 0,
+                user == head,
+                "row {i} was written for user {user}: {n}"
             );
         }
     }
