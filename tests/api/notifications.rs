@@ -231,7 +231,7 @@ async fn notices_to_any_number_of_recipients_are_all_written_each_to_its_user(db
                     .iter()
                     .enumerate()
                     .map(|(i, title)| NewNotification {
-                        user_id: if i % 3 == 0 { head } else { staff },
+                        user_id: if i.is_multiple_of(3) { head } else { staff },
                         issue_id: None,
                         kind: "inspection_alert",
                         title,
@@ -279,7 +279,7 @@ async fn notices_to_any_number_of_recipients_are_all_written_each_to_its_user(db
                 .parse()
                 .unwrap();
             assert_eq!(
-                i % 3 == 0,
+                i.is_multiple_of(3),
                 user == head,
                 "row {i} was written for user {user}: {n}"
             );
