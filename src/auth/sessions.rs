@@ -131,7 +131,8 @@ pub fn rotate(
     Ok(Rotation::ReuseDetected)
 }
 
-/// Ends the session of a refresh token (unknown tokens are ignored); returns whose it was, if it was known.
+/// Ends the session of a refresh token (unknown tokens are ignored); returns whose it was,
+/// if it was known.
 pub fn end(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Option<i64>, AppError> {
     if let Some(row) = refresh_tokens::find_by_hash(conn, &hash_refresh_token(token))? {
         refresh_tokens::revoke_family(conn, &row.family_id, now)?;
