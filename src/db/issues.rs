@@ -779,13 +779,7 @@ pub struct Event<'a> {
 /// An event of an issue whose row the caller holds as it is after the change the event
 /// records (addressed to its department): nothing to look up first.
 pub fn add_event_on(conn: &mut DbConn, issue: &IssueRow, event: &Event<'_>) -> QueryResult<()> {
-    insert_event(
-        conn,
-        issue.id,
-        Some(issue.created_at),
-        issue.department_id,
-        event,
-    )
+    add_events_on(conn, issue, [event])
 }
 
 /// Several events of an issue at once, as [`add_event_on`] writes each: one statement of its
@@ -795,19 +789,8 @@ pub fn add_events_on<const N: usize>(
     issue: &IssueRow,
     events: [&Event<'_>; N],
 ) -> QueryResult<()> {
-    // Owned values: a batch's statement type is its cache key, so it may borrow nothing.
-    let values = events.map(|e| {
-        (
-            issue_events::issue_id.eq(issue.id),
-            issue_events::kind.eq(e.kind),
-            issue_events::actor_id.eq(e.actor_id),
-            issue_events::at.eq(e.at),
-            issue_events::data.eq(e.data.to_string()),
-            issue_events::internal.eq(e.internal),
-            issue_events::department_id.eq(issue.department_id),
-            issue_events::issue_created_at.eq(Some(issue.created_at)),
-        )
-    });
+    let values =
+        events.map(|e| event_values(issue.id, Some(issue.created_at), issue.department_id, e));
     native!(conn, c => diesel::insert_into(issue_events::table)
         .values(values)
         .execute(c))?;
@@ -821,20 +804,42 @@ fn insert_event(
     department_id: Option<i64>,
     e: &Event<'_>,
 ) -> QueryResult<()> {
-    let data = e.data.to_string();
+    let values = event_values(issue_id, filed, department_id, e);
     native!(conn, c => diesel::insert_into(issue_events::table)
-        .values((
-            issue_events::issue_id.eq(issue_id),
-            issue_events::kind.eq(e.kind),
-            issue_events::actor_id.eq(e.actor_id),
-            issue_events::at.eq(e.at),
-            issue_events::data.eq(&data),
-            issue_events::internal.eq(e.internal),
-            issue_events::department_id.eq(department_id),
-            issue_events::issue_created_at.eq(filed),
-        ))
+        .values(values)
         .execute(c))?;
     Ok(())
+}
+
+/// An event's row, addressed to `department_id`. Owned values: a batch's statement type is
+/// its cache key, so it may borrow nothing.
+type EventValues = (
+    diesel::dsl::Eq<issue_events::issue_id, i64>,
+    diesel::dsl::Eq<issue_events::kind, EventKind>,
+    diesel::dsl::Eq<issue_events::actor_id, Option<i64>>,
+    diesel::dsl::Eq<issue_events::at, NaiveDateTime>,
+    diesel::dsl::Eq<issue_events::data, String>,
+    diesel::dsl::Eq<issue_events::internal, bool>,
+    diesel::dsl::Eq<issue_events::department_id, Option<i64>>,
+    diesel::dsl::Eq<issue_events::issue_created_at, Option<NaiveDateTime>>,
+);
+
+fn event_values(
+    issue_id: i64,
+    filed: Option<NaiveDateTime>,
+    department_id: Option<i64>,
+    e: &Event<'_>,
+) -> EventValues {
+    (
+        issue_events::issue_id.eq(issue_id),
+        issue_events::kind.eq(e.kind),
+        issue_events::actor_id.eq(e.actor_id),
+        issue_events::at.eq(e.at),
+        issue_events::data.eq(e.data.to_string()),
+        issue_events::internal.eq(e.internal),
+        issue_events::department_id.eq(department_id),
+        issue_events::issue_created_at.eq(filed),
+    )
 }
 
 pub fn events(

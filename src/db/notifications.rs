@@ -167,32 +167,26 @@ pub fn mark_all_read(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Que
     .execute(conn)
 }
 
-/// Active users of a department with one of `roles`.
+/// Active users of a department with one of `roles` (none when no department has this id).
 pub fn department_users(
     conn: &mut DbConn,
     department_id: i64,
     roles: &[&str],
 ) -> QueryResult<Vec<UserRow>> {
-    // The roles are picked here rather than bound as a list, so that the statement is the
-    // same for every call and prepared once; a department has tens of users, not thousands.
-    let mut found: Vec<UserRow> = native!(conn, c => users::table
-        .filter(users::department_id.eq(department_id))
-        .filter(users::active.eq(true))
-        .select(UserRow::as_select())
-        .order(users::id.asc())
-        .load(c))?;
-    found.retain(|u| roles.contains(&u.role.as_str()));
-    Ok(found)
+    Ok(department_audience(conn, department_id, roles)?
+        .map(|(_, users)| users)
+        .unwrap_or_default())
 }
 
-/// Who hears of a department's issues: its webhook address, and its active users of
-/// `roles` (as [`department_users`] picks them), in one statement. `None` when no
-/// department has this id.
+/// Who hears of a department's issues: its webhook address, and its active users with one
+/// of `roles`, in one statement. `None` when no department has this id.
 pub fn department_audience(
     conn: &mut DbConn,
     department_id: i64,
     roles: &[&str],
 ) -> QueryResult<Option<(Option<String>, Vec<UserRow>)>> {
+    // The roles are picked here rather than bound as a list, so that the statement is the
+    // same for every call and prepared once; a department has tens of users, not thousands.
     let rows: Vec<(Option<String>, Option<UserRow>)> = native!(conn, c => departments::table
         .left_join(
             users::table.on(users::department_id

@@ -381,10 +381,7 @@ fn write_all(
 
 /// The department's heads and every supervisor: who hears of breaches and escalations.
 pub fn heads_and_supervisors(c: &mut DbConn, issue: &IssueRow) -> Result<Vec<UserRow>, AppError> {
-    let mut out = match issue.department_id {
-        Some(d) => notifications::department_users(c, d, &["department_head"])?,
-        None => Vec::new(),
-    };
+    let mut out = heads_of(c, issue.department_id)?;
     out.extend(notifications::supervisors(c)?);
     Ok(out)
 }

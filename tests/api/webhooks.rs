@@ -20,6 +20,7 @@ on_both_databases!(
     a_webhook_at_this_machine_or_a_private_network_is_refused_when_saved_and_when_called,
     a_redirect_from_the_receiver_is_not_followed,
     a_queued_call_goes_to_the_url_of_the_moment_and_is_dropped_when_the_webhook_is_removed,
+    a_department_with_no_active_users_still_hears_through_its_webhook,
 );
 
 /// Points department A's webhook at `url` (or removes it), as an admin does.
@@ -308,6 +309,37 @@ async fn a_department_webhook_gets_signed_calls_it_can_verify(db: Db) {
     let got = wait_calls(&calls, 2).await;
     assert_eq!(got.len(), 2);
     assert!(!got[1].body.contains("内部催办意见"));
+    receiver.handle.stop(true).await;
+}
+
+async fn a_department_with_no_active_users_still_hears_through_its_webhook(db: Db) {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let receiver = Receiver::start(0, calls.clone()).await;
+    let c = county(db).await;
+    set_webhook(&c, Some(receiver.url()))
+        .await
+        .assert_status(200);
+    let head = c.app.get("/api/v1/me", &c.head_a).await.assert_status(200)["id"]
+        .as_i64()
+        .unwrap();
+    for user in [c.staff_a_id, head] {
+        c.app
+            .patch(
+                &format!("/api/v1/users/{user}"),
+                &c.admin,
+                json!({ "active": false }),
+            )
+            .await
+            .assert_status(200);
+    }
+    let id = c.file("nobody at the desk").await;
+    let got = wait_calls(&calls, 1).await;
+    assert_eq!(got.len(), 1, "the department's webhook was not called");
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(
+        (body["event"].as_str(), body["issue"]["id"].as_i64()),
+        (Some("assigned"), Some(id))
+    );
     receiver.handle.stop(true).await;
 }
 
