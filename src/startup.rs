@@ -227,10 +227,13 @@ fn run(
     // other short tasks: threads beyond that would only wait for a connection, each with a
     // stack and an allocator arena of its own.
     let blocking_threads = settings.db_pool_size as usize + 4;
+    // The issues pages have shown lately, shared by every worker.
+    let shown = web::Data::new(api::issues::shown::ShownIssues::default());
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
         App::new()
             .app_data(state.clone())
+            .app_data(shown.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
             .app_data(web::QueryConfig::default().error_handler(api::extract::query_error))

@@ -40,8 +40,19 @@ impl Encoded {
     /// Serializes `value`, gzipped when the client asked for it. Small answers too: one left
     /// plain would be gzipped by the `Compress` middleware after all, with a second `Vary`.
     pub fn json(value: &impl serde::Serialize, coding: Coding) -> Result<Self, AppError> {
+        Encoded::written(coding, |out| {
+            serde_json::to_writer(out, value).map_err(AppError::internal)
+        })
+    }
+
+    /// The JSON `write` writes, gzipped when the client asked for it.
+    pub fn written(
+        coding: Coding,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), AppError>,
+    ) -> Result<Self, AppError> {
         if !coding.gzip {
-            let bytes = serde_json::to_vec(value).map_err(AppError::internal)?;
+            let mut bytes = Vec::new();
+            write(&mut bytes)?;
             return Ok(Encoded { bytes, gzip: false });
         }
         // The JSON is only the compressor's input: written into this thread's buffer, which
@@ -49,7 +60,7 @@ impl Encoded {
         JSON.with(|cell| {
             let mut json = cell.borrow_mut();
             json.clear();
-            serde_json::to_writer(&mut *json, value).map_err(AppError::internal)?;
+            write(&mut json)?;
             let bytes = gzip(&json).map_err(AppError::internal);
             if json.capacity() > KEPT_JSON_BYTES {
                 *json = Vec::new();

@@ -181,7 +181,13 @@ impl<T> SyncPage<T> {
     pub fn new(page: Page<T>, read_at: NaiveDateTime) -> SyncPage<T> {
         SyncPage {
             page,
-            next_updated_since: read_at - chrono::Duration::seconds(SYNC_OVERLAP_SECS),
+            next_updated_since: next_updated_since(read_at),
         }
     }
+}
+
+/// What a sync passes as `updated_since` after a page read at `read_at` (the time taken just
+/// before the rows were read): a little earlier, to cover writes that committed meanwhile.
+pub fn next_updated_since(read_at: NaiveDateTime) -> NaiveDateTime {
+    read_at - chrono::Duration::seconds(SYNC_OVERLAP_SECS)
 }

@@ -325,14 +325,15 @@ macro_rules! page {
     }};
 }
 
-/// A page of the issues `scope` lets the caller see, each with its clocks, newest first. An
+/// A page of the issues `scope` lets the caller see, newest first: each issue's key and its
+/// clocks (the rows themselves come from [`by_ids`] for the issues a page does not hold). An
 /// observer sees their own issues and the non-private issues of projects they follow, read
 /// source by source ([`observer_page`]); a department every issue ever routed to it, read
 /// from the department's index newest first, so that a page stops after its rows however
 /// many the department had. Built on the backend's own connection: a filter's statement is
 /// still built per call (the filters vary), but not translated through the two-backend
 /// connection as well.
-pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<WithClock>> {
+pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<KeyWithClock>> {
     if let Scope::Observer(user) = scope
         && let Some(rows) = observer_page(conn, user, f)?
     {
@@ -346,7 +347,7 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
             c,
             issues::table
                 .left_join(issue_clocks::table)
-                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
+                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
                 .into_boxed(),
             issues::id,
             f
@@ -356,7 +357,7 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
             issues::table
                 .left_join(issue_clocks::table)
                 .filter(observer_sees!(user))
-                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
+                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
                 .into_boxed(),
             issues::id,
             f
@@ -366,7 +367,7 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
             issue_departments::table
                 .inner_join(issues::table.left_join(issue_clocks::table))
                 .filter(issue_departments::department_id.eq(d))
-                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
+                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
                 .into_boxed(),
             issue_departments::issue_id,
             f
@@ -385,14 +386,14 @@ fn plain_page(
     scope: Scope,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<WithClock>> {
+) -> QueryResult<Vec<KeyWithClock>> {
     // `$q`'s rows before the cursor, newest first by `$id`, with their clocks.
     macro_rules! newest {
         ($c:ident, $q:expr, $id:expr) => {
             $q.filter($id.lt(before))
                 .order($id.desc())
                 .limit(limit)
-                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
+                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
                 .load($c)
         };
     }
@@ -429,7 +430,7 @@ fn department_page_pg(
     department: i64,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<WithClock>> {
+) -> QueryResult<Vec<KeyWithClock>> {
     use diesel::pg::expression::dsl::array;
     let newest = issue_departments::table
         .filter(issue_departments::department_id.eq(department))
@@ -441,12 +442,46 @@ fn department_page_pg(
         .left_join(issue_clocks::table)
         .filter(issues::id.eq_any(array(newest)))
         .order(issues::id.desc())
-        .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
+        .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
         .load(pg)
 }
 
-/// An issue and its SLA clocks, as a page lists them.
+/// An issue and its SLA clocks, as a single read shows them.
 pub type WithClock = (IssueRow, Option<ClockMarks>);
+
+/// Which version of an issue a page lists, with its SLA clocks: what a page reads of each
+/// issue. The rest of the row is the same for as long as the key is (`version` moves with
+/// every change to the issue, `updated_at` with every comment too), so a page shows what
+/// it holds for the key and reads in full ([`by_ids`]) only the issues it does not hold.
+pub type KeyWithClock = (IssueKey, Option<ClockMarks>);
+
+/// An issue's id and what identifies its current row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = issues)]
+pub struct IssueKey {
+    pub id: i64,
+    pub version: i64,
+    #[diesel(deserialize_as = Stamp)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl IssueKey {
+    pub fn of(row: &IssueRow) -> IssueKey {
+        IssueKey {
+            id: row.id,
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The rows of these issues (those that exist), in no particular order.
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<IssueRow>> {
+    issues::table
+        .filter(issues::id.eq_any(ids))
+        .select(IssueRow::as_select())
+        .load(conn)
+}
 
 /// Followed projects past which an observer's page is one statement over the rule again
 /// (the page below costs a statement per followed project).
@@ -457,8 +492,8 @@ const MERGED_PROJECTS: i64 = 16;
 /// union of their own issues and each followed project's non-private issues (the rule of
 /// `observer_sees!`, taken apart), so the page is the newest of the newest of each: every
 /// source, narrowed by the page's filters, is read from its index (`(reporter_id, id)`,
-/// `(project_id, id)`) newest first and stops after a page, and only the page's rows are
-/// read in full. (One statement over the rule reads either every issue the observer can
+/// `(project_id, id)`) newest first and stops after a page, and only the page's issues are
+/// read further (their keys and clocks). (One statement over the rule reads either every issue the observer can
 /// see, to sort them, or every issue, newest first, for the few they can see; which of the
 /// two depends on the database.) The rows are read under the rule again, so that an issue
 /// that left the observer's view meanwhile is not shown; should that leave the page short,
@@ -467,7 +502,7 @@ fn observer_page(
     conn: &mut DbConn,
     user: i64,
     f: &IssueFilter,
-) -> QueryResult<Option<Vec<WithClock>>> {
+) -> QueryResult<Option<Vec<KeyWithClock>>> {
     native!(conn, c => {
         let mut rows = Vec::new();
         for _ in 0..3 {
@@ -512,7 +547,7 @@ fn observer_page(
                 .filter(issues::id.eq_any(&ids))
                 .filter(observer_sees!(user))
                 .order(issues::id.desc())
-                .select((IssueRow::as_select(), Option::<ClockMarks>::as_select()))
+                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
                 .load(c)?;
             if rows.len() == ids.len() {
                 break;

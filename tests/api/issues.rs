@@ -30,6 +30,7 @@ on_both_databases!(
     a_list_without_filters_shows_what_the_status_filters_show_together_to_every_caller,
     an_observer_pages_through_their_own_and_their_projects_issues_however_many_they_follow,
     every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does,
+    a_page_shows_every_change_to_an_issue_at_once_whichever_instance_made_it,
 );
 
 /// Every item a caller's list shows, following the cursor `limit` at a time.
@@ -278,6 +279,81 @@ async fn every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does(db
 
 /// A JSON body as the client reads it, without what moves with the clock: the working
 /// seconds left and the read time of a page.
+async fn a_page_shows_every_change_to_an_issue_at_once_whichever_instance_made_it(db: Db) {
+    let c = County::new(db).await;
+    let changed = c.file("将被受理").await;
+    let commented = c.file("将有留言").await;
+    let escalated = c.file("将被督办").await;
+    // Pages are read from a second instance, changes made through the first.
+    let (other, at) = c.app.sibling_at().await;
+    let page = |token: String| {
+        let (client, url) = (c.app.client.clone(), format!("{at}/api/v1/issues?limit=50"));
+        async move {
+            let mut res = client.get(url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            let body: serde_json::Value = res.json().limit(4 << 20).await.unwrap();
+            body["items"].as_array().unwrap().clone()
+        }
+    };
+    // Each page as the issues' own reads (through the first instance) show them.
+    let check = |token: String, who: &'static str| {
+        let c = &c;
+        let page = &page;
+        async move {
+            let items = page(token.clone()).await;
+            assert!(items.len() >= 3, "{who}: {items:?}");
+            for item in &items {
+                let id = item["id"].as_i64().unwrap();
+                let own = c.issue(&token, id).await;
+                assert_eq!(
+                    settled(&serde_json::to_vec(item).unwrap()),
+                    settled(&own.bytes),
+                    "{who}: issue {id}"
+                );
+            }
+            items
+        }
+    };
+    // Both kinds of reader have seen every issue once, the department first.
+    check(c.staff_a.clone(), "staff A, before").await;
+    check(c.obs1.clone(), "reporter, before").await;
+    c.step(&c.staff_a, changed, json!({ "action": "acknowledge" }))
+        .await;
+    let before = c.issue(&c.staff_a, commented).await.body["updated_at"].clone();
+    c.app
+        .post(
+            &format!("/api/v1/issues/{commented}/comments"),
+            Some(&c.staff_a),
+            json!({ "body": "已联系项目方" }),
+        )
+        .await
+        .assert_status(201);
+    c.step(&c.staff_a, escalated, json!({ "action": "acknowledge" }))
+        .await;
+    c.step(
+        &c.sup,
+        escalated,
+        json!({ "action": "escalate", "comment": "请加快办理" }),
+    )
+    .await;
+    let items = check(c.staff_a.clone(), "staff A, after").await;
+    let of = |id: i64| items.iter().find(|i| i["id"] == id).unwrap().clone();
+    assert_eq!(of(changed)["status"], "in_progress");
+    assert_ne!(
+        of(commented)["updated_at"],
+        before,
+        "a comment moves updated_at"
+    );
+    assert_eq!(of(escalated)["escalation_level"], 1);
+    // The reporter sees the same changes, and never the internal marks the department saw.
+    let items = check(c.obs1.clone(), "reporter, after").await;
+    for item in &items {
+        assert!(item.get("escalation_level").is_none(), "{item}");
+        assert!(item.get("extension_requested_minutes").is_none(), "{item}");
+    }
+    other.stop(true).await;
+}
+
 fn settled(bytes: &[u8]) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {

@@ -140,8 +140,11 @@ fn file(
     // Only observers file, so the answer is an observer's view.
     let clock = clock.as_ref().map(ClockMarks::from);
     let view = present_with_clock(c, calendars, row, clock, Reader::Public)?;
-    tracing::info!(issue_id = view.id, number = %view.number, "issue filed");
+    tracing::info!(issue_id = view.facts.id, number = %view.facts.number, "issue filed");
     Ok(Answer::json(StatusCode::CREATED, &view)?
-        .header(header::LOCATION, format!("/api/v1/issues/{}", view.id))
+        .header(
+            header::LOCATION,
+            format!("/api/v1/issues/{}", view.facts.id),
+        )
         .header(header::ETAG, etag(version)))
 }

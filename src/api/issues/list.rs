@@ -1,12 +1,12 @@
 //! `GET /api/v1/issues`: newest first, filtered in SQL by what the caller may see.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::api::encoded::{Coding, Encoded};
-use crate::api::issues::view::IssueView;
-use crate::api::issues::{Reader, present, scope};
-use crate::api::pagination::{Page, PageParams, SyncPage, id_param};
+use crate::api::issues::shown::{self, PageTail, ShownIssues};
+use crate::api::issues::{Reader, scope};
+use crate::api::pagination::{Page, PageParams, id_param, next_updated_since};
 use crate::auth::AuthUser;
 use crate::db::{self, issues::IssueFilter};
 use crate::domain::issue::Status;
@@ -43,6 +43,7 @@ fn flag(name: &str, v: Option<&str>) -> Result<Option<bool>, AppError> {
 
 pub async fn list(
     state: web::Data<AppState>,
+    shown: web::Data<ShownIssues>,
     auth: AuthUser,
     req: HttpRequest,
     q: web::Query<ListIssues>,
@@ -95,7 +96,7 @@ pub async fn list(
     let read_at = db::now();
     let app = state.clone();
     let coding = Coding::of(&req);
-    let page = state
+    let body = state
         .db
         .read(move |c| {
             // On the first page of a sync: what left the caller's view since.
@@ -103,36 +104,26 @@ pub async fn list(
                 Some(since) if first_page => Some(db::visibility::since(c, viewer, since)?),
                 _ => None,
             };
-            let rows = db::issues::list(c, scope, &filter)?;
-            let views = present(c, &app.calendars, rows, reader)?;
-            let page = SyncPage::new(Page::from_rows(views, &page, |v| v.id, |v| v), read_at);
+            let keys = db::issues::list(c, scope, &filter)?;
+            let Page { items, next_cursor } = Page::from_rows(keys, &page, |(k, _)| k.id, |r| r);
+            let items = shown.page(c, items)?;
+            let visits = shown::visits(c, &items)?;
+            let cal = app.calendars.current(c)?;
             let (removed_ids, resync) = match changes {
                 Some(ch) => (Some(ch.left), Some(ch.resync)),
                 None => (None, None),
             };
-            // Serialized and compressed here, on the thread that read it.
-            Encoded::json(
-                &IssuePage {
-                    page,
-                    removed_ids,
-                    resync,
-                },
-                coding,
-            )
+            let tail = PageTail {
+                next_cursor,
+                next_updated_since: next_updated_since(read_at),
+                removed_ids,
+                resync,
+            };
+            // Written and compressed here, on the thread that read it.
+            Encoded::written(coding, |out| {
+                shown::write_page(out, &items, reader, &cal, db::now(), &visits, &tail)
+            })
         })
         .await?;
-    Ok(page.respond(HttpResponse::Ok()))
-}
-
-/// A page of issues; with `updated_since`, the first page also says which issues left the
-/// caller's view since (`removed_ids`) and whether the whole view changed (`resync`: drop
-/// everything and sync without `updated_since`).
-#[derive(Serialize)]
-struct IssuePage {
-    #[serde(flatten)]
-    page: SyncPage<IssueView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    removed_ids: Option<Vec<i64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resync: Option<bool>,
+    Ok(body.respond(HttpResponse::Ok()))
 }

@@ -6,15 +6,16 @@ pub mod create;
 pub mod events;
 pub mod get;
 pub mod list;
+pub mod shown;
 pub mod transition;
 pub mod view;
 
 pub(crate) use crate::workflow::access::{scope, sees_internal};
 
-use crate::db::{self, DbConn, issues::IssueRow, sla::ClockMarks};
+use crate::db::{self, DbConn, inspections::IssueInspectionRow, issues::IssueRow, sla::ClockMarks};
 use crate::error::AppError;
 use crate::workflow::sla::Calendars;
-use view::{IssueView, SlaView};
+use view::{IssueFacts, IssueView, SlaFacts, SlaView, VisitView};
 
 /// Who reads an issue, as far as its view is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,34 +46,44 @@ pub(crate) fn present(
 ) -> Result<Vec<IssueView>, AppError> {
     let cal = calendars.current(c)?;
     let now = db::now();
-    // The visits reported by inspection_disturbance issues (few), in one query.
-    let disturbances: Vec<i64> = rows
-        .iter()
-        .filter(|(r, _)| {
-            r.category == crate::domain::issue::Category::InspectionDisturbance.as_str()
-        })
-        .map(|(r, _)| r.id)
-        .collect();
-    let visits = if disturbances.is_empty() {
-        Vec::new()
-    } else {
-        db::inspections::visits_of(c, &disturbances)?
-    };
+    let visits = visits_of(
+        c,
+        rows.iter()
+            .map(|(r, _)| (r.id, is_disturbance(&r.category))),
+    )?;
     Ok(rows
         .into_iter()
         .map(|(row, clock)| {
-            let sla = SlaView::new(&row, clock.as_ref(), &cal, now);
-            let visit = visits.iter().find(|v| v.issue_id == row.id);
-            let mut view = IssueView::from(row).with_sla(sla);
-            if let Some(v) = visit {
-                view = view.with_visit(v);
-            }
-            match reader {
-                Reader::Internal => view,
-                Reader::Public => view.without_internal_facts(),
+            let sla = SlaView::new(&SlaFacts::of(&row), clock.as_ref(), &cal, now);
+            let visit = visits
+                .iter()
+                .find(|v| v.issue_id == row.id)
+                .map(VisitView::from);
+            IssueView {
+                facts: IssueFacts::from(row).for_reader(reader),
+                sla,
+                visit,
             }
         })
         .collect())
+}
+
+/// Whether an issue of this category reports an inspection's visit.
+pub(crate) fn is_disturbance(category: &str) -> bool {
+    category == crate::domain::issue::Category::InspectionDisturbance.as_str()
+}
+
+/// The visits reported by those of `issues` (id, whether it reports a visit) that report
+/// one: few, read in one query, and none when no issue reports one.
+pub(crate) fn visits_of(
+    c: &mut DbConn,
+    issues: impl Iterator<Item = (i64, bool)>,
+) -> Result<Vec<IssueInspectionRow>, AppError> {
+    let disturbances: Vec<i64> = issues.filter(|(_, d)| *d).map(|(id, _)| id).collect();
+    if disturbances.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(db::inspections::visits_of(c, &disturbances)?)
 }
 
 /// One issue as the API shows it to `reader`.

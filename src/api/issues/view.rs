@@ -14,8 +14,23 @@ pub struct Location {
     pub lng: f64,
 }
 
+/// An issue as the API shows it: its facts, its clocks as of the answer and, for an
+/// `inspection_disturbance` issue, the visit it reports. Its JSON is the facts' fields, then
+/// `sla`, then the visit's fields (`shown::write_item` writes the same bytes by hand).
 #[derive(Debug, Serialize)]
 pub struct IssueView {
+    #[serde(flatten)]
+    pub facts: IssueFacts,
+    /// The SLA clocks as of the answer.
+    pub sla: SlaView,
+    /// An `inspection_disturbance` issue only: the visit it reports and the filing it matched.
+    #[serde(flatten)]
+    pub visit: Option<VisitView>,
+}
+
+/// What an issue's row says: the same for as long as its version and `updated_at` are.
+#[derive(Debug, Serialize)]
+pub struct IssueFacts {
     pub id: i64,
     pub number: String,
     pub project_id: i64,
@@ -54,17 +69,26 @@ pub struct IssueView {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::api::time::serialize")]
     pub updated_at: NaiveDateTime,
-    /// The SLA clocks as of the answer.
-    pub sla: SlaView,
-    /// An `inspection_disturbance` issue only: the visit it reports and the filing it matched.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visiting_department_id: Option<Option<i64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visited_on: Option<chrono::NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inspection_id: Option<Option<i64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unfiled_inspection: Option<bool>,
+}
+
+/// The visit an `inspection_disturbance` issue reports, and the inspection filing it matched.
+#[derive(Debug, Serialize)]
+pub struct VisitView {
+    pub visiting_department_id: Option<i64>,
+    pub visited_on: chrono::NaiveDate,
+    pub inspection_id: Option<i64>,
+    pub unfiled_inspection: bool,
+}
+
+impl From<&crate::db::inspections::IssueInspectionRow> for VisitView {
+    fn from(v: &crate::db::inspections::IssueInspectionRow) -> Self {
+        VisitView {
+            visiting_department_id: v.visiting_department_id,
+            visited_on: v.visited_on,
+            inspection_id: v.inspection_id,
+            unfiled_inspection: v.unfiled,
+        }
+    }
 }
 
 /// One SLA clock: its deadline, its state, and the working time left (negative: overdue by).
@@ -86,10 +110,32 @@ pub struct SlaView {
     pub auto_close_at: Option<NaiveDateTime>,
 }
 
+/// What an issue's clocks are computed from, besides its clock marks.
+#[derive(Debug, Clone, Copy)]
+pub struct SlaFacts {
+    pub status: Status,
+    pub ack_due_at: Option<NaiveDateTime>,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub resolve_due_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+}
+
+impl SlaFacts {
+    pub fn of(i: &IssueRow) -> SlaFacts {
+        SlaFacts {
+            status: i.status,
+            ack_due_at: i.ack_due_at,
+            acknowledged_at: i.acknowledged_at,
+            resolve_due_at: i.resolve_due_at,
+            resolved_at: i.resolved_at,
+        }
+    }
+}
+
 impl SlaView {
     /// The clocks of an issue at `now`, walked on `cal`.
     pub fn new(
-        i: &IssueRow,
+        i: &SlaFacts,
         clock: Option<&ClockMarks>,
         cal: &Calendar,
         now: NaiveDateTime,
@@ -144,9 +190,9 @@ impl SlaView {
     }
 }
 
-impl From<IssueRow> for IssueView {
+impl From<IssueRow> for IssueFacts {
     fn from(i: IssueRow) -> Self {
-        IssueView {
+        IssueFacts {
             id: i.id,
             number: i.number,
             project_id: i.project_id,
@@ -176,35 +222,18 @@ impl From<IssueRow> for IssueView {
             extension_requested_minutes: Some(i.extension_requested_minutes),
             created_at: i.created_at,
             updated_at: i.updated_at,
-            sla: SlaView::default(),
-            visiting_department_id: None,
-            visited_on: None,
-            inspection_id: None,
-            unfiled_inspection: None,
         }
     }
 }
 
-impl IssueView {
-    /// The visit an `inspection_disturbance` issue reports.
-    pub fn with_visit(mut self, v: &crate::db::inspections::IssueInspectionRow) -> IssueView {
-        self.visiting_department_id = Some(v.visiting_department_id);
-        self.visited_on = Some(v.visited_on);
-        self.inspection_id = Some(v.inspection_id);
-        self.unfiled_inspection = Some(v.unfiled);
-        self
-    }
-
-    pub fn with_sla(mut self, sla: SlaView) -> IssueView {
-        self.sla = sla;
-        self
-    }
-
-    /// The view for a reader who may not see internal facts (an observer): escalations and
-    /// extension requests are matters between the departments and the supervisors.
-    pub fn without_internal_facts(mut self) -> IssueView {
-        self.escalation_level = None;
-        self.extension_requested_minutes = None;
+impl IssueFacts {
+    /// The facts as `reader` may see them: escalations and extension requests are matters
+    /// between the departments and the supervisors, not shown to observers.
+    pub(crate) fn for_reader(mut self, reader: super::Reader) -> IssueFacts {
+        if reader == super::Reader::Public {
+            self.escalation_level = None;
+            self.extension_requested_minutes = None;
+        }
         self
     }
 }
