@@ -107,7 +107,9 @@ impl ShownIssues {
     }
 
     /// Each listed issue's facts for its key, with its clocks, in the page's order: those
-    /// held, and the others read now (in one query) and held from now on.
+    /// held, and the others read now (in one query) and held from now on. An issue changed
+    /// between the two queries shows as read now, as a page read a moment later would show
+    /// it, and is held under its new key.
     pub fn page(&self, c: &mut DbConn, keys: Vec<KeyWithClock>) -> Result<Vec<Listed>, AppError> {
         let mut found: Vec<Option<Arc<Shown>>> = match self.held.lock() {
             Ok(held) => keys
