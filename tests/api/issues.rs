@@ -31,6 +31,7 @@ on_both_databases!(
     an_observer_pages_through_their_own_and_their_projects_issues_however_many_they_follow,
     every_page_shows_an_issue_and_its_clocks_as_the_issues_own_read_does,
     a_page_shows_every_change_to_an_issue_at_once_whichever_instance_made_it,
+    pages_read_while_issues_change_never_go_back_in_time,
 );
 
 /// Every item a caller's list shows, following the cursor `limit` at a time.
@@ -352,6 +353,79 @@ async fn a_page_shows_every_change_to_an_issue_at_once_whichever_instance_made_i
         assert!(item.get("extension_requested_minutes").is_none(), "{item}");
     }
     other.stop(true).await;
+}
+
+async fn pages_read_while_issues_change_never_go_back_in_time(db: Db) {
+    let c = County::new(db).await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(c.file(&format!("并发{n}")).await);
+    }
+    // Each issue is acknowledged, commented on twice and resolved, all issues at once, while
+    // a clerk and the reporter read their pages one after another.
+    let changes = futures_util::future::join_all(ids.iter().map(|&id| {
+        let c = &c;
+        async move {
+            c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+                .await;
+            for n in 0..2 {
+                c.app
+                    .post(
+                        &format!("/api/v1/issues/{id}/comments"),
+                        Some(&c.staff_a),
+                        json!({ "body": format!("进展{n}") }),
+                    )
+                    .await
+                    .assert_status(201);
+            }
+            c.step(
+                &c.staff_a,
+                id,
+                json!({ "action": "resolve", "comment": "已办结" }),
+            )
+            .await;
+        }
+    }));
+    let reads = |token: String| {
+        let c = &c;
+        async move {
+            // Per issue: the latest (updated_at, status) a page showed.
+            let mut seen: std::collections::HashMap<i64, (String, String)> = Default::default();
+            for _ in 0..40 {
+                for item in listed_items(c, &token, "limit=50").await {
+                    let id = item["id"].as_i64().unwrap();
+                    let now = (
+                        item["updated_at"].as_str().unwrap().to_string(),
+                        item["status"].as_str().unwrap().to_string(),
+                    );
+                    if let Some(before) = seen.get(&id) {
+                        assert!(
+                            now.0 >= before.0,
+                            "issue {id} went back: {before:?} → {now:?}"
+                        );
+                        if now.0 == before.0 {
+                            assert_eq!(now.1, before.1, "issue {id}: one updated_at, two states");
+                        }
+                    }
+                    seen.insert(id, now);
+                }
+            }
+        }
+    };
+    tokio::join!(changes, reads(c.staff_a.clone()), reads(c.obs1.clone()));
+    // Once the changes are done, every page shows what the issues' own reads show.
+    for token in [&c.staff_a, &c.obs1] {
+        for item in listed_items(&c, token, "limit=50").await {
+            let id = item["id"].as_i64().unwrap();
+            assert_eq!(item["status"], "resolved", "issue {id}");
+            let own = c.issue(token, id).await;
+            assert_eq!(
+                settled(&serde_json::to_vec(&item).unwrap()),
+                settled(&own.bytes),
+                "issue {id}"
+            );
+        }
+    }
 }
 
 fn settled(bytes: &[u8]) -> serde_json::Value {
