@@ -1,6 +1,11 @@
 //! The `issues` table and what hangs off it: numbering, routing history, comments and the
 //! append-only event timeline. Who may see which issue is decided here, in SQL, so that
 //! lists and single reads apply the same rule and nothing is filtered in memory.
+//!
+//! An issue's row, once written, changes only through [`update_if_version`] (which moves
+//! `version` and `updated_at`) and [`touch`] (which moves `updated_at`): pages of issues hold
+//! each issue's JSON under those two (`api::issues::shown`) and would show an older row
+//! after any other change.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -674,13 +679,6 @@ pub fn update_if_version(
         issues::updated_at.eq(now),
     ))
     .execute(conn)
-}
-
-/// Sets fields of an issue created in the same transaction (its first version).
-pub fn set_fields(conn: &mut DbConn, id: i64, changes: &IssueChanges) -> QueryResult<usize> {
-    diesel::update(issues::table.filter(issues::id.eq(id)))
-        .set(changes)
-        .execute(conn)
 }
 
 /// Moves `updated_at` (a comment is something a syncing client must fetch) without

@@ -170,7 +170,8 @@ impl ShownIssues {
     }
 
     /// How many issues and bytes are held.
-    pub fn held(&self) -> (usize, usize) {
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
         self.held
             .lock()
             .map(|h| (h.issues.len(), h.bytes))
