@@ -693,7 +693,7 @@ fn demo_issue(
     let at = std::cell::Cell::new(now - TimeDelta::days(12) + TimeDelta::hours(7 * i as i64));
     let (issue, _) = filing::file(
         c,
-        &crate::workflow::sla::Calendars::default(),
+        &crate::workflow::rulebook::Rulebook::default(),
         reporter.id,
         Filing {
             project_id: project.id,

@@ -85,7 +85,7 @@ impl Application {
             db,
             tokens: TokenService::new(&secret, settings.access_token_ttl),
             callers: Default::default(),
-            calendars: Default::default(),
+            rulebook: Default::default(),
             dummy_hash,
             rater_secret: {
                 use sha2::Digest;

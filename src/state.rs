@@ -16,8 +16,8 @@ pub struct AppState {
     pub tokens: TokenService,
     /// The callers seen in the last seconds, for reads (`auth::callers`).
     pub callers: crate::auth::callers::Callers,
-    /// The business calendar as last loaded, for showing clocks.
-    pub calendars: crate::workflow::sla::Calendars,
+    /// The rules a filing follows (calendar, SLA policies, routing) as last read.
+    pub rulebook: crate::workflow::rulebook::Rulebook,
     pub settings: Settings,
     /// A real argon2 hash of a random password, checked for unknown usernames so that they
     /// cost the same time as known ones.

@@ -35,6 +35,7 @@ pub const TABLES: &[&str] = &[
     "issue_events",
     "sla_policies",
     "business_calendars",
+    "rules_token",
     "sla_timers",
     "issue_clocks",
     "notifications",

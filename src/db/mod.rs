@@ -17,6 +17,7 @@ pub mod readers;
 pub mod refresh_tokens;
 pub mod reports;
 pub mod routing_rules;
+pub mod rules_token;
 pub mod schema;
 pub mod sla;
 pub mod stamp;

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::schema::routing_rules;
-use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = routing_rules)]
@@ -27,11 +27,14 @@ pub struct NewRoutingRule {
     pub created_at: NaiveDateTime,
 }
 
+/// Adds a rule, inside the caller's write transaction (which renews the rules' token).
 pub fn insert(conn: &mut DbConn, new: &NewRoutingRule) -> QueryResult<RoutingRuleRow> {
-    diesel::insert_into(routing_rules::table)
+    let row = diesel::insert_into(routing_rules::table)
         .values(new)
         .returning(routing_rules::all_columns)
-        .get_result(conn)
+        .get_result(conn)?;
+    super::rules_token::renew(conn)?;
+    Ok(row)
 }
 
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<RoutingRuleRow>> {
@@ -41,15 +44,11 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<RoutingRuleRow>> {
         .load(conn)
 }
 
-/// The rules that could apply to an issue of this category.
-pub fn for_category(conn: &mut DbConn, category: &str) -> QueryResult<Vec<RoutingRuleRow>> {
-    native!(conn, c => routing_rules::table
-        .filter(routing_rules::category.eq(category))
-        .select(RoutingRuleRow::as_select())
-        .order(routing_rules::id.asc())
-        .load(c))
-}
-
+/// Removes a rule, inside the caller's write transaction (which renews the rules' token).
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::delete(routing_rules::table.find(id)).execute(conn)
+    let deleted = diesel::delete(routing_rules::table.find(id)).execute(conn)?;
+    if deleted > 0 {
+        super::rules_token::renew(conn)?;
+    }
+    Ok(deleted)
 }

@@ -186,6 +186,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    rules_token (id) {
+        id -> Integer,
+        token -> BigInt,
+    }
+}
+
+diesel::table! {
     sla_timers (id) {
         id -> BigInt,
         issue_id -> BigInt,
@@ -412,6 +419,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_events,
     sla_policies,
     business_calendars,
+    rules_token,
     sla_timers,
     issue_clocks,
     notifications,

@@ -36,7 +36,7 @@ pub fn policy(conn: &mut DbConn, category: &str, priority: &str) -> QueryResult<
         .optional())
 }
 
-/// Writes a policy, inside the caller's write transaction.
+/// Writes a policy, inside the caller's write transaction (which renews the rules' token).
 pub fn upsert_policy(conn: &mut DbConn, row: &PolicyRow) -> QueryResult<()> {
     let updated = diesel::update(sla_policies::table.find((&row.category, &row.priority)))
         .set(row)
@@ -46,7 +46,7 @@ pub fn upsert_policy(conn: &mut DbConn, row: &PolicyRow) -> QueryResult<()> {
             .values(row)
             .execute(conn)?;
     }
-    Ok(())
+    super::rules_token::renew(conn)
 }
 
 /// The calendars supervisors have set, as (year, JSON body).
@@ -57,18 +57,8 @@ pub fn calendars(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
         .load(conn)
 }
 
-/// What changes whenever a stored year is set or removed: their number and the latest change.
-pub type CalendarStamp = (i64, Option<NaiveDateTime>);
-
-pub fn calendar_stamp(conn: &mut DbConn) -> QueryResult<CalendarStamp> {
-    native!(conn, c => business_calendars::table
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::max(business_calendars::updated_at),
-        ))
-        .first(c))
-}
-
+/// Stores a year's calendar, inside the caller's write transaction (which renews the rules'
+/// token).
 pub fn store_calendar(
     conn: &mut DbConn,
     year: i32,
@@ -90,7 +80,7 @@ pub fn store_calendar(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    super::rules_token::renew(conn)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

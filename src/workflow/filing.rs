@@ -10,6 +10,7 @@ use crate::domain::issue::{Category, Priority, Status, issue_number};
 use crate::domain::lifecycle::EventKind;
 use crate::domain::routing::{self, Decision};
 use crate::error::AppError;
+use crate::workflow::rulebook::{Rulebook, Rules};
 use crate::workflow::{inspections, sla};
 
 /// The county keeps Beijing time (UTC+8, no daylight saving): an issue filed at 01:00 on
@@ -42,12 +43,13 @@ pub struct Filing {
 /// row, and its clocks when it went straight to a department.
 pub fn file(
     c: &mut DbConn,
-    calendars: &sla::Calendars,
+    rulebook: &Rulebook,
     reporter: i64,
     b: Filing,
     now: NaiveDateTime,
 ) -> Result<(issues::IssueRow, Option<ClockRow>), AppError> {
     let (project, milestone) = place(c, reporter, &b)?;
+    let rules = rulebook.fresh(c)?;
     let visit = visit_of(c, &b, now)?;
     let matched = match visit {
         Some(v) => inspections::match_visit(c, project.id, v, b.match_days)?,
@@ -66,7 +68,7 @@ pub fn file(
             None,
         ) => Decision::UnfiledInspection { department_id: d },
         (Some(_), None) => Decision::Unassigned,
-        (None, _) => decide_route(c, &b, &project, milestone.as_ref())?,
+        (None, _) => decide_route(&rules, &b, &project, milestone.as_ref()),
     };
     let number = issue_number(county_year(now), issues::next_number(c, county_year(now))?);
     let status = match decision {
@@ -77,9 +79,8 @@ pub fn file(
     // and the notices (the department's webhook among them) carry them.
     let started = match decision.department_id() {
         Some(_) => {
-            let cal = calendars.fresh(c)?;
-            let (category, priority) = (b.category.as_str(), b.priority.as_str());
-            Some(sla::plan_start(c, &cal, category, priority, now)?)
+            let policy = rules.policy(b.category.as_str(), b.priority.as_str());
+            Some(sla::plan_start(&rules.calendar, &policy, now)?)
         }
         None => None,
     };
@@ -200,22 +201,12 @@ fn place(
 /// Where the issue goes: the routing rules of its category, then the milestone's
 /// department, then the project's lead (`domain::routing`).
 fn decide_route(
-    c: &mut DbConn,
+    rules: &Rules,
     b: &Filing,
     project: &db::projects::ProjectRow,
     milestone: Option<&db::milestones::MilestoneRow>,
-) -> Result<Decision, AppError> {
-    let rules: Vec<routing::Rule> = db::routing_rules::for_category(c, b.category.as_str())?
-        .into_iter()
-        .map(|r| routing::Rule {
-            id: r.id,
-            category: r.category,
-            park: r.park,
-            milestone_kind: r.milestone_kind,
-            department_id: r.department_id,
-        })
-        .collect();
-    Ok(routing::route(
+) -> Decision {
+    routing::route(
         &routing::Target {
             category: b.category.as_str(),
             park: project.park.as_deref(),
@@ -223,8 +214,8 @@ fn decide_route(
             milestone_department: milestone.and_then(|m| m.responsible_department_id),
             project_lead_department: project.lead_department_id,
         },
-        &rules,
-    ))
+        rules.routes(),
+    )
 }
 
 /// The first events of an issue: it was filed, and where routing sent it.

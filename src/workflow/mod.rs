@@ -10,6 +10,7 @@ pub mod filing;
 pub mod import;
 pub mod inspections;
 pub mod issue;
+pub mod rulebook;
 pub mod sla;
 pub mod timers;
 pub mod transitions;

@@ -74,65 +74,6 @@ pub fn calendar(c: &mut DbConn) -> Result<Calendar, AppError> {
     Ok(Calendar::new(years))
 }
 
-/// The calendar as last loaded and parsed, with the stamp of the stored years it was built
-/// from. A read showing clocks trusts it for [`Calendars::TTL`] without asking the database;
-/// a write computing deadlines ([`Calendars::fresh`]) first compares the stamp in its own
-/// transaction, so a year another instance changed is never missed, and parses the stored
-/// years again only when they changed.
-#[derive(Default)]
-pub struct Calendars {
-    held: std::sync::Mutex<Option<Held>>,
-}
-
-struct Held {
-    at: std::time::Instant,
-    stamp: store::CalendarStamp,
-    calendar: std::sync::Arc<Calendar>,
-}
-
-impl Calendars {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-    /// The calendar for showing clocks: at most [`Calendars::TTL`] old.
-    pub fn current(&self, c: &mut DbConn) -> Result<std::sync::Arc<Calendar>, AppError> {
-        if let Ok(held) = self.held.lock()
-            && let Some(h) = held.as_ref()
-            && h.at.elapsed() < Self::TTL
-        {
-            return Ok(h.calendar.clone());
-        }
-        self.fresh(c)
-    }
-
-    /// The calendar as stored now, for computing deadlines.
-    pub fn fresh(&self, c: &mut DbConn) -> Result<std::sync::Arc<Calendar>, AppError> {
-        let stamp = store::calendar_stamp(c)?;
-        if let Ok(mut held) = self.held.lock()
-            && let Some(h) = held.as_mut()
-            && h.stamp == stamp
-        {
-            h.at = std::time::Instant::now();
-            return Ok(h.calendar.clone());
-        }
-        let calendar = std::sync::Arc::new(calendar(c)?);
-        if let Ok(mut held) = self.held.lock() {
-            *held = Some(Held {
-                at: std::time::Instant::now(),
-                stamp,
-                calendar: calendar.clone(),
-            });
-        }
-        Ok(calendar)
-    }
-
-    /// Drops what is held: called after this instance changed a year.
-    pub fn forget(&self) {
-        if let Ok(mut held) = self.held.lock() {
-            *held = None;
-        }
-    }
-}
-
 /// Logs, once per year and process, that a year has no calendar.
 fn warn_fallback_once(year: i32) {
     use std::sync::Mutex;
@@ -148,9 +89,9 @@ fn warn_fallback_once(year: i32) {
     }
 }
 
-/// The policy for an issue's category and priority; a built-in one if a supervisor removed it.
-fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, AppError> {
-    Ok(store::policy(c, category, priority)?.unwrap_or(PolicyRow {
+/// The policy an issue of this category and priority follows when no policy is stored.
+pub fn default_policy(category: &str, priority: &str) -> PolicyRow {
+    PolicyRow {
         category: category.into(),
         priority: priority.into(),
         ack_seconds: 7 * 3600,
@@ -158,7 +99,12 @@ fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, A
         warn_percent: 80,
         auto_close_days: 5.0,
         updated_at: crate::db::now(),
-    }))
+    }
+}
+
+/// The policy for an issue's category and priority; a built-in one if a supervisor removed it.
+fn policy(c: &mut DbConn, category: &str, priority: &str) -> Result<PolicyRow, AppError> {
+    Ok(store::policy(c, category, priority)?.unwrap_or_else(|| default_policy(category, priority)))
 }
 
 fn add(cal: &Calendar, from: NaiveDateTime, seconds: i64) -> Result<NaiveDateTime, AppError> {
@@ -181,15 +127,8 @@ pub struct Started {
     pub resolve_due: NaiveDateTime,
 }
 
-/// The clocks an issue of this category and priority starts at `now`, by its policy.
-pub fn plan_start(
-    c: &mut DbConn,
-    cal: &Calendar,
-    category: &str,
-    priority: &str,
-    now: NaiveDateTime,
-) -> Result<Started, AppError> {
-    let p = policy(c, category, priority)?;
+/// The clocks an issue following policy `p` starts at `now`.
+pub fn plan_start(cal: &Calendar, p: &PolicyRow, now: NaiveDateTime) -> Result<Started, AppError> {
     let clock = ClockRow {
         issue_id: 0,
         ack_seconds: p.ack_seconds,
@@ -242,7 +181,8 @@ pub fn start(
     now: NaiveDateTime,
     changes: &mut IssueChanges,
 ) -> Result<(), AppError> {
-    let started = plan_start(c, cal, &issue.category, &issue.priority, now)?;
+    let p = policy(c, &issue.category, &issue.priority)?;
+    let started = plan_start(cal, &p, now)?;
     store::forget(c, issue.id, ALL)?;
     store::save_clock(
         c,

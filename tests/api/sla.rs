@@ -24,6 +24,7 @@ on_both_databases!(
     the_department_hears_the_yellow_card_and_heads_and_supervisors_the_red,
     an_extension_must_be_asked_for_before_the_resolve_deadline,
     filing_and_dispatch_start_four_timers_at_the_deadlines_the_issue_shows,
+    rules_changed_through_one_instance_apply_to_the_next_filing_through_another,
 );
 
 /// What an issue's stored timers are, by kind, oldest kind name first.
@@ -767,6 +768,97 @@ async fn reopening_and_extensions_move_the_resolve_deadline(db: Db) {
     );
     assert_eq!(reopened["sla"]["resolve"]["state"], "running");
     assert_eq!(reopened["sla"]["auto_close_at"], Value::Null);
+}
+
+/// Each instance holds the rules a filing follows as last read. A routing rule, a policy and
+/// a calendar set through one instance still apply to the very next filing through another.
+async fn rules_changed_through_one_instance_apply_to_the_next_filing_through_another(db: Db) {
+    let c = County::new(db).await;
+    let dept_c = c.app.create_department(&c.admin, "CCC").await;
+    let (other, at) = c.app.sibling_at().await;
+    // Files an issue through the other instance: (department, ack and resolve time in hours).
+    let file = || {
+        let (client, url, token) = (
+            c.app.client.clone(),
+            format!("{at}/api/v1/issues"),
+            c.obs1.clone(),
+        );
+        let body = json!({ "project_id": c.project_p, "milestone_id": c.milestone_m, "category": "utility_supply", "title": "t", "description": "d" });
+        async move {
+            let mut res = client
+                .post(url)
+                .bearer_auth(token)
+                .send_json(&body)
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 201);
+            let issue: Value = res.json().await.unwrap();
+            let created = parse(&issue["created_at"]);
+            let hours = |at: &Value| (parse(at) - created).num_minutes() as f64 / 60.0;
+            (
+                issue["department_id"].as_i64().unwrap(),
+                hours(&issue["ack_due_at"]),
+                hours(&issue["resolve_due_at"]),
+            )
+        }
+    };
+    // The other instance reads the rules as they are: the milestone's department, a
+    // resolve deadline of 70 working hours on the official calendar.
+    let (department, _, resolve_before) = file().await;
+    assert_eq!(department, c.dept_b);
+    assert!(resolve_before > 70.0, "{resolve_before} hours");
+
+    // Through the first instance, one change at a time, each seen by the next filing
+    // through the other: a rule,
+    c.app
+        .post(
+            "/api/v1/routing-rules",
+            Some(&c.sup),
+            json!({ "category": "utility_supply", "park": "SME park", "department_id": dept_c }),
+        )
+        .await
+        .assert_status(201);
+    let (department, _, resolve) = file().await;
+    assert_eq!((department, resolve), (dept_c, resolve_before));
+    // a policy (10 working hours to resolve instead of 70),
+    let policy = json!([{ "category": "utility_supply", "priority": "normal", "ack_minutes": 60, "resolve_minutes": 600, "warn_percent": 80, "auto_close_days": 5 }]);
+    c.app
+        .request("PUT", "/api/v1/sla-policies", Some(&c.sup), Some(&policy))
+        .await
+        .assert_status(200);
+    let (_, _, resolve) = file().await;
+    assert!(resolve < resolve_before, "{resolve} hours");
+    // and a calendar open all day: an hour and ten, which 1 and 10 working hours would
+    // not both be on any other.
+    let year = chrono::Utc::now().year();
+    for y in [year, year + 1] {
+        c.app
+            .request(
+                "PUT",
+                &format!("/api/v1/calendar/{y}"),
+                Some(&c.sup),
+                Some(&round_the_clock()),
+            )
+            .await
+            .assert_status(200);
+    }
+    assert_eq!(file().await, (dept_c, 1.0, 10.0));
+
+    // Deleting the rule through the first instance restores the milestone's department.
+    let rules = c.app.get("/api/v1/routing-rules", &c.sup).await;
+    let rule = rules.body["items"][0]["id"].as_i64().unwrap();
+    let deleted = c
+        .app
+        .request(
+            "DELETE",
+            &format!("/api/v1/routing-rules/{rule}"),
+            Some(&c.sup),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(file().await, (c.dept_b, 1.0, 10.0));
+    other.stop(true).await;
 }
 
 async fn a_calendar_change_moves_running_deadlines(db: Db) {

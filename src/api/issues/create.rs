@@ -19,7 +19,7 @@ use crate::domain::user::{parse_paragraph, parse_text};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::workflow::filing::{self, Filing};
-use crate::workflow::sla::Calendars;
+use crate::workflow::rulebook::Rulebook;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +94,7 @@ pub async fn create(
             once.run(c, reporter, now, |c| {
                 file(
                     c,
-                    &app.calendars,
+                    &app.rulebook,
                     reporter,
                     b,
                     (title, description),
@@ -109,7 +109,7 @@ pub async fn create(
 
 fn file(
     c: &mut db::DbConn,
-    calendars: &Calendars,
+    rulebook: &Rulebook,
     reporter: i64,
     b: CreateIssue,
     (title, description): (String, String),
@@ -135,11 +135,11 @@ fn file(
         }),
         match_days,
     };
-    let (row, clock) = filing::file(c, calendars, reporter, filing, now)?;
+    let (row, clock) = filing::file(c, rulebook, reporter, filing, now)?;
     let version = row.version;
     // Only observers file, so the answer is an observer's view.
     let clock = clock.as_ref().map(ClockMarks::from);
-    let view = present_with_clock(c, calendars, row, clock, Reader::Public)?;
+    let view = present_with_clock(c, rulebook, row, clock, Reader::Public)?;
     tracing::info!(issue_id = view.facts.id, number = %view.facts.number, "issue filed");
     Ok(Answer::json(StatusCode::CREATED, &view)?
         .header(

@@ -27,7 +27,7 @@ pub async fn get(
             let (row, clock) = db::issues::find_visible_with_clock(c, scope, id)?
                 .ok_or_else(AppError::not_found)?;
             let version = row.version;
-            let view = present_with_clock(c, &app.calendars, row, clock, reader)?;
+            let view = present_with_clock(c, &app.rulebook, row, clock, reader)?;
             // Serialized and compressed here, on the thread that read it.
             Ok((version, Encoded::json(&view, coding)?))
         })

@@ -108,7 +108,7 @@ pub async fn list(
             let Page { items, next_cursor } = Page::from_rows(keys, &page, |(k, _)| k.id, |r| r);
             let items = shown.page(c, items)?;
             let visits = shown::visits(c, &items)?;
-            let cal = app.calendars.current(c)?;
+            let rules = app.rulebook.current(c)?;
             let (removed_ids, resync) = match changes {
                 Some(ch) => (Some(ch.left), Some(ch.resync)),
                 None => (None, None),
@@ -121,7 +121,15 @@ pub async fn list(
             };
             // Written and compressed here, on the thread that read it.
             Encoded::written(coding, |out| {
-                shown::write_page(out, &items, reader, &cal, db::now(), &visits, &tail)
+                shown::write_page(
+                    out,
+                    &items,
+                    reader,
+                    &rules.calendar,
+                    db::now(),
+                    &visits,
+                    &tail,
+                )
             })
         })
         .await?;

@@ -14,7 +14,7 @@ pub(crate) use crate::workflow::access::{scope, sees_internal};
 
 use crate::db::{self, DbConn, inspections::IssueInspectionRow, issues::IssueRow, sla::ClockMarks};
 use crate::error::AppError;
-use crate::workflow::sla::Calendars;
+use crate::workflow::rulebook::Rulebook;
 use view::{IssueFacts, IssueView, SlaFacts, SlaView, VisitView};
 
 /// Who reads an issue, as far as its view is concerned.
@@ -37,14 +37,15 @@ impl Reader {
 }
 
 /// Issues (each with its clocks) as the API shows them to `reader`, with their SLA clocks
-/// as of now, walked on the calendar `calendars` holds.
+/// as of now, walked on the calendar `rulebook` holds.
 pub(crate) fn present(
     c: &mut DbConn,
-    calendars: &Calendars,
+    rulebook: &Rulebook,
     rows: Vec<(IssueRow, Option<ClockMarks>)>,
     reader: Reader,
 ) -> Result<Vec<IssueView>, AppError> {
-    let cal = calendars.current(c)?;
+    let rules = rulebook.current(c)?;
+    let cal = &rules.calendar;
     let now = db::now();
     let visits = visits_of(
         c,
@@ -54,7 +55,7 @@ pub(crate) fn present(
     Ok(rows
         .into_iter()
         .map(|(row, clock)| {
-            let sla = SlaView::new(&SlaFacts::of(&row), clock.as_ref(), &cal, now);
+            let sla = SlaView::new(&SlaFacts::of(&row), clock.as_ref(), cal, now);
             let visit = visits
                 .iter()
                 .find(|v| v.issue_id == row.id)
@@ -89,23 +90,23 @@ pub(crate) fn visits_of(
 /// One issue as the API shows it to `reader`.
 pub(crate) fn present_one(
     c: &mut DbConn,
-    calendars: &Calendars,
+    rulebook: &Rulebook,
     row: IssueRow,
     reader: Reader,
 ) -> Result<IssueView, AppError> {
     let clock = db::sla::marks(c, row.id)?;
-    present_with_clock(c, calendars, row, clock, reader)
+    present_with_clock(c, rulebook, row, clock, reader)
 }
 
 /// One issue whose clock the caller already holds.
 pub(crate) fn present_with_clock(
     c: &mut DbConn,
-    calendars: &Calendars,
+    rulebook: &Rulebook,
     row: IssueRow,
     clock: Option<ClockMarks>,
     reader: Reader,
 ) -> Result<IssueView, AppError> {
-    present(c, calendars, vec![(row, clock)], reader)?
+    present(c, rulebook, vec![(row, clock)], reader)?
         .pop()
         .ok_or_else(|| AppError::internal("presented nothing"))
 }

@@ -37,7 +37,7 @@ pub async fn transition(
                 let version = row.version;
                 Ok(Answer::json(
                     StatusCode::OK,
-                    &present_one(c, &app.calendars, row, Reader::of(&auth))?,
+                    &present_one(c, &app.rulebook, row, Reader::of(&auth))?,
                 )?
                 .header(header::ETAG, etag(version)))
             })

@@ -84,7 +84,7 @@ pub async fn put(
             sla::set_calendar(c, year, &body, now)
         })
         .await;
-    state.calendars.forget();
+    state.rulebook.forget();
     let moved = moved?;
     tracing::info!(
         year,

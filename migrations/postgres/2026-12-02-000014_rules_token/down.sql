@@ -1,0 +1,1 @@
+DROP TABLE rules_token;
