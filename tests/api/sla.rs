@@ -394,9 +394,8 @@ fn round_the_clock() -> Value {
     json!({ "timezone": "UTC", "weekdays": [1, 2, 3, 4, 5, 6, 7], "hours": [["00:00", "24:00"]], "holidays": [], "workdays": [] })
 }
 
-/// A county whose clocks run all the time, with a fast worker.
-pub(crate) async fn fast_county(db: Db) -> County {
-    let c = County::new_with(db, |s| s.sla_tick = Duration::from_millis(100)).await;
+/// Sets this year's and next year's calendars open all day, every day.
+async fn round_the_clock_this_year_and_next(c: &County) {
     let year = chrono::Utc::now().year();
     for y in [year, year + 1] {
         c.app
@@ -409,6 +408,12 @@ pub(crate) async fn fast_county(db: Db) -> County {
             .await
             .assert_status(200);
     }
+}
+
+/// A county whose clocks run all the time, with a fast worker.
+pub(crate) async fn fast_county(db: Db) -> County {
+    let c = County::new_with(db, |s| s.sla_tick = Duration::from_millis(100)).await;
+    round_the_clock_this_year_and_next(&c).await;
     c
 }
 
@@ -830,18 +835,7 @@ async fn rules_changed_through_one_instance_apply_to_the_next_filing_through_ano
     assert!(resolve < resolve_before, "{resolve} hours");
     // and a calendar open all day: an hour and ten, which 1 and 10 working hours would
     // not both be on any other.
-    let year = chrono::Utc::now().year();
-    for y in [year, year + 1] {
-        c.app
-            .request(
-                "PUT",
-                &format!("/api/v1/calendar/{y}"),
-                Some(&c.sup),
-                Some(&round_the_clock()),
-            )
-            .await
-            .assert_status(200);
-    }
+    round_the_clock_this_year_and_next(&c).await;
     assert_eq!(file().await, (dept_c, 1.0, 10.0));
 
     // Deleting the rule through the first instance restores the milestone's department.
@@ -869,18 +863,7 @@ async fn a_calendar_change_moves_running_deadlines(db: Db) {
         .await;
     let before = c.issue(&c.sup, running).await.body;
     let acked_before = c.issue(&c.sup, acked).await.body;
-    let year = chrono::Utc::now().year();
-    for y in [year, year + 1] {
-        c.app
-            .request(
-                "PUT",
-                &format!("/api/v1/calendar/{y}"),
-                Some(&c.sup),
-                Some(&round_the_clock()),
-            )
-            .await
-            .assert_status(200);
-    }
+    round_the_clock_this_year_and_next(&c).await;
     let after = c.issue(&c.sup, running).await.body;
     let created = parse(&after["created_at"]);
     // Round the clock, a working day of 7 hours is 7 wall hours.
