@@ -498,11 +498,11 @@ const MERGED_PROJECTS: i64 = 16;
 /// `observer_sees!`, taken apart), so the page is the newest of the newest of each: every
 /// source, narrowed by the page's filters, is read from its index (`(reporter_id, id)`,
 /// `(project_id, id)`) newest first and stops after a page, and only the page's issues are
-/// read further (their keys and clocks). (One statement over the rule reads either every issue the observer can
-/// see, to sort them, or every issue, newest first, for the few they can see; which of the
-/// two depends on the database.) The rows are read under the rule again, so that an issue
-/// that left the observer's view meanwhile is not shown; should that leave the page short,
-/// it is read again.
+/// read further (their keys and clocks). (One statement over the rule reads either every
+/// issue the observer can see, to sort them, or every issue, newest first, for the few they
+/// can see; which of the two depends on the database.) The keys are read under the rule
+/// again, so that an issue that left the observer's view meanwhile is not shown; should
+/// that leave the page short, it is read again.
 fn observer_page(
     conn: &mut DbConn,
     user: i64,
