@@ -274,6 +274,8 @@ fn run(
                         .request()
                         .match_pattern()
                         .unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.into());
+                    // The request's span (`telemetry::RequestSpan`) is current here.
+                    tracing::Span::current().record("http.route", route.as_str());
                     metrics.observe(
                         method,
                         &route,
@@ -283,9 +285,14 @@ fn run(
                     Ok(res)
                 }
             })
-            // Answers are gzipped for clients that accept it (a phone on one bar of signal);
-            // files that are compressed already say `Content-Encoding: identity`.
-            .wrap(actix_web::middleware::Compress::default())
+            // Answers of 1 KiB and more are gzipped for clients that accept it (a phone on
+            // one bar of signal); files that are compressed already say
+            // `Content-Encoding: identity`.
+            .wrap_fn(|req, srv| {
+                let gzip = api::compress::prefers_gzip(&req);
+                let fut = srv.call(req);
+                async move { Ok(api::compress::encode(gzip, fut.await?)) }
+            })
             // Sent with every answer unless a handler set its own (docs/security.md).
             .wrap(
                 actix_web::middleware::DefaultHeaders::new()
@@ -294,7 +301,9 @@ fn run(
                     .add(("Referrer-Policy", "no-referrer"))
                     .add((header::CACHE_CONTROL, "private, no-cache")),
             )
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<
+                crate::telemetry::RequestSpan,
+            >::new())
     })
     .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(settings.shutdown_timeout.as_secs())

@@ -1,16 +1,18 @@
 //! JSON answers of the busiest reads, serialized and gzipped on the reader thread that ran
 //! their query, so that such a read costs one hand-off off the server's worker. (The general
-//! `Compress` middleware hands every body of 1 KiB or more to the blocking pool a second
+//! gzip of `api::compress` hands every body of 1 KiB or more to the blocking pool a second
 //! time, and builds a new compressor for each answer; it leaves an answer that is already
 //! encoded alone.) Each blocking thread keeps one compressor, reset between answers, and one
-//! buffer for the JSON it compresses.
+//! buffer for the JSON it compresses. Below `SMALLEST_GZIPPED` an answer goes as it is, as
+//! every other answer does.
 
 use std::cell::RefCell;
 
-use actix_web::http::header::{self, AcceptEncoding, Encoding, Header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 
+use crate::api::compress::{SMALLEST_GZIPPED, prefers_gzip};
 use crate::error::AppError;
 
 /// How the client wants the answer: gzipped when its `Accept-Encoding` prefers gzip.
@@ -21,11 +23,9 @@ pub struct Coding {
 
 impl Coding {
     pub fn of(req: &HttpRequest) -> Self {
-        let gzip = AcceptEncoding::parse(req).ok().is_some_and(|accept| {
-            accept.negotiate([Encoding::identity(), Encoding::gzip()].iter())
-                == Some(Encoding::gzip())
-        });
-        Coding { gzip }
+        Coding {
+            gzip: prefers_gzip(req),
+        }
     }
 }
 
@@ -37,15 +37,15 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    /// Serializes `value`, gzipped when the client asked for it. Small answers too: one left
-    /// plain would be gzipped by the `Compress` middleware after all, with a second `Vary`.
+    /// Serializes `value`, gzipped when the client asked for it and it is worth it.
     pub fn json(value: &impl serde::Serialize, coding: Coding) -> Result<Self, AppError> {
         Encoded::written(coding, |out| {
             serde_json::to_writer(out, value).map_err(AppError::internal)
         })
     }
 
-    /// The JSON `write` writes, gzipped when the client asked for it.
+    /// The JSON `write` writes, gzipped when the client asked for it and it is
+    /// `SMALLEST_GZIPPED` bytes or more.
     pub fn written(
         coding: Coding,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), AppError>,
@@ -61,6 +61,12 @@ impl Encoded {
             let mut json = cell.borrow_mut();
             json.clear();
             write(&mut json)?;
+            if json.len() < SMALLEST_GZIPPED {
+                return Ok(Encoded {
+                    bytes: json.clone(),
+                    gzip: false,
+                });
+            }
             let bytes = gzip(&json).map_err(AppError::internal);
             if json.capacity() > KEPT_JSON_BYTES {
                 *json = Vec::new();
@@ -75,10 +81,11 @@ impl Encoded {
     /// The answer: `builder`'s status and headers with this body.
     pub fn respond(self, mut builder: HttpResponseBuilder) -> HttpResponse {
         builder.insert_header(header::ContentType::json());
-        // A cache between us and the client must not hand a gzipped body to one that did
-        // not ask for it.
-        builder.insert_header((header::VARY, "accept-encoding"));
         if self.gzip {
+            // A cache between us and the client must not hand a gzipped body to one that
+            // did not ask for it. (A plain answer of 1 KiB or more is said to vary by
+            // `api::compress`.)
+            builder.insert_header((header::VARY, "accept-encoding"));
             builder.insert_header(header::ContentEncoding::Gzip);
         }
         builder.body(self.bytes)
@@ -139,7 +146,7 @@ mod tests {
     fn a_gzipped_answer_unpacks_to_the_json_and_the_compressor_is_reused_cleanly() {
         let big: Vec<String> = (0..5000).map(|i| format!("问题 {i}")).collect();
         let huge: Vec<String> = (0..40_000).map(|i| format!("问题 {i}")).collect();
-        let small = vec!["一二"; 100];
+        let small = vec!["一二"; 200];
         // Big enough that the output has to grow, then answers after it on the same thread:
         // a smaller one in the kept buffer, one too big to keep, and a small one again.
         let values = [big, huge].map(|v| serde_json::json!(v));
@@ -156,11 +163,20 @@ mod tests {
     }
 
     #[test]
-    fn a_client_that_did_not_ask_gets_plain_json_and_one_that_did_gets_gzip_however_small() {
-        let tiny = serde_json::json!({"id": 1});
-        let zipped = Encoded::json(&tiny, Coding { gzip: true }).unwrap();
+    fn a_client_that_did_not_ask_gets_plain_json_and_one_that_did_gets_gzip_from_1_kib() {
+        // A JSON string of n letters is n + 2 bytes.
+        let at_least = serde_json::json!("x".repeat(SMALLEST_GZIPPED - 2));
+        let zipped = Encoded::json(&at_least, Coding { gzip: true }).unwrap();
         assert!(zipped.gzip);
-        assert_eq!(gunzip(&zipped.bytes), serde_json::to_vec(&tiny).unwrap());
+        assert_eq!(
+            gunzip(&zipped.bytes),
+            serde_json::to_vec(&at_least).unwrap()
+        );
+        let under = serde_json::json!("x".repeat(SMALLEST_GZIPPED - 3));
+        let plain = Encoded::json(&under, Coding { gzip: true }).unwrap();
+        assert!(!plain.gzip);
+        assert_eq!(plain.bytes.len(), SMALLEST_GZIPPED - 1);
+        assert_eq!(plain.bytes, serde_json::to_vec(&under).unwrap());
         let big = serde_json::json!(vec!["x"; 1000]);
         let plain = Encoded::json(&big, Coding { gzip: false }).unwrap();
         assert!(!plain.gzip);

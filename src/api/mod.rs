@@ -5,6 +5,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod client;
+pub mod compress;
 pub mod dashboard;
 pub mod departments;
 pub mod devices;

@@ -60,6 +60,16 @@ async fn logs_are_json_lines_with_the_request_id_on_each_line_of_a_request_by_se
         })
         .collect();
     assert_ne!(ids[0], ids[1]);
+    // Each request closes with a line naming its route (as a pattern) and its status.
+    for (id, status) in ids.iter().zip([200, 401]) {
+        let close = lines
+            .iter()
+            .find(|l| l["message"] == "close" && l["span"]["request_id"] == *id)
+            .unwrap_or_else(|| panic!("no close line for {id} in {lines:?}"));
+        assert_eq!(close["span"]["http.route"], "/api/v1/auth/login", "{close}");
+        assert_eq!(close["span"]["http.method"], "POST", "{close}");
+        assert_eq!(close["span"]["http.status_code"], status, "{close}");
+    }
     // Every line logged inside a request names it.
     for line in lines.iter().filter(|l| l.get("span").is_some()) {
         assert!(line["span"]["request_id"].is_string(), "{line}");
