@@ -36,7 +36,7 @@ pub fn method_label(method: &str) -> &'static str {
 
 #[derive(Default)]
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(&'static str, String), RouteStats>>,
+    routes: Mutex<BTreeMap<(&'static str, &'static str), RouteStats>>,
     /// SLA timers this instance fired.
     pub sla_fired: std::sync::atomic::AtomicU64,
 }
@@ -54,11 +54,11 @@ pub struct Backlog {
 impl Metrics {
     /// Counts one answer. `route` must be a pattern of the route table or
     /// [`UNMATCHED_ROUTE`]; the method is reduced to its label here.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &str, route: &'static str, status: u16, seconds: f64) {
         let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        let key = (method_label(method), route.to_string());
+        let key = (method_label(method), route);
         let stats = routes.entry(key).or_default();
         *stats.by_status.entry(status).or_default() += 1;
         for (i, bound) in BUCKETS.iter().enumerate() {

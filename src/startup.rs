@@ -270,15 +270,13 @@ fn run(
                 let fut = srv.call(req);
                 async move {
                     let res: ServiceResponse<_> = fut.await?;
-                    let route = res
-                        .request()
-                        .match_pattern()
-                        .unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.into());
+                    let route = api::RoutePattern::of(res.request())
+                        .unwrap_or(crate::metrics::UNMATCHED_ROUTE);
                     // The request's span (`telemetry::RequestSpan`) is current here.
-                    tracing::Span::current().record("http.route", route.as_str());
+                    tracing::Span::current().record("http.route", route);
                     metrics.observe(
                         method,
-                        &route,
+                        route,
                         res.status().as_u16(),
                         started.elapsed().as_secs_f64(),
                     );

@@ -33,6 +33,18 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::{AppError, ErrorCode};
 
+/// The pattern of the route table that answered a request: found among the request's data
+/// once its resource took it, without matching the path again.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePattern(pub &'static str);
+
+impl RoutePattern {
+    /// The pattern that answered `req`, if any did.
+    pub fn of(req: &actix_web::HttpRequest) -> Option<&'static str> {
+        req.app_data::<RoutePattern>().map(|p| p.0)
+    }
+}
+
 /// Declares every route once: the same table registers the handlers and lists the
 /// (method, path) pairs that `openapi.yaml` must describe.
 macro_rules! route_table {
@@ -44,6 +56,7 @@ macro_rules! route_table {
             $(
                 cfg.service(
                     web::resource($path)
+                        .app_data(RoutePattern($path))
                         $( .route(web::method(Method::$method).to($handler)) )+
                         .default_service(web::to(|| method_not_allowed(&[ $( stringify!($method) ),+ ]))),
                 );
