@@ -349,6 +349,63 @@ async fn readyz_follows_postgresql_going_away_and_coming_back() {
 }
 
 #[actix_web::test]
+async fn postgresql_on_the_same_host_is_reached_through_its_unix_socket_as_well() {
+    if !postgres_available() {
+        return;
+    }
+    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, sql_types};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = sql_types::Text)]
+        value: String,
+    }
+    let admin_url = pg_admin_url();
+    let mut admin = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+    let mut setting = |name: &str| {
+        diesel::sql_query(format!("SELECT current_setting('{name}') AS value"))
+            .get_result::<Row>(&mut admin)
+            .expect("a setting")
+            .value
+    };
+    let (dirs, port) = (setting("unix_socket_directories"), setting("port"));
+    let dir = dirs
+        .split(',')
+        .map(str::trim)
+        .find(|d| d.starts_with('/'))
+        .unwrap_or_else(|| panic!("PostgreSQL listens on no Unix socket: {dirs:?}"))
+        .to_string();
+    // postgres://user@127.0.0.1:5432/db becomes postgres://user@%2Fvar%2Frun%2Fpostgresql:5432/db
+    let host_port = admin_url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432")
+        .to_string();
+    let socket = format!("{}:{port}", dir.replace('/', "%2F"));
+    let app = TestApp::spawn_with(Db::Postgres, move |s| {
+        s.database_url = s.database_url.replace(&host_port, &socket);
+    })
+    .await;
+    app.request("GET", "/readyz", None, None)
+        .await
+        .assert_status(200);
+    app.admin_token().await;
+    // Its connections came through the socket: PostgreSQL knows no client address for them.
+    let database = app.database_url().rsplit('/').next().unwrap().to_string();
+    let through_socket = diesel::sql_query(format!(
+        "SELECT count(*)::text AS value FROM pg_stat_activity \
+         WHERE datname = '{database}' AND backend_type = 'client backend' AND client_addr IS NULL"
+    ))
+    .get_result::<Row>(&mut admin)
+    .expect("pg_stat_activity")
+    .value;
+    assert_ne!(
+        through_socket, "0",
+        "no connection of the service came through {dir}"
+    );
+}
+
+#[actix_web::test]
 async fn a_statement_past_the_postgresql_timeout_is_cancelled_and_answers_unavailable() {
     if !crate::helpers::postgres_available() {
         return;
