@@ -8,7 +8,7 @@
 #   cargo install oha --locked        # once
 #   bash benches/http.sh              # ISSUES=100000 DURATION=8s by default
 #   SOAK=600 bash benches/http.sh     # and a 10-minute soak at half the read rate
-#                                     # (on SQLite; SOAK_DATABASE=PostgreSQL for the other)
+#                                     # (on SQLite; SOAK_DATABASE="PostgreSQL (socket)" for the other)
 #   DATABASES=sqlite bash benches/http.sh
 #   BIN=/tmp/observer-desk-before bash benches/http.sh   # a binary built from another commit
 #
@@ -19,7 +19,13 @@ cd "$(dirname "$0")/.."
 ISSUES="${ISSUES:-100000}"
 DURATION="${DURATION:-8s}"
 DATABASES="${DATABASES:-sqlite postgres}"
+# PostgreSQL on this host through its Unix socket, as docs/operations.md advises, when it has
+# one; OBSERVER_DESK_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres measures TCP.
+if [ -z "${OBSERVER_DESK_BENCH_PG:-}" ] && [ -S /var/run/postgresql/.s.PGSQL.5432 ]; then
+    OBSERVER_DESK_BENCH_PG="postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres"
+fi
 PG_ADMIN="${OBSERVER_DESK_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+case "$PG_ADMIN" in *@%2F*) PG_LABEL="PostgreSQL (socket)" ;; *) PG_LABEL="PostgreSQL (TCP)" ;; esac
 OHA="${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}"
 PORT="${PORT:-18080}"
 BASE="http://127.0.0.1:$PORT"
@@ -132,7 +138,7 @@ run() { # $1: database label, $2: URL
     # statistics out of date and a dead row version per filing (inserted, then updated).
     # Then a checkpoint, so that the one the seeding's WAL calls for does not run during
     # the measurements (and make every first change to a page write it whole to the WAL).
-    if [ -n "${PG_DB:-}" ] && [ "$1" = PostgreSQL ]; then
+    if [ -n "${PG_DB:-}" ] && [ "$1" = "$PG_LABEL" ]; then
         psql "${PG_ADMIN%/*}/$PG_DB" -qc "VACUUM ANALYZE" -c "CHECKPOINT" > /dev/null
     fi
     local obs clerk issue
@@ -202,7 +208,7 @@ case " $DATABASES " in *" postgres "*)
     PG_DB="od_http_bench_$$"
     psql "$PG_ADMIN" -qc "CREATE DATABASE $PG_DB" > /dev/null
     trap 'cleanup; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" > /dev/null 2>&1 || true' EXIT
-    run PostgreSQL "${PG_ADMIN%/*}/$PG_DB" ;;
+    run "$PG_LABEL" "${PG_ADMIN%/*}/$PG_DB" ;;
 esac
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $ISSUES issues seeded; $DURATION per route, 32 connections."
