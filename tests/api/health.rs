@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::rt::net::{TcpListener, TcpStream};
 use actix_web::rt::task::JoinHandle;
 
-use crate::helpers::{Db, TestApp, TestDatabase, pg_admin_url, postgres_available};
+use crate::helpers::{Db, TestApp, TestDatabase, pg_admin_url, pg_host_port, postgres_available};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -304,13 +304,7 @@ async fn readyz_follows_postgresql_going_away_and_coming_back() {
     if !postgres_available() {
         return;
     }
-    let admin_url = pg_admin_url();
-    let host_port = admin_url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5432")
-        .to_string();
+    let host_port = pg_host_port();
     let relay = Relay::start(host_port.clone(), 0).await;
     let relay_port = relay.port;
     let app = TestApp::spawn_with(Db::Postgres, move |s| {
@@ -375,12 +369,7 @@ async fn postgresql_on_the_same_host_is_reached_through_its_unix_socket_as_well(
         .unwrap_or_else(|| panic!("PostgreSQL listens on no Unix socket: {dirs:?}"))
         .to_string();
     // postgres://user@127.0.0.1:5432/db becomes postgres://user@%2Fvar%2Frun%2Fpostgresql:5432/db
-    let host_port = admin_url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5432")
-        .to_string();
+    let host_port = pg_host_port();
     let socket = format!("{}:{port}", dir.replace('/', "%2F"));
     let app = TestApp::spawn_with(Db::Postgres, move |s| {
         s.database_url = s.database_url.replace(&host_port, &socket);

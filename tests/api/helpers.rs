@@ -27,6 +27,16 @@ pub fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The `host:port` of `pg_admin_url()`, as it appears in every test database's URL.
+pub fn pg_host_port() -> String {
+    pg_admin_url()
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432")
+        .to_string()
+}
+
 /// Whether PostgreSQL tests can run. When the server is unreachable they are not run,
 /// and a notice says so on the terminal, unless `OBSERVER_DESK_TEST_REQUIRE_PG=1` (as in
 /// CI), which turns it into a failure.
