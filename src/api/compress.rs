@@ -1,7 +1,7 @@
 //! Gzip for answers worth it: a client that prefers gzip gets every answer of
 //! [`SMALLEST_GZIPPED`] bytes or more gzipped, and every streamed one. A smaller answer goes
 //! as it is: it fits in one TCP segment either way, and starting a compressor (zeroing its
-//! tables) cost more than the rest of `/healthz` did. An answer that carries a
+//! tables) cost nearly as much as the rest of `/healthz` did. An answer that carries a
 //! `Content-Encoding` already (the busiest reads gzip their own, `api::encoded`; stored files
 //! say `identity`) is left alone, and so are images other than SVG, and video.
 
