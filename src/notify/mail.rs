@@ -4,13 +4,39 @@
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Settings;
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    File(AsyncFileTransport<Tokio1Executor>),
+    File(MailFolder),
+}
+
+/// Without an SMTP server, each message is an `.eml` file in the data folder's `mail`. It is
+/// written in `tmp` first and then renamed in, so that whatever picks up the folder never
+/// reads a message half-written. (A crash between the two leaves a file in `tmp`, which the
+/// sweep clears.)
+pub struct MailFolder {
+    dir: std::path::PathBuf,
+    staging: std::path::PathBuf,
+}
+
+impl MailFolder {
+    async fn put(&self, message: &Message) -> std::io::Result<()> {
+        let name = format!("{}.eml", crate::secret::random_token(16));
+        let staged = self.staging.join(format!("mail-{name}"));
+        let bytes = message.formatted();
+        let target = self.dir.join(&name);
+        tokio::task::spawn_blocking(move || {
+            std::fs::write(&staged, bytes)?;
+            std::fs::rename(&staged, &target).inspect_err(|_| {
+                let _ = std::fs::remove_file(&staged);
+            })
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
 }
 
 impl Mailer {
@@ -26,9 +52,13 @@ impl Mailer {
                 Ok(Mailer::Smtp(transport))
             }
             None => {
-                let dir = settings.data_dir.join("mail");
-                std::fs::create_dir_all(&dir)?;
-                Ok(Mailer::File(AsyncFileTransport::new(dir)))
+                let folder = MailFolder {
+                    dir: settings.data_dir.join("mail"),
+                    staging: settings.data_dir.join("tmp"),
+                };
+                std::fs::create_dir_all(&folder.dir)?;
+                std::fs::create_dir_all(&folder.staging)?;
+                Ok(Mailer::File(folder))
             }
         }
     }
@@ -67,7 +97,7 @@ impl Mailer {
             .map_err(|e| e.to_string())?;
         match self {
             Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::File(folder) => folder.put(&message).await.map_err(|e| e.to_string()),
         }
     }
 

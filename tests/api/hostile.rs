@@ -181,19 +181,22 @@ async fn sql_and_script_fragments_are_stored_verbatim_and_escaped_in_mail(db: Db
     );
     // The mail to the department: the HTML part carries the title escaped, never as markup.
     let dir = c.app.data_dir().join("mail");
-    let mut eml = String::new();
+    // The mail folder's file appears before it is written whole: read until it is.
+    let mut decoded = String::new();
     for _ in 0..100 {
         if let Some(f) = std::fs::read_dir(&dir)
             .ok()
             .and_then(|mut d| d.next())
             .and_then(Result::ok)
         {
-            eml = std::fs::read_to_string(f.path()).unwrap_or_default();
-            break;
+            let eml = std::fs::read_to_string(f.path()).unwrap_or_default();
+            decoded = crate::mail::decoded_text(&eml);
+            if decoded.contains("</html>") {
+                break;
+            }
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    let decoded = crate::mail::decoded_text(&eml);
     let html = decoded
         .split_once("<!doctype html>")
         .map(|(_, h)| h)

@@ -99,18 +99,25 @@ async fn without_an_smtp_server_mail_is_written_to_the_data_folder(db: Db) {
     set_email(&c, &c.staff_a, "staff-a@pinglu.gov.cn", "zh-CN", true).await;
     c.file("to a file").await;
     let dir = c.app.data_dir().join("mail");
+    // Watched closely, and read the moment it appears: the file is whole by then (it is
+    // written elsewhere and renamed in), so whatever picks up the folder never reads half.
     let mut files = Vec::new();
-    for _ in 0..100 {
+    let mut eml = String::new();
+    for _ in 0..10_000 {
         files = std::fs::read_dir(&dir)
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();
-        if !files.is_empty() {
+        if let Some(file) = files.first() {
+            eml = std::fs::read_to_string(file).unwrap();
             break;
         }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        actix_web::rt::time::sleep(Duration::from_millis(1)).await;
     }
     assert_eq!(files.len(), 1, "one .eml in {}", dir.display());
-    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        decoded_text(&eml).contains("</html>"),
+        "read half-written: {eml:?}"
+    );
     assert!(files[0].extension().is_some_and(|e| e == "eml"));
     assert!(eml.contains("To: staff-a@pinglu.gov.cn"), "{eml}");
     assert!(eml.contains("text/html") && eml.contains("text/plain"));
