@@ -272,7 +272,7 @@ fn run(
                     let res: ServiceResponse<_> = fut.await?;
                     let route = api::RoutePattern::of(res.request())
                         .unwrap_or(crate::metrics::UNMATCHED_ROUTE);
-                    // The request's span (`telemetry::RequestSpan`) is current here.
+                    // The request's span (`api::request_span::RequestSpan`) is current here.
                     tracing::Span::current().record("http.route", route);
                     metrics.observe(
                         method,
@@ -300,7 +300,7 @@ fn run(
                     .add((header::CACHE_CONTROL, "private, no-cache")),
             )
             .wrap(tracing_actix_web::TracingLogger::<
-                crate::telemetry::RequestSpan,
+                api::request_span::RequestSpan,
             >::new())
     })
     .worker_max_blocking_threads(blocking_threads)

@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod problem;
 pub mod projects;
 pub mod reports;
+pub mod request_span;
 pub mod routing_rules;
 pub mod sla;
 pub mod time;

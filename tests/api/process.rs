@@ -27,13 +27,20 @@ async fn logs_are_json_lines_with_the_request_id_on_each_line_of_a_request_by_se
             ("RUST_LOG", "info"),
         ],
     );
-    for password in [ADMIN_PASSWORD, "not-the-password"] {
-        post_json(
-            &server.address,
-            "/api/v1/auth/login",
-            json!({ "username": "admin", "password": password }),
-        )
-        .await;
+    // The second says it was forwarded for another address: with no trusted proxy, the log
+    // names the peer all the same.
+    for (password, forwarded) in [
+        (ADMIN_PASSWORD, None),
+        ("not-the-password", Some("203.0.113.9")),
+    ] {
+        let mut request = awc::Client::new().post(format!("{}/api/v1/auth/login", server.address));
+        if let Some(address) = forwarded {
+            request = request.insert_header(("X-Forwarded-For", address));
+        }
+        request
+            .send_json(&json!({ "username": "admin", "password": password }))
+            .await
+            .expect("an answer");
     }
     server.terminate();
     assert!(server.wait().success());
@@ -69,6 +76,7 @@ async fn logs_are_json_lines_with_the_request_id_on_each_line_of_a_request_by_se
         assert_eq!(close["span"]["http.route"], "/api/v1/auth/login", "{close}");
         assert_eq!(close["span"]["http.method"], "POST", "{close}");
         assert_eq!(close["span"]["http.status_code"], status, "{close}");
+        assert_eq!(close["span"]["http.client_ip"], "127.0.0.1", "{close}");
     }
     // Every line logged inside a request names it.
     for line in lines.iter().filter(|l| l.get("span").is_some()) {
