@@ -287,9 +287,10 @@ fn run(
             // one bar of signal); files that are compressed already say
             // `Content-Encoding: identity`.
             .wrap_fn(|req, srv| {
-                let gzip = api::compress::prefers_gzip(&req);
+                let coding = api::encoded::Coding::new(api::compress::prefers_gzip(&req));
+                actix_web::HttpMessage::extensions_mut(&req).insert(coding);
                 let fut = srv.call(req);
-                async move { Ok(api::compress::encode(gzip, fut.await?)) }
+                async move { Ok(api::compress::encode(coding.gzip(), fut.await?)) }
             })
             // Sent with every answer unless a handler set its own (docs/security.md).
             .wrap(

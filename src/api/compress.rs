@@ -73,7 +73,7 @@ fn compressible(content_type: Option<&HeaderValue>) -> bool {
 }
 
 /// Adds `Vary: Accept-Encoding` unless the answer says it already.
-pub fn vary_on_accept_encoding(headers: &mut HeaderMap) {
+fn vary_on_accept_encoding(headers: &mut HeaderMap) {
     let said = headers.get_all(header::VARY).any(|v| {
         v.to_str().is_ok_and(|v| {
             v.split(',')

@@ -22,10 +22,20 @@ pub struct Coding {
 }
 
 impl Coding {
+    /// As `api::compress` found it when the request came in (it keeps it among the request's
+    /// extensions), so that the header is parsed once; parsed here otherwise.
     pub fn of(req: &HttpRequest) -> Self {
-        Coding {
-            gzip: prefers_gzip(req),
-        }
+        use actix_web::HttpMessage;
+        let kept = req.extensions().get::<Coding>().copied();
+        kept.unwrap_or_else(|| Coding::new(prefers_gzip(req)))
+    }
+
+    pub fn new(gzip: bool) -> Self {
+        Coding { gzip }
+    }
+
+    pub fn gzip(self) -> bool {
+        self.gzip
     }
 }
 
