@@ -181,7 +181,8 @@ async fn sql_and_script_fragments_are_stored_verbatim_and_escaped_in_mail(db: Db
     );
     // The mail to the department: the HTML part carries the title escaped, never as markup.
     let dir = c.app.data_dir().join("mail");
-    // The mail folder's file appears before it is written whole: read until it is.
+    // A message appears in the mail folder whole (written elsewhere, renamed in): read it
+    // the moment it is there.
     let mut decoded = String::new();
     for _ in 0..100 {
         if let Some(f) = std::fs::read_dir(&dir)
@@ -189,11 +190,8 @@ async fn sql_and_script_fragments_are_stored_verbatim_and_escaped_in_mail(db: Db
             .and_then(|mut d| d.next())
             .and_then(Result::ok)
         {
-            let eml = std::fs::read_to_string(f.path()).unwrap_or_default();
-            decoded = crate::mail::decoded_text(&eml);
-            if decoded.contains("</html>") {
-                break;
-            }
+            decoded = crate::mail::decoded_text(&std::fs::read_to_string(f.path()).unwrap());
+            break;
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
