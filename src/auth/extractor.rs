@@ -41,7 +41,7 @@ impl AuthUser {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
+fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -55,7 +55,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(AppError::new(ErrorCode::InvalidToken));
     }
-    Ok(token.trim().to_string())
+    Ok(token.trim())
 }
 
 impl FromRequest for AuthUser {
@@ -64,19 +64,17 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
+        // The token is checked here, before anything waits: only whose it is goes on.
+        let key = match &state {
+            Some(state) => bearer_token(req).and_then(|token| state.tokens.caller(token)),
+            None => Err(AppError::internal("application state missing")),
+        };
         let read = matches!(*req.method(), Method::GET | Method::HEAD);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let claims = state.tokens.verify(&token?)?;
-            let key = CallerKey {
-                user_id: claims
-                    .sub
-                    .parse()
-                    .map_err(|_| AppError::new(ErrorCode::InvalidToken))?,
-                session: claims.sid,
-                password_stamp: claims.pwd,
-            };
+            let (state, key) = (
+                state.ok_or_else(|| AppError::internal("application state missing"))?,
+                key?,
+            );
             if read && let Some(user) = state.callers.get(&key) {
                 return Ok(user);
             }

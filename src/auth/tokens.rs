@@ -1,6 +1,8 @@
 //! Access tokens (JWT, HS256 pinned, 15 minutes) and opaque refresh tokens (only their
 //! SHA-256 is stored).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
@@ -9,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::auth::callers::CallerKey;
 use crate::secret::Secret;
 pub use crate::secret::random_token;
 
@@ -41,6 +44,48 @@ pub struct TokenService {
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    verified: Verified,
+}
+
+/// Access tokens verified lately, by their exact text, with what the caller's lookup needs
+/// and when each expires. A client sends the same token with every request for its 15
+/// minutes: its signature (HMAC-SHA-256 over base64) and claims (JSON, six strings) are
+/// checked once, not on each request. Only a token that passed [`TokenService::verify`] gets
+/// an entry, so a stranger cannot fill it; it is bounded all the same. A token that differs
+/// in one character is another key and is verified in full. Expiry is checked on every use.
+struct Verified {
+    capacity: usize,
+    entries: Mutex<HashMap<Box<str>, (CallerKey, i64)>>,
+}
+
+impl Verified {
+    /// Some 4 MB of tokens at the most.
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, token: &str, now: i64) -> Option<CallerKey> {
+        let entries = self.entries.lock().ok()?;
+        let (key, exp) = entries.get(token)?;
+        unexpired(*exp, now).then(|| key.clone())
+    }
+
+    fn put(&self, token: &str, key: CallerKey, exp: i64, now: i64) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= self.capacity {
+            entries.retain(|_, (_, exp)| unexpired(*exp, now));
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(token.into(), (key, exp));
+    }
+}
+
+/// Whether a token that expires at `exp` is still good at `now`, as the JWT check counts it
+/// (`exp` plus the leeway).
+fn unexpired(exp: i64, now: i64) -> bool {
+    exp >= now - LEEWAY_SECS as i64
 }
 
 /// Tolerated clock difference, in seconds.
@@ -61,6 +106,10 @@ impl TokenService {
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
             validation,
             ttl,
+            verified: Verified {
+                capacity: Verified::CAPACITY,
+                entries: Mutex::new(HashMap::new()),
+            },
         }
     }
 
@@ -116,6 +165,30 @@ impl TokenService {
         }
         Ok(data.claims)
     }
+
+    /// Whose token this is (user, session, password stamp), for a token that `verify`
+    /// accepts: checked in full the first time it is seen, from then on until it expires
+    /// looked up by its text.
+    pub fn caller(&self, token: &str) -> Result<CallerKey, AppError> {
+        self.caller_at(token, chrono::Utc::now().timestamp())
+    }
+
+    fn caller_at(&self, token: &str, now: i64) -> Result<CallerKey, AppError> {
+        if let Some(key) = self.verified.get(token, now) {
+            return Ok(key);
+        }
+        let claims = self.verify(token)?;
+        let key = CallerKey {
+            user_id: claims
+                .sub
+                .parse()
+                .map_err(|_| AppError::new(ErrorCode::InvalidToken))?,
+            session: claims.sid,
+            password_stamp: claims.pwd,
+        };
+        self.verified.put(token, key.clone(), claims.exp, now);
+        Ok(key)
+    }
 }
 
 /// What is stored for a refresh token: its SHA-256, hex. The token has 256 bits of
@@ -151,6 +224,54 @@ mod tests {
             service().verify(&t).err().map(|e| e.code),
             Some(ErrorCode::InvalidToken)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_token_seen_before_names_its_caller_until_it_expires_and_no_altered_copy_does()
+    -> Result<(), AppError> {
+        let s = service();
+        let t = s.issue(42, "observer", 7, "session")?;
+        let now = chrono::Utc::now().timestamp();
+        let first = s.caller_at(&t, now)?;
+        assert_eq!((first.user_id, first.password_stamp), (42, 7));
+        assert_eq!(first.session, "session");
+        assert_eq!(s.verified.entries.lock().map(|e| e.len()).ok(), Some(1));
+        assert_eq!(s.caller_at(&t, now)?, first);
+        // Once its 15 minutes and the leeway are over, its entry no longer answers (and the
+        // full check refuses it).
+        let last = s.verify(&t)?.exp + LEEWAY_SECS as i64;
+        assert_eq!(s.verified.get(&t, last), Some(first.clone()));
+        assert_eq!(s.verified.get(&t, last + 2), None);
+        // A copy with one character of its signature changed is checked in full.
+        let mut altered = t.clone().into_bytes();
+        if let Some(last) = altered.last_mut() {
+            *last = if *last == b'A' { b'B' } else { b'A' };
+        }
+        let altered = String::from_utf8(altered).map_err(AppError::internal)?;
+        assert_eq!(
+            s.caller_at(&altered, now).err().map(|e| e.code),
+            Some(ErrorCode::InvalidToken)
+        );
+        // Nor does another key's token with the same claims get in.
+        let other = TokenService::new(&Secret::new("y".repeat(40)), Duration::from_secs(900));
+        let forged = other.issue(42, "observer", 7, "session")?;
+        assert!(s.caller_at(&forged, now).is_err());
+        assert_eq!(s.verified.entries.lock().map(|e| e.len()).ok(), Some(1));
+        Ok(())
+    }
+
+    #[test]
+    fn the_tokens_seen_never_pass_their_capacity() -> Result<(), AppError> {
+        let mut s = service();
+        s.verified.capacity = 3;
+        let now = chrono::Utc::now().timestamp();
+        for id in 0..10 {
+            let t = s.issue(id, "observer", 0, "session")?;
+            assert_eq!(s.caller_at(&t, now)?.user_id, id);
+            let held = s.verified.entries.lock().map(|e| e.len()).unwrap_or(99);
+            assert!(held <= 3, "{held} tokens held");
+        }
         Ok(())
     }
 
