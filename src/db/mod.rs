@@ -18,6 +18,7 @@ pub mod refresh_tokens;
 pub mod reports;
 pub mod routing_rules;
 pub mod rules_token;
+pub mod scheduling;
 pub mod schema;
 pub mod sla;
 pub mod stamp;
@@ -443,16 +444,20 @@ fn readers_for(pool_size: u32) -> usize {
 }
 
 /// Runs blocking work on the runtime's blocking pool (never on a worker of the server),
-/// inside the caller's tracing span.
+/// inside the caller's tracing span. The pool's threads run under `SCHED_BATCH`
+/// (`scheduling`).
 pub async fn run_blocking<T, F>(f: F) -> Result<T, AppError>
 where
     F: FnOnce() -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .map_err(AppError::internal)?
+    tokio::task::spawn_blocking(move || {
+        scheduling::batch();
+        span.in_scope(f)
+    })
+    .await
+    .map_err(AppError::internal)?
 }
 
 /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so that a transaction

@@ -9,14 +9,8 @@
 //! database (PostgreSQL over the network) still run side by side: while every awake reader
 //! is busy, a new read wakes another, up to `max` threads.
 //!
-//! On Linux the readers run under `SCHED_BATCH`, with the nice value they had. A woken
-//! thread of the usual policy preempts the one that woke it: the server worker that queued
-//! one read of the 30 its turn brought was switched out for a reader, which answered that one
-//! read and slept again, and so on, two switches per read. A batch thread waits its turn: the
-//! worker queues its turn's reads, and the reader works them off together. It keeps its share
-//! of the CPU (a higher nice value would do the same here but give readers less time beside
-//! the writer and password hashing). Measured on 2 cores, server on one: 0.63 context switches
-//! per single read fell to 0.12, and 16% more reads a second.
+//! The readers run under `SCHED_BATCH` (`db::scheduling`), so that a reader woken for a read
+//! waits for the worker that queued it to end its turn instead of preempting it.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -154,10 +148,7 @@ fn call_one(shared: &Arc<Shared>, mut s: MutexGuard<'_, State>) -> Result<(), Ap
 /// database run side by side, while a burst of quick reads is worked off by one or two
 /// threads instead of waking one thread per read.
 fn reader(shared: &Arc<Shared>) {
-    if let Err(e) = batch_scheduling() {
-        // Reads still run, only with more switches between threads.
-        tracing::debug!(error = %e, "a reader thread keeps the usual scheduling");
-    }
+    super::scheduling::batch();
     let mut s = shared.lock();
     loop {
         if let Some(job) = s.jobs.pop_front() {
@@ -204,32 +195,6 @@ fn reader(shared: &Arc<Shared>) {
     }
     s.looking -= 1;
     s.threads -= 1;
-}
-
-/// `SCHED_BATCH` for the calling thread, its nice value kept.
-#[cfg(target_os = "linux")]
-fn batch_scheduling() -> Result<(), String> {
-    use thread_priority::unix::{
-        NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
-        thread_native_id,
-    };
-    use thread_priority::{ThreadPriority, ThreadPriorityValue};
-    let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
-    // On Linux this is the calling thread's nice value.
-    let nice = rustix::process::getpriority_process(None).map_err(|e| e.to_string())?;
-    // The crate sets the nice value with the policy, given on a scale of 0 to 99: the point
-    // of the scale that is this thread's nice value.
-    let same = (0..=*ThreadPriorityValue::MAX)
-        .filter_map(|p| ThreadPriorityValue::try_from(p).ok())
-        .map(ThreadPriority::Crossplatform)
-        .find(|p| p.to_posix(batch).ok() == Some(nice))
-        .ok_or_else(|| format!("no priority keeps the nice value {nice}"))?;
-    set_thread_priority_and_policy(thread_native_id(), same, batch).map_err(|e| format!("{e:?}"))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn batch_scheduling() -> Result<(), String> {
-    Err("SCHED_BATCH is Linux's".into())
 }
 
 #[cfg(test)]
