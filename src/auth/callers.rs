@@ -11,11 +11,10 @@
 //! whose signature and expiry were checked gets one, so the map cannot be filled by a
 //! stranger; it is bounded all the same.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::AuthUser;
+use super::bounded::Bounded;
 
 /// Which token a cached caller was loaded for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,8 +26,7 @@ pub struct CallerKey {
 
 pub struct Callers {
     ttl: Duration,
-    capacity: usize,
-    entries: Mutex<HashMap<CallerKey, (Instant, AuthUser)>>,
+    entries: Bounded<CallerKey, (Instant, AuthUser)>,
 }
 
 impl Default for Callers {
@@ -44,39 +42,27 @@ impl Callers {
     pub fn new(ttl: Duration, capacity: usize) -> Callers {
         Callers {
             ttl,
-            capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            entries: Bounded::new(capacity),
         }
     }
 
     /// The caller loaded for `key` less than the TTL ago.
     pub fn get(&self, key: &CallerKey) -> Option<AuthUser> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, user)| user.clone())
+        self.entries.get(key, self.fresh()).map(|(_, user)| user)
     }
 
     pub fn put(&self, key: CallerKey, user: AuthUser) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (Instant::now(), user));
+        self.entries.put(key, (Instant::now(), user), self.fresh());
     }
 
     /// Forgets everyone: called after a change to a user or a session.
     pub fn forget_all(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
+        self.entries.clear();
+    }
+
+    fn fresh(&self) -> impl Fn(&(Instant, AuthUser)) -> bool {
+        let ttl = self.ttl;
+        move |(at, _)| at.elapsed() < ttl
     }
 }
 
@@ -122,7 +108,7 @@ mod tests {
         let callers = Callers::new(Duration::from_secs(60), 3);
         for id in 0..10 {
             callers.put(key(id), user(id));
-            assert!(callers.entries.lock().map(|e| e.len()).unwrap_or(99) <= 3);
+            assert!(callers.entries.len() <= 3);
         }
         assert!(callers.get(&key(9)).is_some());
         callers.forget_all();

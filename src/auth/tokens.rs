@@ -1,8 +1,6 @@
 //! Access tokens (JWT, HS256 pinned, 15 minutes) and opaque refresh tokens (only their
 //! SHA-256 is stored).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
@@ -11,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::auth::bounded::Bounded;
 use crate::auth::callers::CallerKey;
 use crate::secret::Secret;
 pub use crate::secret::random_token;
@@ -53,32 +52,21 @@ pub struct TokenService {
 /// checked once, not on each request. Only a token that passed [`TokenService::verify`] gets
 /// an entry, so a stranger cannot fill it; it is bounded all the same. A token that differs
 /// in one character is another key and is verified in full. Expiry is checked on every use.
-struct Verified {
-    capacity: usize,
-    entries: Mutex<HashMap<Box<str>, (CallerKey, i64)>>,
-}
+struct Verified(Bounded<Box<str>, (CallerKey, i64)>);
 
 impl Verified {
     /// Some 4 MB of tokens at the most.
     const CAPACITY: usize = 10_000;
 
     fn get(&self, token: &str, now: i64) -> Option<CallerKey> {
-        let entries = self.entries.lock().ok()?;
-        let (key, exp) = entries.get(token)?;
-        unexpired(*exp, now).then(|| key.clone())
+        self.0
+            .get(token, |(_, exp)| unexpired(*exp, now))
+            .map(|(key, _)| key)
     }
 
     fn put(&self, token: &str, key: CallerKey, exp: i64, now: i64) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= self.capacity {
-            entries.retain(|_, (_, exp)| unexpired(*exp, now));
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-        }
-        entries.insert(token.into(), (key, exp));
+        self.0
+            .put(token.into(), (key, exp), |(_, exp)| unexpired(*exp, now));
     }
 }
 
@@ -106,10 +94,7 @@ impl TokenService {
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
             validation,
             ttl,
-            verified: Verified {
-                capacity: Verified::CAPACITY,
-                entries: Mutex::new(HashMap::new()),
-            },
+            verified: Verified(Bounded::new(Verified::CAPACITY)),
         }
     }
 
@@ -236,7 +221,7 @@ mod tests {
         let first = s.caller_at(&t, now)?;
         assert_eq!((first.user_id, first.password_stamp), (42, 7));
         assert_eq!(first.session, "session");
-        assert_eq!(s.verified.entries.lock().map(|e| e.len()).ok(), Some(1));
+        assert_eq!(s.verified.0.len(), 1);
         assert_eq!(s.caller_at(&t, now)?, first);
         // Once its 15 minutes and the leeway are over, its entry no longer answers (and the
         // full check refuses it).
@@ -257,19 +242,19 @@ mod tests {
         let other = TokenService::new(&Secret::new("y".repeat(40)), Duration::from_secs(900));
         let forged = other.issue(42, "observer", 7, "session")?;
         assert!(s.caller_at(&forged, now).is_err());
-        assert_eq!(s.verified.entries.lock().map(|e| e.len()).ok(), Some(1));
+        assert_eq!(s.verified.0.len(), 1);
         Ok(())
     }
 
     #[test]
     fn the_tokens_seen_never_pass_their_capacity() -> Result<(), AppError> {
         let mut s = service();
-        s.verified.capacity = 3;
+        s.verified = Verified(Bounded::new(3));
         let now = chrono::Utc::now().timestamp();
         for id in 0..10 {
             let t = s.issue(id, "observer", 0, "session")?;
             assert_eq!(s.caller_at(&t, now)?.user_id, id);
-            let held = s.verified.entries.lock().map(|e| e.len()).unwrap_or(99);
+            let held = s.verified.0.len();
             assert!(held <= 3, "{held} tokens held");
         }
         Ok(())
