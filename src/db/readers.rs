@@ -281,29 +281,16 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn readers_run_as_batch_threads_with_the_nice_value_of_the_thread_that_started_them() {
-        use thread_priority::unix::{
-            NormalThreadSchedulePolicy, ThreadSchedulePolicy, thread_schedule_policy,
-        };
-        let nice = || rustix::process::getpriority_process(None).expect("nice value");
-        let ours = nice();
-        let (policy, theirs) = runtime().block_on(async {
+        use thread_priority::unix::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+        let (_, ours) = crate::db::scheduling::current().expect("this thread");
+        let theirs = runtime().block_on(async {
             Readers::new(2)
-                .run(move || {
-                    Ok((
-                        thread_schedule_policy().map_err(|e| format!("{e:?}")),
-                        nice(),
-                    ))
-                })
+                .run(|| crate::db::scheduling::current().map_err(AppError::internal))
                 .await
                 .expect("a read")
         });
-        assert_eq!(
-            policy,
-            Ok(ThreadSchedulePolicy::Normal(
-                NormalThreadSchedulePolicy::Batch
-            ))
-        );
-        assert_eq!(theirs, ours);
+        let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+        assert_eq!(theirs, (batch, ours));
     }
 
     #[test]

@@ -54,40 +54,52 @@ fn batch_scheduling() -> Result<(), String> {
     Err("SCHED_BATCH is Linux's".into())
 }
 
+/// The calling thread's policy and nice value, for tests.
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) fn current() -> Result<(thread_priority::unix::ThreadSchedulePolicy, i32), String> {
+    let policy = thread_priority::unix::thread_schedule_policy().map_err(|e| format!("{e:?}"))?;
+    let nice = rustix::process::getpriority_process(None).map_err(|e| e.to_string())?;
+    Ok((policy, nice))
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use thread_priority::unix::{
-        NormalThreadSchedulePolicy, ThreadSchedulePolicy, thread_schedule_policy,
-    };
+    use thread_priority::unix::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+
+    use super::current;
+    use crate::error::AppError;
+
+    const OTHER: ThreadSchedulePolicy =
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+    const BATCH: ThreadSchedulePolicy =
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
 
     #[test]
     fn a_thread_asks_once_and_becomes_a_batch_thread_with_its_nice_value() {
-        let nice = || rustix::process::getpriority_process(None).expect("nice value");
-        let ours = nice();
-        let (before, after, theirs) = std::thread::spawn(move || {
-            let before = thread_schedule_policy().map_err(|e| format!("{e:?}"));
+        let (_, ours) = current().expect("this thread");
+        let (before, after) = std::thread::spawn(|| {
+            let before = current();
             super::batch();
             super::batch();
-            (
-                before,
-                thread_schedule_policy().map_err(|e| format!("{e:?}")),
-                nice(),
-            )
+            (before, current())
         })
         .join()
         .expect("the thread");
-        assert_eq!(
-            before,
-            Ok(ThreadSchedulePolicy::Normal(
-                NormalThreadSchedulePolicy::Other
-            ))
-        );
-        assert_eq!(
-            after,
-            Ok(ThreadSchedulePolicy::Normal(
-                NormalThreadSchedulePolicy::Batch
-            ))
-        );
-        assert_eq!(theirs, ours);
+        assert_eq!(before, Ok((OTHER, ours)));
+        assert_eq!(after, Ok((BATCH, ours)));
+    }
+
+    #[test]
+    fn work_on_the_blocking_pool_runs_as_batch_with_the_nice_value_it_had() {
+        let (_, ours) = current().expect("this thread");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let theirs = runtime
+            .block_on(crate::db::run_blocking(|| {
+                current().map_err(AppError::internal)
+            }))
+            .expect("the work");
+        assert_eq!(theirs, (BATCH, ours));
     }
 }
