@@ -46,7 +46,7 @@ pub(crate) fn present(
 ) -> Result<Vec<IssueView>, AppError> {
     let rules = rulebook.current(c)?;
     let cal = &rules.calendar;
-    let now = db::now();
+    let mut counted = cal.from_instant(db::now());
     let visits = visits_of(
         c,
         rows.iter()
@@ -55,7 +55,7 @@ pub(crate) fn present(
     Ok(rows
         .into_iter()
         .map(|(row, clock)| {
-            let sla = SlaView::new(&SlaFacts::of(&row), clock.as_ref(), cal, now);
+            let sla = SlaView::new(&SlaFacts::of(&row), clock.as_ref(), &mut counted);
             let visit = visits
                 .iter()
                 .find(|v| v.issue_id == row.id)

@@ -223,6 +223,7 @@ pub(crate) fn write_page(
     tail: &PageTail,
 ) -> Result<(), AppError> {
     out.extend_from_slice(b"{\"items\":[");
+    let mut counted = cal.from_instant(now);
     for (n, (shown, clock)) in items.iter().enumerate() {
         if n > 0 {
             out.push(b',');
@@ -232,7 +233,7 @@ pub(crate) fn write_page(
         } else {
             None
         };
-        let sla = SlaView::new(&shown.sla, clock.as_ref(), cal, now);
+        let sla = SlaView::new(&shown.sla, clock.as_ref(), &mut counted);
         write_item(
             out,
             shown,
@@ -452,7 +453,11 @@ mod tests {
                         .zip(clocks)
                         .map(|(r, c)| IssueView {
                             facts: IssueFacts::from(r.clone()).for_reader(reader),
-                            sla: SlaView::new(&SlaFacts::of(r), c.as_ref(), &cal, now),
+                            sla: SlaView::new(
+                                &SlaFacts::of(r),
+                                c.as_ref(),
+                                &mut cal.from_instant(now),
+                            ),
                             visit: visits
                                 .iter()
                                 .find(|v| v.issue_id == r.id)

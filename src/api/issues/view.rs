@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::db::issues::{CommentRow, EventRow, IssueRow};
 use crate::db::sla::ClockMarks;
-use crate::domain::calendar::Calendar;
+use crate::domain::calendar::WorkingFrom;
 use crate::domain::issue::Status;
 
 #[derive(Debug, Serialize)]
@@ -133,13 +133,9 @@ impl SlaFacts {
 }
 
 impl SlaView {
-    /// The clocks of an issue at `now`, walked on `cal`.
-    pub fn new(
-        i: &SlaFacts,
-        clock: Option<&ClockMarks>,
-        cal: &Calendar,
-        now: NaiveDateTime,
-    ) -> SlaView {
+    /// The clocks of an issue at the instant `counted` counts from (now), on its calendar.
+    pub fn new(i: &SlaFacts, clock: Option<&ClockMarks>, counted: &mut WorkingFrom) -> SlaView {
+        let now = counted.from();
         let status = Some(i.status);
         let held = matches!(
             status,
@@ -150,8 +146,12 @@ impl SlaView {
             state: if at <= due { "met" } else { "breached" },
             remaining_seconds: None,
         };
-        let running = |due: NaiveDateTime, from: NaiveDateTime, paused: bool| {
-            let left = cal.between(from, due);
+        let mut running = |due: NaiveDateTime, from: Option<NaiveDateTime>, paused: bool| {
+            // From now, or from when a paused clock stopped.
+            let (from, left) = match from {
+                Some(since) => (since, counted.calendar().between(since, due)),
+                None => (now, counted.until(due)),
+            };
             ClockView {
                 due_at: due,
                 state: if left <= 0 && from >= due {
@@ -166,16 +166,16 @@ impl SlaView {
         };
         let acknowledge = match (i.ack_due_at, i.acknowledged_at) {
             (Some(due), Some(at)) => Some(finished(at, due)),
-            (Some(due), None) if held => Some(running(due, now, false)),
+            (Some(due), None) if held => Some(running(due, None, false)),
             _ => None,
         };
         let resolve = match (i.resolve_due_at, i.resolved_at) {
             (Some(due), Some(at)) => Some(finished(at, due)),
             (Some(due), None) if status == Some(Status::AwaitingInfo) => {
-                let since = clock.and_then(|c| c.resolve_paused_at).unwrap_or(now);
+                let since = clock.and_then(|c| c.resolve_paused_at);
                 Some(running(due, since, true))
             }
-            (Some(due), None) if held => Some(running(due, now, false)),
+            (Some(due), None) if held => Some(running(due, None, false)),
             _ => None,
         };
         let auto_close_at = match status {
