@@ -449,10 +449,13 @@ pub struct WorkingFrom<'a> {
     /// Working time from `from` to the end of its local day; `None` on the last day chrono
     /// knows.
     rest_of_first: Option<Duration>,
-    /// Last days seen: the day, the working seconds of the whole days between the first day
-    /// and it, and its working intervals (none on a day off).
-    days: Vec<(NaiveDate, i64, &'a [(i64, i64)])>,
+    /// Last days seen.
+    days: Vec<LastDay<'a>>,
 }
+
+/// A day a count ends on: the day, the working seconds of the whole days between the first
+/// day and it, and its working intervals (none on a day off).
+type LastDay<'a> = (NaiveDate, i64, &'a [(i64, i64)]);
 
 impl<'a> WorkingFrom<'a> {
     /// The most last days kept: a page's clocks end on a few dozen at most.
