@@ -114,11 +114,38 @@ fn lock(conn: &mut DbConn, key: &str, now: chrono::NaiveDateTime) -> QueryResult
         .bind::<Text, _>(key)
         .bind::<Timestamp, _>(now)
         .execute(pg)?;
+    }
+    lock_existing(conn, key)
+}
+
+/// On PostgreSQL, the key's row lock until the end of the transaction, if it has a row.
+fn lock_existing(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
         diesel::sql_query("SELECT key FROM login_throttle WHERE key = $1 FOR UPDATE")
-            .bind::<Text, _>(key)
+            .bind::<diesel::sql_types::Text, _>(key)
             .execute(pg)?;
     }
     Ok(())
+}
+
+/// After the right password at a login [`admit`] counted: the username's count cleared and
+/// the attempt counted against the address taken back. The two rows are locked first, in
+/// the order `admit` locks them: taken the other way round, a login that succeeded held the
+/// username's row and waited for the address's while one being admitted held the address's
+/// and waited for the username's, and PostgreSQL broke the cycle by failing one of them.
+pub fn succeeded(
+    conn: &mut DbConn,
+    user_key: &str,
+    address_key: &str,
+    address_limit: u32,
+) -> QueryResult<()> {
+    let mut in_lock_order = [user_key, address_key];
+    in_lock_order.sort_unstable();
+    for key in in_lock_order {
+        lock_existing(conn, key)?;
+    }
+    clear(conn, user_key)?;
+    forgive(conn, address_key, address_limit)
 }
 
 /// Takes back the attempt [`admit`] counted against `key`, after the right password.

@@ -15,6 +15,7 @@ on_both_databases!(
     a_hundred_parallel_guesses_from_one_address_get_exactly_its_limit_of_password_checks,
     behind_a_proxy_the_address_is_the_one_the_proxy_appended_not_the_clients_own_entry,
     successful_logins_from_one_office_address_never_lock_it,
+    fifty_logins_at_once_to_one_account_from_one_address_all_succeed,
 );
 
 /// Answers of `n` logins sent at the same moment: (401s, 429s).
@@ -110,6 +111,23 @@ async fn successful_logins_from_one_office_address_never_lock_it(db: Db) {
     .await;
     for _ in 0..6 {
         app.login("admin", ADMIN_PASSWORD).await.assert_status(200);
+    }
+}
+
+/// A team behind one office address, or a phone retrying: a login that succeeds (clearing
+/// the account's count, taking back the address's) beside logins being admitted (counting
+/// against both) must not wait on each other in a cycle (PostgreSQL answered some of these
+/// with a deadlock, a 500).
+async fn fifty_logins_at_once_to_one_account_from_one_address_all_succeed(db: Db) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.throttle.max_failures_per_user = 1000;
+        s.throttle.max_failures_per_address = 1000;
+    })
+    .await;
+    for _round in 0..3 {
+        let tries = (0..50).map(|_| async { app.login("admin", ADMIN_PASSWORD).await.status });
+        let statuses = futures_util::future::join_all(tries).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     }
 }
 

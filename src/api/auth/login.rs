@@ -87,8 +87,12 @@ pub async fn login(
             let (refresh_token, session) = state
                 .db
                 .write(move |c| {
-                    login_throttle::clear(c, &user_key)?;
-                    login_throttle::forgive(c, &address_key, policy.max_failures_per_address)?;
+                    login_throttle::succeeded(
+                        c,
+                        &user_key,
+                        &address_key,
+                        policy.max_failures_per_address,
+                    )?;
                     sessions::start(c, user_id, ttl, db::now())
                 })
                 .await?;
