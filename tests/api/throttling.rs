@@ -42,11 +42,7 @@ async fn parallel_logins(
 async fn a_hundred_parallel_guesses_at_one_account_get_exactly_the_limit_of_password_checks(
     db: Db,
 ) {
-    let app = TestApp::spawn_with(db, |s| {
-        s.throttle.max_failures_per_user = 5;
-        s.throttle.max_failures_per_address = 1000;
-    })
-    .await;
+    let app = limited(db, 5, 1000).await;
     // Every 401 is a real password check; the rest were refused before hashing.
     let (checked, refused) = parallel_logins(&app, 100, |_| "admin".into()).await;
     assert_eq!((checked, refused), (5, 95));
@@ -55,11 +51,7 @@ async fn a_hundred_parallel_guesses_at_one_account_get_exactly_the_limit_of_pass
 async fn a_hundred_parallel_guesses_from_one_address_get_exactly_its_limit_of_password_checks(
     db: Db,
 ) {
-    let app = TestApp::spawn_with(db, |s| {
-        s.throttle.max_failures_per_user = 1000;
-        s.throttle.max_failures_per_address = 20;
-    })
-    .await;
+    let app = limited(db, 1000, 20).await;
     let (checked, refused) = parallel_logins(&app, 100, |i| format!("user-{i}")).await;
     assert_eq!((checked, refused), (20, 80));
 }
@@ -119,11 +111,7 @@ async fn successful_logins_from_one_office_address_never_lock_it(db: Db) {
 /// against both) must not wait on each other in a cycle (PostgreSQL answered some of these
 /// with a deadlock, a 500).
 async fn fifty_logins_at_once_to_one_account_from_one_address_all_succeed(db: Db) {
-    let app = TestApp::spawn_with(db, |s| {
-        s.throttle.max_failures_per_user = 1000;
-        s.throttle.max_failures_per_address = 1000;
-    })
-    .await;
+    let app = limited(db, 1000, 1000).await;
     for _round in 0..3 {
         let tries = (0..50).map(|_| async { app.login("admin", ADMIN_PASSWORD).await.status });
         let statuses = futures_util::future::join_all(tries).await;
@@ -132,9 +120,14 @@ async fn fifty_logins_at_once_to_one_account_from_one_address_all_succeed(db: Db
 }
 
 async fn strict(db: Db) -> TestApp {
+    limited(db, 3, 100).await
+}
+
+/// An app that locks an account after `per_user` failures and an address after `per_address`.
+async fn limited(db: Db, per_user: u32, per_address: u32) -> TestApp {
     TestApp::spawn_with(db, |s| {
-        s.throttle.max_failures_per_user = 3;
-        s.throttle.max_failures_per_address = 100;
+        s.throttle.max_failures_per_user = per_user;
+        s.throttle.max_failures_per_address = per_address;
     })
     .await
 }
@@ -174,11 +167,7 @@ async fn a_locked_unknown_username_answers_exactly_like_a_locked_known_one(db: D
 }
 
 async fn failures_from_one_address_lock_that_address_across_usernames(db: Db) {
-    let app = TestApp::spawn_with(db, |s| {
-        s.throttle.max_failures_per_user = 100;
-        s.throttle.max_failures_per_address = 4;
-    })
-    .await;
+    let app = limited(db, 100, 4).await;
     for i in 0..4 {
         app.login(&format!("guess-{i}"), "wrong-password")
             .await
