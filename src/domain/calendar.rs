@@ -283,14 +283,7 @@ impl Calendar {
             return Duration::zero();
         }
         let midnight = d.and_time(NaiveTime::MIN);
-        let (lo, hi) = (lo - midnight, hi - midnight);
-        rules
-            .intervals
-            .iter()
-            .map(|&(s, e)| {
-                (Duration::seconds(e).min(hi) - Duration::seconds(s).max(lo)).max(Duration::zero())
-            })
-            .fold(Duration::zero(), |a, b| a + b)
+        worked(&rules.intervals, lo - midnight, hi - midnight)
     }
 
     /// Working seconds of the whole local days from `from` up to (not including) `to`,
@@ -435,6 +428,17 @@ impl Calendar {
     }
 }
 
+/// The working time of a day's `intervals` (seconds after midnight) between `lo` and `hi`
+/// (offsets from that midnight).
+fn worked(intervals: &[(i64, i64)], lo: Duration, hi: Duration) -> Duration {
+    intervals
+        .iter()
+        .map(|&(s, e)| {
+            (Duration::seconds(e).min(hi) - Duration::seconds(s).max(lo)).max(Duration::zero())
+        })
+        .fold(Duration::zero(), |a, b| a + b)
+}
+
 /// Working time counted from one instant ([`Calendar::from_instant`]). What does not depend
 /// on where the count ends is worked out once: the rest of the first day. Each last day is
 /// looked up once: the whole working days before it and its working intervals. A later
@@ -462,7 +466,7 @@ impl<'a> WorkingFrom<'a> {
     const DAYS_KEPT: usize = 128;
 
     /// The instant the count starts from.
-    pub fn from(&self) -> NaiveDateTime {
+    pub fn start(&self) -> NaiveDateTime {
         self.from
     }
 
@@ -490,15 +494,10 @@ impl<'a> WorkingFrom<'a> {
                 (whole, intervals)
             }
         };
-        // `within_day(last, midnight, b)`: from midnight to `b`, through each interval.
+        // `within_day(last, midnight, b)`, with the day's rules already looked up.
         let hi = Duration::seconds(i64::from(b.num_seconds_from_midnight()))
             + Duration::nanoseconds(i64::from(b.nanosecond()));
-        let on_last = intervals
-            .iter()
-            .map(|&(s, e)| {
-                (Duration::seconds(e).min(hi) - Duration::seconds(s)).max(Duration::zero())
-            })
-            .fold(Duration::zero(), |a, b| a + b);
+        let on_last = worked(intervals, Duration::zero(), hi);
         (rest_of_first + on_last).num_seconds() + whole
     }
 

@@ -135,7 +135,7 @@ impl SlaFacts {
 impl SlaView {
     /// The clocks of an issue at the instant `counted` counts from (now), on its calendar.
     pub fn new(i: &SlaFacts, clock: Option<&ClockMarks>, counted: &mut WorkingFrom) -> SlaView {
-        let now = counted.from();
+        let now = counted.start();
         let status = Some(i.status);
         let held = matches!(
             status,
