@@ -79,11 +79,7 @@ pub fn admit(
     policy: &crate::config::ThrottleSettings,
 ) -> QueryResult<Option<u64>> {
     use crate::domain::throttle;
-    let mut in_lock_order: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-    in_lock_order.sort_unstable();
-    for key in in_lock_order {
-        lock(conn, key, now)?;
-    }
+    lock_in_order(conn, keys.iter().map(|(k, _)| *k), Some(now))?;
     let mut records = Vec::with_capacity(keys.len());
     let mut wait = None;
     for (key, _) in keys {
@@ -101,28 +97,34 @@ pub fn admit(
     Ok(None)
 }
 
-/// On PostgreSQL, makes sure the key's row exists and holds its row lock until the end
-/// of the transaction, so that concurrent attempts on one key count one after the other.
-/// (SQLite's write transactions are serial already.)
-fn lock(conn: &mut DbConn, key: &str, now: chrono::NaiveDateTime) -> QueryResult<()> {
+/// On PostgreSQL, the rows of `keys` locked until the end of the transaction, so that
+/// concurrent attempts on one key count one after the other; with `create_at`, each row is
+/// made first if it is missing. Every transaction that locks more than one key locks them
+/// here, in one order (sorted), so that two of them never each hold a row the other waits
+/// for. (SQLite's write transactions are serial already.)
+fn lock_in_order<'k>(
+    conn: &mut DbConn,
+    keys: impl IntoIterator<Item = &'k str>,
+    create_at: Option<chrono::NaiveDateTime>,
+) -> QueryResult<()> {
     use diesel::sql_types::{Text, Timestamp};
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query(
-            "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) \
-             VALUES ($1, 0, $2, NULL) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind::<Text, _>(key)
-        .bind::<Timestamp, _>(now)
-        .execute(pg)?;
-    }
-    lock_existing(conn, key)
-}
-
-/// On PostgreSQL, the key's row lock until the end of the transaction, if it has a row.
-fn lock_existing(conn: &mut DbConn, key: &str) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let mut keys: Vec<&str> = keys.into_iter().collect();
+    keys.sort_unstable();
+    for key in keys {
+        if let Some(now) = create_at {
+            diesel::sql_query(
+                "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) \
+                 VALUES ($1, 0, $2, NULL) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind::<Text, _>(key)
+            .bind::<Timestamp, _>(now)
+            .execute(pg)?;
+        }
         diesel::sql_query("SELECT key FROM login_throttle WHERE key = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::Text, _>(key)
+            .bind::<Text, _>(key)
             .execute(pg)?;
     }
     Ok(())
@@ -139,11 +141,7 @@ pub fn succeeded(
     address_key: &str,
     address_limit: u32,
 ) -> QueryResult<()> {
-    let mut in_lock_order = [user_key, address_key];
-    in_lock_order.sort_unstable();
-    for key in in_lock_order {
-        lock_existing(conn, key)?;
-    }
+    lock_in_order(conn, [user_key, address_key], None)?;
     clear(conn, user_key)?;
     forgive(conn, address_key, address_limit)
 }
