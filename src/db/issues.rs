@@ -330,15 +330,16 @@ macro_rules! page {
     }};
 }
 
-/// A page of the issues `scope` lets the caller see, newest first: each issue's key and its
-/// clocks (the rows themselves come from [`by_ids`] for the issues a page does not hold). An
+/// A page of the issues `scope` lets the caller see, newest first: each issue's key (the
+/// rows themselves come from [`by_ids`] for the issues a page does not hold, and the clock
+/// marks from [`super::sla::marks_of`] for the few issues whose view shows them). An
 /// observer sees their own issues and the non-private issues of projects they follow, read
 /// source by source ([`observer_page`]); a department every issue ever routed to it, read
 /// from the department's index newest first, so that a page stops after its rows however
 /// many the department had. Built on the backend's own connection: a filter's statement is
 /// still built per call (the filters vary), but not translated through the two-backend
 /// connection as well.
-pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<KeyWithClock>> {
+pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec<IssueKey>> {
     if let Scope::Observer(user) = scope
         && let Some(rows) = observer_page(conn, user, f)?
     {
@@ -350,19 +351,15 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
     native!(conn, c => match scope {
         Scope::All => page!(
             c,
-            issues::table
-                .left_join(issue_clocks::table)
-                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
-                .into_boxed(),
+            issues::table.select(IssueKey::as_select()).into_boxed(),
             issues::id,
             f
         ),
         Scope::Observer(user) => page!(
             c,
             issues::table
-                .left_join(issue_clocks::table)
                 .filter(observer_sees!(user))
-                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
+                .select(IssueKey::as_select())
                 .into_boxed(),
             issues::id,
             f
@@ -370,9 +367,9 @@ pub fn list(conn: &mut DbConn, scope: Scope, f: &IssueFilter) -> QueryResult<Vec
         Scope::Department(d) => page!(
             c,
             issue_departments::table
-                .inner_join(issues::table.left_join(issue_clocks::table))
+                .inner_join(issues::table)
                 .filter(issue_departments::department_id.eq(d))
-                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
+                .select(IssueKey::as_select())
                 .into_boxed(),
             issue_departments::issue_id,
             f
@@ -391,30 +388,29 @@ fn plain_page(
     scope: Scope,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<KeyWithClock>> {
-    // `$q`'s rows before the cursor, newest first by `$id`, with their clocks.
+) -> QueryResult<Vec<IssueKey>> {
+    // `$q`'s rows before the cursor, newest first by `$id`.
     macro_rules! newest {
         ($c:ident, $q:expr, $id:expr) => {
             $q.filter($id.lt(before))
                 .order($id.desc())
                 .limit(limit)
-                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
+                .select(IssueKey::as_select())
                 .load($c)
         };
     }
     if let (Scope::Department(d), DbConn::Pg(pg)) = (scope, &mut *conn) {
         return department_page_pg(pg, d, before, limit);
     }
-    let with_clocks = || issues::table.left_join(issue_clocks::table);
     native!(conn, c => match scope {
-        Scope::All => newest!(c, with_clocks(), issues::id),
+        Scope::All => newest!(c, issues::table, issues::id),
         Scope::Observer(user) => {
-            newest!(c, with_clocks().filter(observer_sees!(user)), issues::id)
+            newest!(c, issues::table.filter(observer_sees!(user)), issues::id)
         }
         Scope::Department(d) => newest!(
             c,
             issue_departments::table
-                .inner_join(with_clocks())
+                .inner_join(issues::table)
                 .filter(issue_departments::department_id.eq(d)),
             issue_departments::issue_id
         ),
@@ -435,7 +431,7 @@ fn department_page_pg(
     department: i64,
     before: i64,
     limit: i64,
-) -> QueryResult<Vec<KeyWithClock>> {
+) -> QueryResult<Vec<IssueKey>> {
     use diesel::pg::expression::dsl::array;
     let newest = issue_departments::table
         .filter(issue_departments::department_id.eq(department))
@@ -444,23 +440,19 @@ fn department_page_pg(
         .limit(limit)
         .select(issue_departments::issue_id);
     issues::table
-        .left_join(issue_clocks::table)
         .filter(issues::id.eq_any(array(newest)))
         .order(issues::id.desc())
-        .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
+        .select(IssueKey::as_select())
         .load(pg)
 }
 
 /// An issue and its SLA clocks, as a single read shows them.
 pub type WithClock = (IssueRow, Option<ClockMarks>);
 
-/// Which version of an issue a page lists, with its SLA clocks: what a page reads of each
-/// issue. The rest of the row is the same for as long as the key is (`version` moves with
-/// every change to the issue, `updated_at` with every comment too), so a page shows what
-/// it holds for the key and reads in full ([`by_ids`]) only the issues it does not hold.
-pub type KeyWithClock = (IssueKey, Option<ClockMarks>);
-
-/// An issue's id and what identifies its current row.
+/// An issue's id and what identifies its current row: what a page reads of each issue. The
+/// rest of the row is the same for as long as the key is (`version` moves with every change
+/// to the issue, `updated_at` with every comment too), so a page shows what it holds for
+/// the key and reads in full ([`by_ids`]) only the issues it does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = issues)]
 pub struct IssueKey {
@@ -498,7 +490,7 @@ const MERGED_PROJECTS: i64 = 16;
 /// `observer_sees!`, taken apart), so the page is the newest of the newest of each: every
 /// source, narrowed by the page's filters, is read from its index (`(reporter_id, id)`,
 /// `(project_id, id)`) newest first and stops after a page, and only the page's issues are
-/// read further (their keys and clocks). (One statement over the rule reads either every
+/// read further (their keys). (One statement over the rule reads either every
 /// issue the observer can see, to sort them, or every issue, newest first, for the few they
 /// can see; which of the two depends on the database.) The keys are read under the rule
 /// again, so that an issue that left the observer's view meanwhile is not shown; should
@@ -507,7 +499,7 @@ fn observer_page(
     conn: &mut DbConn,
     user: i64,
     f: &IssueFilter,
-) -> QueryResult<Option<Vec<KeyWithClock>>> {
+) -> QueryResult<Option<Vec<IssueKey>>> {
     native!(conn, c => {
         let mut rows = Vec::new();
         for _ in 0..3 {
@@ -548,11 +540,10 @@ fn observer_page(
                 return Ok(Some(Vec::new()));
             }
             rows = issues::table
-                .left_join(issue_clocks::table)
                 .filter(issues::id.eq_any(&ids))
                 .filter(observer_sees!(user))
                 .order(issues::id.desc())
-                .select((IssueKey::as_select(), Option::<ClockMarks>::as_select()))
+                .select(IssueKey::as_select())
                 .load(c)?;
             if rows.len() == ids.len() {
                 break;

@@ -267,6 +267,26 @@ pub fn marks(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockMarks>
         .optional())
 }
 
+/// The view's marks of these issues' clocks, for those that have clocks, in no particular
+/// order. On SQLite one prepared lookup per issue ([`marks`]: a list of binds is a statement
+/// SQLite would parse again on every call); on PostgreSQL one statement over an array (a
+/// lookup each would be a round trip each).
+pub fn marks_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, ClockMarks)>> {
+    if let DbConn::Pg(pg) = conn {
+        return issue_clocks::table
+            .filter(issue_clocks::issue_id.eq_any(ids))
+            .select((issue_clocks::issue_id, ClockMarks::as_select()))
+            .load(pg);
+    }
+    let mut found = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(m) = marks(conn, id)? {
+            found.push((id, m));
+        }
+    }
+    Ok(found)
+}
+
 pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> {
     native!(conn, c => issue_clocks::table
         .find(issue_id)

@@ -713,6 +713,29 @@ async fn waiting_for_information_pauses_the_resolve_clock(db: Db) {
         .as_i64()
         .unwrap();
     assert_eq!(frozen, again, "a paused clock does not run");
+    // Every page the issue is on counts it from when it stopped too (every second of this
+    // county's calendar is working time, so a count from now would be a second or two short).
+    for (who, token) in [
+        ("clerk", &c.staff_a),
+        ("supervisor", &c.sup),
+        ("reporter", &c.obs1),
+    ] {
+        let r = c
+            .app
+            .request("GET", "/api/v1/issues?limit=50", Some(token), None)
+            .await;
+        let page = r.assert_status(200);
+        let listed = page["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["id"] == id))
+            .unwrap_or_else(|| panic!("{who}'s page lists the issue: {page}"));
+        assert_eq!(listed["sla"]["resolve"]["state"], "paused", "{who}");
+        assert_eq!(
+            listed["sla"]["resolve"]["remaining_seconds"].as_i64(),
+            Some(frozen),
+            "{who}'s page"
+        );
+    }
     let resumed = c
         .step(
             &c.obs1,

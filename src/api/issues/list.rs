@@ -105,7 +105,7 @@ pub async fn list(
                 _ => None,
             };
             let keys = db::issues::list(c, scope, &filter)?;
-            let Page { items, next_cursor } = Page::from_rows(keys, &page, |(k, _)| k.id, |r| r);
+            let Page { items, next_cursor } = Page::from_rows(keys, &page, |k| k.id, |r| r);
             let items = shown.page(c, items)?;
             let visits = shown::visits(c, &items)?;
             let rules = app.rulebook.current(c)?;

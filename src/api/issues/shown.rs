@@ -1,7 +1,7 @@
 //! Issues as the pages of `GET /api/v1/issues` have shown them lately, kept as JSON.
 //!
-//! A page reads of each issue only its key (id, version, `updated_at`) and its clock marks.
-//! An issue's row, and so its facts' JSON, is the same for as long as its key is: every
+//! A page reads of each issue only its key (id, version, `updated_at`), and the clock marks
+//! of the few issues whose view shows them (paused or resolved). An issue's row, and so its facts' JSON, is the same for as long as its key is: every
 //! change to an issue moves its version, and a comment moves its `updated_at`. So a page
 //! writes the facts it holds for an issue's current key, and reads in full and serializes
 //! only the issues it does not hold. What changes with time alone (the SLA clocks) and what
@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::Reader;
 use super::view::{ClockView, IssueFacts, SlaFacts, SlaView, VisitView};
 use crate::db::inspections::IssueInspectionRow;
-use crate::db::issues::{IssueKey, IssueRow, KeyWithClock};
+use crate::db::issues::{IssueKey, IssueRow};
 use crate::db::sla::ClockMarks;
 use crate::db::{self, DbConn};
 use crate::domain::calendar::Calendar;
@@ -108,15 +108,16 @@ impl ShownIssues {
         }
     }
 
-    /// Each listed issue's facts for its key, with its clocks, in the page's order: those
-    /// held, and the others read now (in one query) and held from now on. An issue changed
-    /// between the two queries shows as read now, as a page read a moment later would show
-    /// it, and is held under its new key.
-    pub fn page(&self, c: &mut DbConn, keys: Vec<KeyWithClock>) -> Result<Vec<Listed>, AppError> {
+    /// Each listed issue's facts for its key, with its clock marks, in the page's order:
+    /// those held, and the others read now (in one query) and held from now on; then the
+    /// marks of the issues whose view shows them. An issue changed between the queries
+    /// shows as read now, as a page read a moment later would show it, and is held under
+    /// its new key.
+    pub fn page(&self, c: &mut DbConn, keys: Vec<IssueKey>) -> Result<Vec<Listed>, AppError> {
         let mut found: Vec<Option<Arc<Shown>>> = match self.held.lock() {
             Ok(held) => keys
                 .iter()
-                .map(|(key, _)| held.issues.get(&key.id).filter(|s| s.key == *key).cloned())
+                .map(|key| held.issues.get(&key.id).filter(|s| s.key == *key).cloned())
                 .collect(),
             Err(_) => vec![None; keys.len()],
         };
@@ -124,7 +125,7 @@ impl ShownIssues {
             .iter()
             .zip(&found)
             .filter(|(_, s)| s.is_none())
-            .map(|((key, _), _)| key.id)
+            .map(|(key, _)| key.id)
             .collect();
         if !missing.is_empty() {
             let mut read: Vec<Arc<Shown>> = db::issues::by_ids(c, &missing)?
@@ -133,7 +134,7 @@ impl ShownIssues {
                 .collect::<Result<_, _>>()?;
             self.keep(&read);
             read.sort_unstable_by_key(|s| s.key.id);
-            for ((key, _), slot) in keys.iter().zip(found.iter_mut()) {
+            for (key, slot) in keys.iter().zip(found.iter_mut()) {
                 if slot.is_none()
                     && let Ok(at) = read.binary_search_by_key(&key.id, |s| s.key.id)
                 {
@@ -142,10 +143,26 @@ impl ShownIssues {
             }
         }
         // An issue whose row is gone (issues are never deleted) is left out.
-        Ok(found
+        let shown: Vec<Arc<Shown>> = found.into_iter().flatten().collect();
+        let marked: Vec<i64> = shown
+            .iter()
+            .filter(|s| s.sla.shows_marks())
+            .map(|s| s.key.id)
+            .collect();
+        let marks = if marked.is_empty() {
+            Vec::new()
+        } else {
+            db::sla::marks_of(c, &marked)?
+        };
+        Ok(shown
             .into_iter()
-            .zip(keys)
-            .filter_map(|(shown, (_, clock))| shown.map(|s| (s, clock)))
+            .map(|s| {
+                let clock = marks
+                    .iter()
+                    .find(|(id, _)| *id == s.key.id)
+                    .map(|(_, m)| *m);
+                (s, clock)
+            })
             .collect())
     }
 

@@ -121,6 +121,14 @@ pub struct SlaFacts {
 }
 
 impl SlaFacts {
+    /// Whether the issue's view shows anything of its clock marks: a paused resolve clock
+    /// counts from when it stopped, and a resolved issue shows when it closes by itself. Any
+    /// other issue's clocks are the same without them, so a page reads the marks of these
+    /// issues alone.
+    pub fn shows_marks(&self) -> bool {
+        matches!(self.status, Status::AwaitingInfo | Status::Resolved)
+    }
+
     pub fn of(i: &IssueRow) -> SlaFacts {
         SlaFacts {
             status: i.status,
@@ -285,5 +293,54 @@ impl From<EventRow> for EventView {
             at: e.at,
             data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, NaiveDate};
+
+    use super::*;
+    use crate::domain::calendar::Calendar;
+
+    #[test]
+    fn only_the_issues_that_show_clock_marks_are_shown_differently_without_them() {
+        let cal = Calendar::shipped();
+        let now = NaiveDate::from_ymd_opt(2026, 12, 2)
+            .and_then(|d| d.and_hms_opt(3, 4, 5))
+            .unwrap();
+        let marks = ClockMarks {
+            resolve_paused_at: Some(now - Duration::days(2)),
+            auto_close_at: Some(now + Duration::days(7)),
+        };
+        let day = |n: i64| Some(now + Duration::days(n));
+        let mut differs = Vec::new();
+        for &status in Status::ALL {
+            for (acknowledged_at, resolved_at) in
+                [(None, None), (day(-3), None), (day(-3), day(-1))]
+            {
+                let facts = SlaFacts {
+                    status,
+                    ack_due_at: day(-2),
+                    acknowledged_at,
+                    resolve_due_at: day(10),
+                    resolved_at,
+                };
+                let view = |m: Option<&ClockMarks>| {
+                    serde_json::to_value(SlaView::new(&facts, m, &mut cal.from_instant(now)))
+                        .unwrap()
+                };
+                let (with, without) = (view(Some(&marks)), view(None));
+                if with != without {
+                    assert!(
+                        facts.shows_marks(),
+                        "{status:?} {facts:?}: {with} / {without}"
+                    );
+                    differs.push(status);
+                }
+            }
+        }
+        differs.dedup();
+        assert_eq!(differs, [Status::AwaitingInfo, Status::Resolved]);
     }
 }
