@@ -16,6 +16,7 @@ on_both_databases!(
     a_filed_issue_carries_working_time_deadlines_on_the_official_calendar,
     warning_breach_escalation_and_auto_close_each_fire_once_across_a_restart,
     waiting_for_information_pauses_the_resolve_clock,
+    every_page_counts_paused_clocks_from_when_they_stopped_and_shows_when_resolved_issues_close,
     reopening_and_extensions_move_the_resolve_deadline,
     a_calendar_change_moves_running_deadlines,
     two_instances_on_one_database_fire_each_timer_once,
@@ -713,29 +714,6 @@ async fn waiting_for_information_pauses_the_resolve_clock(db: Db) {
         .as_i64()
         .unwrap();
     assert_eq!(frozen, again, "a paused clock does not run");
-    // Every page the issue is on counts it from when it stopped too (every second of this
-    // county's calendar is working time, so a count from now would be a second or two short).
-    for (who, token) in [
-        ("clerk", &c.staff_a),
-        ("supervisor", &c.sup),
-        ("reporter", &c.obs1),
-    ] {
-        let r = c
-            .app
-            .request("GET", "/api/v1/issues?limit=50", Some(token), None)
-            .await;
-        let page = r.assert_status(200);
-        let listed = page["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|i| i["id"] == id))
-            .unwrap_or_else(|| panic!("{who}'s page lists the issue: {page}"));
-        assert_eq!(listed["sla"]["resolve"]["state"], "paused", "{who}");
-        assert_eq!(
-            listed["sla"]["resolve"]["remaining_seconds"].as_i64(),
-            Some(frozen),
-            "{who}'s page"
-        );
-    }
     let resumed = c
         .step(
             &c.obs1,
@@ -750,6 +728,69 @@ async fn waiting_for_information_pauses_the_resolve_clock(db: Db) {
         "the waiting time (whole working seconds) is added back: {added} ms"
     );
     assert_eq!(resumed["sla"]["resolve"]["state"], "running");
+}
+
+/// A page reads the clock marks of the paused and resolved issues among its issues (the
+/// others' views do not show them): each shows them as the issue's own read does, however
+/// many a page holds and wherever they stand in it.
+async fn every_page_counts_paused_clocks_from_when_they_stopped_and_shows_when_resolved_issues_close(
+    db: Db,
+) {
+    let c = fast_county(db).await;
+    set_policy(&c, 30.0, 60.0, 80, 5.0).await;
+    let mut marked = Vec::new();
+    for (n, action) in [
+        "request_info",
+        "resolve",
+        "",
+        "request_info",
+        "resolve",
+        "request_info",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = c.file(&format!("第{n}件")).await;
+        if action.is_empty() {
+            continue;
+        }
+        c.step(&c.staff_a, id, json!({ "action": "acknowledge" }))
+            .await;
+        c.step(
+            &c.staff_a,
+            id,
+            json!({ "action": action, "comment": "办理中" }),
+        )
+        .await;
+        marked.push(id);
+    }
+    // Every second of this county's calendar is working time: a paused clock counted from
+    // now would be a second or two short of one counted from when it stopped.
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    for (who, token) in [
+        ("clerk", &c.staff_a),
+        ("supervisor", &c.sup),
+        ("reporter", &c.obs1),
+    ] {
+        let r = c
+            .app
+            .request("GET", "/api/v1/issues?limit=50", Some(token), None)
+            .await;
+        let page = r.assert_status(200);
+        for &id in &marked {
+            let listed = page["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|i| i["id"] == id))
+                .unwrap_or_else(|| panic!("{who}'s page lists issue {id}: {page}"));
+            let own = c.issue(token, id).await;
+            assert_eq!(listed["sla"], own.body["sla"], "{who}'s page, issue {id}");
+            let sla = &listed["sla"];
+            assert!(
+                sla["resolve"]["state"] == "paused" || sla["auto_close_at"].is_string(),
+                "{who}: issue {id} is paused or closes by itself: {sla}"
+            );
+        }
+    }
 }
 
 async fn reopening_and_extensions_move_the_resolve_deadline(db: Db) {
