@@ -1,12 +1,12 @@
 //! Issues as the pages of `GET /api/v1/issues` have shown them lately, kept as JSON.
 //!
 //! A page reads of each issue only its key (id, version, `updated_at`), and the clock marks
-//! of the few issues whose view shows them (paused or resolved). An issue's row, and so its facts' JSON, is the same for as long as its key is: every
-//! change to an issue moves its version, and a comment moves its `updated_at`. So a page
-//! writes the facts it holds for an issue's current key, and reads in full and serializes
-//! only the issues it does not hold. What changes with time alone (the SLA clocks) and what
-//! lives in other tables (the visit an issue reports) is computed for every answer, as for
-//! a single read.
+//! of the few issues whose view shows them (paused or resolved). An issue's row, and so its
+//! facts' JSON, is the same for as long as its key is: every change to an issue moves its
+//! version, and a comment moves its `updated_at`. So a page writes the facts it holds for an
+//! issue's current key, and reads in full and serializes only the issues it does not hold.
+//! What changes with time alone (the SLA clocks) and what lives in other tables (the visit
+//! an issue reports) is computed for every answer, as for a single read.
 //!
 //! The key is read from the database on every page, so another instance's changes show at
 //! once, as this instance's own do. The facts are kept once per reader kind (internal,
