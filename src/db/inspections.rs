@@ -4,11 +4,12 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
+use super::among::among;
 use super::schema::{
     inspection_alerts, inspection_departments, inspection_limits, inspection_ratings, inspections,
     issue_inspections, issues, project_observers,
 };
+use super::{DbConn, native};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = inspections)]
@@ -308,10 +309,10 @@ pub fn insert_issue_visit(conn: &mut DbConn, row: &IssueInspectionRow) -> QueryR
 }
 
 pub fn visits_of(conn: &mut DbConn, issue_ids: &[i64]) -> QueryResult<Vec<IssueInspectionRow>> {
-    issue_inspections::table
-        .filter(issue_inspections::issue_id.eq_any(issue_ids))
+    native!(conn, c => issue_inspections::table
+        .filter(among(issue_inspections::issue_id, issue_ids))
         .select(IssueInspectionRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// A rating; false when this rater has rated the inspection already.

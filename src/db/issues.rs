@@ -10,6 +10,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::among::among;
 use super::schema::{
     issue_clocks, issue_comments, issue_counters, issue_departments, issue_events, issues,
     project_observers, visibility_changes,
@@ -474,10 +475,10 @@ impl IssueKey {
 
 /// The rows of these issues (those that exist), in no particular order.
 pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<IssueRow>> {
-    issues::table
-        .filter(issues::id.eq_any(ids))
+    native!(conn, c => issues::table
+        .filter(among(issues::id, ids))
         .select(IssueRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Followed projects past which an observer's page is one statement over the rule again
@@ -540,7 +541,7 @@ fn observer_page(
                 return Ok(Some(Vec::new()));
             }
             rows = issues::table
-                .filter(issues::id.eq_any(&ids))
+                .filter(among(issues::id, &ids))
                 .filter(observer_sees!(user))
                 .order(issues::id.desc())
                 .select(IssueKey::as_select())

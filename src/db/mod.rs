@@ -1,6 +1,7 @@
 //! The database: one connection type for SQLite and PostgreSQL, the pools, migrations,
 //! and the only place where the two backends are told apart.
 
+pub mod among;
 pub mod attachments;
 pub mod copy;
 pub mod deliveries;

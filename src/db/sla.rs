@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::among::among;
 use super::schema::{business_calendars, issue_clocks, sla_policies, sla_timers};
 use super::stamp::MaybeStamp;
 use super::{DbConn, native};
@@ -268,73 +269,14 @@ pub fn marks(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockMarks>
 }
 
 /// The view's marks of these issues' clocks, for those that have clocks, in no particular
-/// order: one statement, prepared once per connection, whatever the number of issues. (On
-/// SQLite a list of binds is a statement parsed again on every call, and a lookup per issue
-/// a read transaction per issue, each taking and releasing the database's read lock.)
+/// order: one statement, prepared once per connection, whatever the number of issues. (A
+/// lookup per issue would be, on SQLite, a read transaction per issue, each taking and
+/// releasing the database's read lock; on PostgreSQL a round trip per issue.)
 pub fn marks_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, ClockMarks)>> {
-    match conn {
-        DbConn::Pg(pg) => issue_clocks::table
-            .filter(issue_clocks::issue_id.eq_any(ids))
-            .select((issue_clocks::issue_id, ClockMarks::as_select()))
-            .load(pg),
-        DbConn::Sqlite(lite) => issue_clocks::table
-            .filter(among::IssueIdAmong::of(ids))
-            .select((issue_clocks::issue_id, ClockMarks::as_select()))
-            .load(lite),
-    }
-}
-
-mod among {
-    use diesel::expression::{AppearsOnTable, Expression, ValidGrouping, is_aggregate};
-    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::sql_types::{Bool, Text};
-    use diesel::sqlite::Sqlite;
-    use diesel::{QueryResult, SelectableExpression};
-
-    use crate::db::schema::issue_clocks;
-
-    /// `issue_clocks.issue_id IN (SELECT value FROM json_each(?))`, the ids bound as one
-    /// JSON array: a statement of one shape for any number of ids.
-    #[derive(Debug, Clone, QueryId)]
-    pub struct IssueIdAmong {
-        ids: String,
-    }
-
-    impl IssueIdAmong {
-        pub fn of(ids: &[i64]) -> IssueIdAmong {
-            let mut json = String::with_capacity(ids.len() * 8 + 2);
-            json.push('[');
-            for (n, id) in ids.iter().enumerate() {
-                if n > 0 {
-                    json.push(',');
-                }
-                json.push_str(&id.to_string());
-            }
-            json.push(']');
-            IssueIdAmong { ids: json }
-        }
-    }
-
-    impl Expression for IssueIdAmong {
-        type SqlType = Bool;
-    }
-
-    impl AppearsOnTable<issue_clocks::table> for IssueIdAmong {}
-
-    impl SelectableExpression<issue_clocks::table> for IssueIdAmong {}
-
-    impl ValidGrouping<()> for IssueIdAmong {
-        type IsAggregate = is_aggregate::No;
-    }
-
-    impl QueryFragment<Sqlite> for IssueIdAmong {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-            out.push_sql("`issue_clocks`.`issue_id` IN (SELECT value FROM json_each(");
-            out.push_bind_param::<Text, _>(&self.ids)?;
-            out.push_sql("))");
-            Ok(())
-        }
-    }
+    native!(conn, c => issue_clocks::table
+        .filter(among(issue_clocks::issue_id, ids))
+        .select((issue_clocks::issue_id, ClockMarks::as_select()))
+        .load(c))
 }
 
 pub fn clock(conn: &mut DbConn, issue_id: i64) -> QueryResult<Option<ClockRow>> {
