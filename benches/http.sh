@@ -2,8 +2,10 @@
 # HTTP throughput of the release build, measured from outside with oha, on SQLite and on
 # PostgreSQL: /healthz (the framework's ceiling on this machine) and the routes an observer
 # and a clerk use most, each for DURATION, server and load generator pinned to different
-# cores. Prints a Markdown table (req/s, share of /healthz, p50, p99, the server's peak RSS)
-# to paste into benches/README.md with the machine it ran on.
+# cores. Prints a Markdown table (req/s, share of /healthz, p50, p99, the server's peak RSS,
+# and for each route at full load the CPU time per request of the server and of the
+# PostgreSQL backends serving it, which share the two cores with the load generator) to paste
+# into benches/README.md with the machine it ran on.
 #
 #   cargo install oha --locked        # once
 #   bash benches/http.sh              # ISSUES=100000 DURATION=8s by default
@@ -69,20 +71,46 @@ seed() { # files $ISSUES issues as observer01, 16 at a time
         -H 'Content-Type: application/json' -d "$body" "$BASE/api/v1/issues" > /dev/null
 }
 
-measure() { # $1 label, then oha arguments; prints "label|rps|p50 ms|p99 ms|2xx %"
+measure() { # $1 label, then oha arguments; prints "label|rps|p50 ms|p99 ms|2xx %|CPU"
     local label=$1; shift
+    cpu_mark > "$WORK/cpu.before"
     taskset -c 1 "$OHA" -z "$DURATION" -c 32 --no-tui --output-format json "$@" > "$WORK/oha.json"
-    summarize "$label" "$WORK/oha.json"
+    cpu_mark > "$WORK/cpu.after"
+    summarize "$label" "$WORK/oha.json" "$WORK/cpu.before" "$WORK/cpu.after"
 }
 
-summarize() { # $1 label, $2 oha's JSON
-    python3 - "$1" "$2" <<'PY'
-import json, sys
+# CPU time so far, in clock ticks, of the server and of each PostgreSQL backend connected to
+# the bench database (a backend's time counts from its start, so one opened during a
+# measurement counts whole): "server ticks" then "pid ticks" lines.
+cpu_mark() {
+    echo "server $(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
+    if [ -n "${PG_DB:-}" ] && [ "${RUNNING:-}" = "$PG_LABEL" ]; then
+        local pid
+        for pid in $(psql "$PG_ADMIN" -tAc "SELECT pid FROM pg_stat_activity WHERE datname = '$PG_DB'"); do
+            [ -r "/proc/$pid/stat" ] && echo "$pid $(awk '{print $14 + $15}' "/proc/$pid/stat")"
+        done
+    fi
+    return 0
+}
+
+summarize() { # $1 label, $2 oha's JSON[, $3 $4 cpu_mark before and after]
+    python3 - "$@" <<'PY'
+import json, os, sys
 d = json.load(open(sys.argv[2]))
 s, p = d["summary"], d["latencyPercentiles"]
 codes = d.get("statusCodeDistribution", {})
-ok = sum(n for c, n in codes.items() if c.startswith("2")) / max(1, sum(codes.values())) * 100
-print(f'{sys.argv[1]}|{s["requestsPerSec"]:.0f}|{p["p50"]*1000:.1f}|{p["p99"]*1000:.1f}|{ok:.1f}')
+answered = sum(codes.values())
+ok = sum(n for c, n in codes.items() if c.startswith("2")) / max(1, answered) * 100
+cpu = ""
+if len(sys.argv) > 4:
+    marks = [dict(l.split() for l in open(f)) for f in sys.argv[3:5]]
+    tick = 1e6 / os.sysconf("SC_CLK_TCK") / max(1, answered)
+    ours = (int(marks[1].pop("server")) - int(marks[0].pop("server"))) * tick
+    cpu = f"{ours:.0f} µs"
+    if marks[1]:
+        pg = sum(int(t) - int(marks[0].get(pid, 0)) for pid, t in marks[1].items()) * tick
+        cpu += f" + {pg:.0f} µs"
+print(f'{sys.argv[1]}|{s["requestsPerSec"]:.0f}|{p["p50"]*1000:.1f}|{p["p99"]*1000:.1f}|{ok:.1f}|{cpu}')
 PY
 }
 
@@ -132,6 +160,7 @@ soak() { # $1 observer token, $2 issue id, $3 read rate
 }
 
 run() { # $1: database label, $2: URL
+    RUNNING=$1
     start "$2"
     seed
     # A maintained database, whatever the cluster's autovacuum setting: the seeding left
@@ -187,22 +216,22 @@ run() { # $1: database label, $2: URL
 import os, sys
 db, rows, rss = sys.argv[1], [l.strip().split("|") for l in open(sys.argv[2])], int(sys.argv[3])
 ceiling = float(rows[0][1])
-for label, rps, p50, p99, ok in rows:
+for label, rps, p50, p99, ok, cpu in rows:
     share = f"{float(rps) / ceiling * 100:.1f}%" if "rate" not in label and "login" not in label else ""
-    print(f"| {db} | `{label}` | {float(rps):,.0f} | {share} | {p50} ms | {p99} ms | {ok}% |")
-print(f"| {db} | peak RSS of the server | {rss / 1024:.0f} MiB | | | | |")
+    print(f"| {db} | `{label}` | {float(rps):,.0f} | {share} | {p50} ms | {p99} ms | {ok}% | {cpu} |")
+print(f"| {db} | peak RSS of the server | {rss / 1024:.0f} MiB | | | | | |")
 if os.path.exists(sys.argv[4]):
     warm = [int(x) for x in open(sys.argv[4]).read().split("|")]
     end = [int(x) for x in open(sys.argv[5]).read().split("|")]
     growth = (end[0] - warm[0]) / warm[0] * 100
-    print(f"| {db} | soak: RSS after 1 min → at the end | {warm[0] / 1024:.1f} → {end[0] / 1024:.1f} MiB ({growth:+.1f}%) | | | | |")
-    print(f"| {db} | soak: open descriptors, database connections | {warm[1]} → {end[1]}, {warm[2]} → {end[2]} | | | | |")
+    print(f"| {db} | soak: RSS after 1 min → at the end | {warm[0] / 1024:.1f} → {end[0] / 1024:.1f} MiB ({growth:+.1f}%) | | | | | |")
+    print(f"| {db} | soak: open descriptors, database connections | {warm[1]} → {end[1]}, {warm[2]} → {end[2]} | | | | | |")
     os.remove(sys.argv[4]); os.remove(sys.argv[5])
 PY
 }
 
-echo "| database | route | req/s | share of /healthz | p50 | p99 | 2xx |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| database | route | req/s | share of /healthz | p50 | p99 | 2xx | CPU per request: server + PostgreSQL |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 case " $DATABASES " in *" sqlite "*) run SQLite "sqlite://$WORK/bench.db" ;; esac
 case " $DATABASES " in *" postgres "*)
     PG_DB="od_http_bench_$$"
