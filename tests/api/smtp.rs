@@ -116,12 +116,19 @@ async fn session(stream: actix_web::rt::net::TcpStream, received: Arc<Mutex<Vec<
         } else if upper.starts_with("DATA") {
             let _ = write.write_all(b"354 go ahead\r\n").await;
             let mut data = String::new();
+            let mut ended = false;
             while let Ok(Some(l)) = lines.next_line().await {
                 if l == "." {
+                    ended = true;
                     break;
                 }
                 data.push_str(&l);
                 data.push('\n');
+            }
+            // A message cut off before its final "." (the sender died or hung up) was never
+            // accepted, as a real server would not accept it: nothing is kept of it.
+            if !ended {
+                return;
             }
             received.lock().unwrap().push(Received {
                 to: std::mem::take(&mut to),
@@ -138,4 +145,46 @@ async fn session(stream: actix_web::rt::net::TcpStream, received: Arc<Mutex<Vec<
             return;
         }
     }
+}
+
+/// Talks to the sink: `lines`, then hangs up (what the sink answered is read and dropped).
+async fn send_lines(port: u16, lines: &[&str]) {
+    use tokio::io::AsyncReadExt;
+    let mut stream = actix_web::rt::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    for line in lines {
+        stream.write_all(line.as_bytes()).await.expect("writes");
+        stream.write_all(b"\r\n").await.expect("writes");
+    }
+    stream.shutdown().await.expect("hangs up");
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest).await;
+}
+
+/// The sink keeps a message only when its data ended with the final ".", as a mail server
+/// accepts one: a sender that dies in the middle of a message has not sent it.
+#[actix_web::test]
+async fn the_sink_keeps_a_message_only_when_its_data_was_ended() {
+    let sink = SmtpSink::start(0, Arc::default()).await;
+    let opening = [
+        "EHLO test",
+        "MAIL FROM:<a@test>",
+        "RCPT TO:<b@test>",
+        "DATA",
+    ];
+    let cut_off = [
+        &opening[..],
+        &["Subject: cut off", "Message-ID: <delivery-7.x>"],
+    ]
+    .concat();
+    send_lines(sink.port, &cut_off).await;
+    assert!(sink.messages().is_empty(), "a message cut off was kept");
+    let whole = [&opening[..], &["Subject: whole", "", "body", ".", "QUIT"]].concat();
+    send_lines(sink.port, &whole).await;
+    let kept = sink.messages();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].to, vec!["b@test".to_string()]);
+    assert_eq!(kept[0].subject(), "whole");
+    sink.stop();
 }
