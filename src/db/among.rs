@@ -9,34 +9,45 @@ use diesel::expression::is_aggregate;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Array, BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 
 /// `column` is one of `ids`.
 pub fn among<C>(column: C, ids: &[i64]) -> Among<C> {
-    let mut json = String::with_capacity(ids.len() * 8 + 2);
-    json.push('[');
-    for (n, id) in ids.iter().enumerate() {
-        if n > 0 {
-            json.push(',');
-        }
-        // Writing to a `String` cannot fail.
-        let _ = std::fmt::Write::write_fmt(&mut json, format_args!("{id}"));
-    }
-    json.push(']');
     Among {
         column,
-        ids: ids.to_vec(),
-        json,
+        ids: Ids(ids.to_vec()),
     }
 }
 
 #[derive(Debug, Clone, QueryId)]
 pub struct Among<C> {
     column: C,
-    ids: Vec<i64>,
-    /// The ids as SQLite reads them.
-    json: String,
+    ids: Ids,
+}
+
+/// The ids: bound as an array on PostgreSQL, and on SQLite as the JSON array `json_each`
+/// reads, written when the statement is bound.
+#[derive(Debug, Clone)]
+struct Ids(Vec<i64>);
+
+impl ToSql<Text, Sqlite> for Ids {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        use std::fmt::Write;
+        let mut json = String::with_capacity(self.0.len() * 8 + 2);
+        json.push('[');
+        for (n, id) in self.0.iter().enumerate() {
+            if n > 0 {
+                json.push(',');
+            }
+            // Writing to a `String` cannot fail.
+            let _ = write!(json, "{id}");
+        }
+        json.push(']');
+        out.set_value(json);
+        Ok(IsNull::No)
+    }
 }
 
 impl<C: Expression<SqlType = BigInt>> Expression for Among<C> {
@@ -58,7 +69,7 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for Among<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, _>(&self.json)?;
+        out.push_bind_param::<Text, _>(&self.ids)?;
         out.push_sql("))");
         Ok(())
     }
@@ -68,7 +79,7 @@ impl<C: QueryFragment<Pg>> QueryFragment<Pg> for Among<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" = ANY(");
-        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids.0)?;
         out.push_sql(")");
         Ok(())
     }
